@@ -1,0 +1,43 @@
+/** Stable error codes; only http/ maps them to statuses. */
+export type ErrorCode =
+  | 'BAD_PATH'
+  | 'BAD_RANGE'
+  | 'RANGE_NOT_SATISFIABLE'
+  | 'UNKNOWN_REMOTE'
+  | 'METHOD_NOT_ALLOWED'
+  | 'NOT_FOUND'
+  | 'NOT_IN_INDEX'
+  | 'UPSTREAM_NOT_FOUND'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_BAD_STATUS'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_TRUNCATED'
+  | 'UPSTREAM_TOO_LARGE'
+  | 'UPSTREAM_DIGEST_MISMATCH'
+  | 'UPSTREAM_SIZE_MISMATCH'
+  | 'SIGNATURE_INVALID'
+  | 'SIGNATURE_MISSING'
+  | 'METADATA_INVALID'
+  | 'METADATA_EXPIRED'
+  | 'METADATA_ROLLBACK'
+  | 'CONFIG_INVALID'
+  | 'CHECKPOINT_NOT_FOUND'
+  | 'CHECKPOINT_FAILED'
+  | 'UNAUTHORIZED'
+  | 'INTERNAL';
+
+export class RepointError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RepointError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isRepointError(err: unknown, code?: ErrorCode): err is RepointError {
+  return err instanceof RepointError && (code === undefined || err.code === code);
+}
