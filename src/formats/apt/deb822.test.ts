@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { isRepointError } from '../../errors.ts';
+import { getField, parseParagraphsSync, parseStanzas, parseStanzasFromChunks, parseStanzasSync, splitLines, type Stanza } from './deb822.ts';
+
+const SAMPLE = [
+  'Package: zlib1g',
+  'Version: 1:1.2.13.dfsg-1',
+  'Maintainer: Mark Brown <broonie@example.org>',
+  'Description: compression library - runtime',
+  ' zlib is a library implementing the deflate compression method found',
+  ' in gzip and PKZIP.',
+  ' .',
+  '  Indented verbatim line.',
+  'Filename: pool/main/z/zlib/zlib1g_1.2.13.dfsg-1_amd64.deb',
+  'Size: 90000',
+  '',
+  'Package: jörg-ütf8',
+  'Maintainer: Jörg Müller <j@example.org> 日本語 🎉',
+  'Filename: pool/main/j/j/j_1_all.deb',
+  'Size: 12',
+  '',
+].join('\n');
+
+async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const item of items) yield item;
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return isRepointError(err) ? err.code : 'other';
+  }
+  return undefined;
+}
+
+describe('parseStanzasSync', () => {
+  it('parses fields, multi-line values and stanza breaks', () => {
+    const [a, b, ...rest] = parseStanzasSync(SAMPLE);
+    expect(rest).toHaveLength(0);
+    expect(a?.['package']).toBe('zlib1g');
+    expect(a?.['description']).toBe(
+      'compression library - runtime\nzlib is a library implementing the deflate compression method found\nin gzip and PKZIP.\n.\n Indented verbatim line.',
+    );
+    expect(a?.['filename']).toBe('pool/main/z/zlib/zlib1g_1.2.13.dfsg-1_amd64.deb');
+    expect(b?.['maintainer']).toBe('Jörg Müller <j@example.org> 日本語 🎉');
+  });
+
+  it('looks fields up case-insensitively', () => {
+    const [st] = parseStanzasSync('PACKAGE: a\nsha256: ABC\n');
+    expect(st).toBeDefined();
+    const s = st as Stanza;
+    expect(getField(s, 'Package')).toBe('a');
+    expect(getField(s, 'SHA256')).toBe('ABC');
+    expect(getField(s, 'Missing')).toBeUndefined();
+  });
+
+  it('handles CRLF, comments, repeated and whitespace-only separators, no final newline', () => {
+    const text = '# header comment\r\nA: 1\r\n# inside\r\nB: two\r\n words\r\n\r\n \t\r\n\r\nA: 3';
+    expect(parseStanzasSync(text).map((s) => ({ ...s }))).toEqual([{ a: '1', b: 'two\nwords' }, { a: '3' }]);
+  });
+
+  it('trims values and keeps empty first lines of multi-line fields', () => {
+    const [st] = parseStanzasSync('SHA256:\n abc 1 x\n def 2 y\nKey:   spaced   \n');
+    expect(st?.['sha256']).toBe('\nabc 1 x\ndef 2 y');
+    expect(st?.['key']).toBe('spaced');
+  });
+
+  it('does not treat prototype names specially', () => {
+    const [st] = parseStanzasSync('Constructor: x\n__proto__: y\n');
+    expect(st?.['constructor']).toBe('x');
+    expect(Object.keys(st ?? {})).toEqual(['constructor', '__proto__']);
+  });
+
+  it('rejects malformed input with METADATA_INVALID', () => {
+    expect(codeOf(() => parseStanzasSync(' leading continuation\n'))).toBe('METADATA_INVALID');
+    expect(codeOf(() => parseStanzasSync('A: 1\nno colon here\n'))).toBe('METADATA_INVALID');
+    expect(codeOf(() => parseStanzasSync('A: 1\na: 2\n'))).toBe('METADATA_INVALID');
+    expect(codeOf(() => parseStanzasSync('-----BEGIN PGP SIGNED MESSAGE-----\n'))).toBe('METADATA_INVALID');
+    expect(codeOf(() => parseStanzasSync('A: 1\n\na: 2\n'))).toBeUndefined(); // same name, different stanzas
+  });
+});
+
+describe('parseParagraphsSync', () => {
+  it('keeps original spelling and order', () => {
+    const paras = parseParagraphsSync('Origin: X\nMD5Sum:\n aa 1 f\nAcquire-By-Hash: yes\n\nNext: p\n');
+    expect(paras).toEqual([
+      [
+        { name: 'Origin', value: 'X' },
+        { name: 'MD5Sum', value: '\naa 1 f' },
+        { name: 'Acquire-By-Hash', value: 'yes' },
+      ],
+      [{ name: 'Next', value: 'p' }],
+    ]);
+  });
+});
+
+describe('splitLines and async parsing', () => {
+  const crlf = SAMPLE.replaceAll('\n', '\r\n');
+  const expected = parseStanzasSync(SAMPLE).map((s) => ({ ...s }));
+
+  it('splits lines like String.split for LF and CRLF input', async () => {
+    expect(await collect(splitLines(fromArray([SAMPLE])))).toEqual(SAMPLE.split('\n').slice(0, -1));
+    expect(await collect(splitLines(fromArray([crlf])))).toEqual(SAMPLE.split('\n').slice(0, -1));
+  });
+
+  it('gives the same stanzas wherever the bytes are split', async () => {
+    for (const text of [SAMPLE, crlf]) {
+      const bytes = new TextEncoder().encode(text);
+      for (let at = 0; at <= bytes.length; at++) {
+        const chunks = [bytes.subarray(0, at), bytes.subarray(at)];
+        const viaLines = await collect(parseStanzas(splitLines(fromArray(chunks))));
+        const direct = await collect(parseStanzasFromChunks(fromArray(chunks)));
+        expect(viaLines.map((s) => ({ ...s })), `split at ${at}`).toEqual(expected);
+        expect(direct.map((s) => ({ ...s })), `split at ${at}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('survives one-byte chunks (every UTF-8 sequence split)', async () => {
+    const bytes = new TextEncoder().encode(crlf);
+    const chunks = Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
+    const got = await collect(parseStanzasFromChunks(fromArray(chunks)));
+    expect(got.map((s) => ({ ...s }))).toEqual(expected);
+  });
+
+  it('accepts string chunks and a final line without newline', async () => {
+    const lines = await collect(splitLines(fromArray(['A: 1\r', '\nB: 2\n\nC', ': 3'])));
+    expect(lines).toEqual(['A: 1', 'B: 2', '', 'C: 3']);
+  });
+
+  it('parses a 60,000-stanza Packages file', async () => {
+    const count = 60_000;
+    const parts: string[] = [];
+    for (let i = 0; i < count; i++) {
+      parts.push(
+        `Package: pkg${i}\nVersion: 1.${i}-1\nArchitecture: amd64\nMaintainer: Dev <d@example.org>\n` +
+          `Installed-Size: ${i % 977}\nDepends: libc6 (>= 2.36), pkg${i + 1}\n` +
+          `Description: package number ${i}\n A long description line for package ${i}.\n .\n More text.\n` +
+          `Filename: pool/main/p/pkg${i}/pkg${i}_1.${i}-1_amd64.deb\nSize: ${1000 + i}\n` +
+          `SHA256: ${i.toString(16).padStart(64, '0')}\n\n`,
+      );
+    }
+    const bytes = Buffer.from(parts.join(''));
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (let off = 0; off < bytes.length; off += 65_536) yield bytes.subarray(off, off + 65_536);
+    }
+    let n = 0;
+    let last: Stanza | undefined;
+    for await (const st of parseStanzasFromChunks(chunks())) {
+      n++;
+      last = st;
+    }
+    expect(n).toBe(count);
+    expect(last?.['filename']).toBe(`pool/main/p/pkg${count - 1}/pkg${count - 1}_1.${count - 1}-1_amd64.deb`);
+    expect(last?.['size']).toBe(String(1000 + count - 1));
+    let viaLines = 0;
+    for await (const _ of parseStanzas(splitLines(chunks()))) viaLines++;
+    expect(viaLines).toBe(count);
+  });
+});

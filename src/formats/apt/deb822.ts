@@ -1,0 +1,199 @@
+import { RepointError } from '../../errors.ts';
+
+/**
+ * One deb822 paragraph. Keys are lower-cased field names (look-ups are case-insensitive in
+ * deb822); the object has a null prototype so field names like `constructor` are plain keys.
+ * A multi-line value is the first line, then each continuation line without its single
+ * leading space/tab, joined with '\n'.
+ */
+export type Stanza = Record<string, string>;
+
+/** A field with its original spelling, for re-writing a paragraph in order. */
+export interface DebField {
+  name: string;
+  value: string;
+}
+
+/** Look up a field case-insensitively. */
+export function getField(stanza: Stanza, name: string): string | undefined {
+  return stanza[name.toLowerCase()];
+}
+
+// Printable US-ASCII without space and ':' (deb822(5)); must not start with '-' or '#'.
+const FIELD_NAME = /^[!-,.-9;-~][!-9;-~]*$/;
+
+function invalid(line: number, why: string): RepointError {
+  return new RepointError('METADATA_INVALID', `deb822 line ${line}: ${why}`, { line });
+}
+
+/** Line-at-a-time paragraph builder shared by the sync and async parsers. */
+class ParagraphReader {
+  #rec: Stanza | undefined;
+  #names: string[] = [];
+  #lastKey = '';
+  #line = 0;
+  /** Validated name → key; field names repeat in every stanza, so check each once. */
+  #keys = new Map<string, string>();
+
+  /** Feed one line (without its terminator); returns a paragraph when a blank line ends one. */
+  feed(line: string): Stanza | undefined {
+    this.#line++;
+    if (line.length === 0) return this.flush();
+    const c = line.charCodeAt(0);
+    if (c === 32 || c === 9) {
+      const text = line.trimEnd();
+      if (text.length === 0) return this.flush(); // whitespace-only lines separate paragraphs too
+      const rec = this.#rec;
+      if (rec === undefined) throw invalid(this.#line, 'continuation line before any field');
+      rec[this.#lastKey] += '\n' + text.slice(1);
+      return undefined;
+    }
+    if (c === 35) return undefined; // '#' comment
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw invalid(this.#line, 'expected "Field: value"');
+    const name = line.slice(0, colon);
+    let key = this.#keys.get(name);
+    if (key === undefined) {
+      if (!FIELD_NAME.test(name)) throw invalid(this.#line, `bad field name ${JSON.stringify(name)}`);
+      key = name.toLowerCase();
+      if (this.#keys.size < 1024) this.#keys.set(name, key);
+    }
+    let rec = this.#rec;
+    if (rec === undefined) {
+      rec = Object.create(null) as Stanza;
+      this.#rec = rec;
+    } else if (key in rec) {
+      throw invalid(this.#line, `duplicate field ${name}`);
+    }
+    rec[key] = line.slice(colon + 1).trim();
+    this.#names.push(name);
+    this.#lastKey = key;
+    return undefined;
+  }
+
+  /** Ends the current paragraph (at a blank line or end of input). */
+  flush(): Stanza | undefined {
+    const rec = this.#rec;
+    this.#rec = undefined;
+    if (rec !== undefined) this.#names = [];
+    return rec;
+  }
+
+  /** Original field names of the paragraph being built, in order (read before flush). */
+  get names(): readonly string[] {
+    return this.#names;
+  }
+}
+
+/** Splits text into lines; keeps the unterminated tail between pushes. CRLF becomes LF. */
+class LineSplitter {
+  #rest = '';
+
+  push(text: string): string[] {
+    const buf = this.#rest.length === 0 ? text : this.#rest + text;
+    const out: string[] = [];
+    let start = 0;
+    for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n', start)) {
+      const end = nl > start && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      out.push(buf.slice(start, end));
+      start = nl + 1;
+    }
+    this.#rest = start === 0 ? buf : buf.slice(start);
+    return out;
+  }
+
+  end(): string | undefined {
+    const rest = this.#rest;
+    this.#rest = '';
+    if (rest.length === 0) return undefined;
+    return rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  }
+}
+
+/**
+ * Decodes chunks as UTF-8 (a character may straddle chunks) and yields them as lines.
+ * Invalid bytes become U+FFFD rather than failing: integrity is checked by hash elsewhere,
+ * and the fields we need are ASCII.
+ */
+async function* chunkLines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string[]> {
+  const decoder = new TextDecoder('utf-8');
+  const splitter = new LineSplitter();
+  for await (const chunk of chunks) {
+    // A string chunk ends any pending byte sequence first.
+    const text = typeof chunk === 'string' ? decoder.decode() + chunk : decoder.decode(chunk, { stream: true });
+    if (text.length > 0) yield splitter.push(text);
+  }
+  const tail = splitter.push(decoder.decode());
+  const last = splitter.end();
+  if (last !== undefined) tail.push(last);
+  if (tail.length > 0) yield tail;
+}
+
+/** Yields lines without terminators (LF or CRLF) from byte or string chunks. */
+export async function* splitLines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+  for await (const lines of chunkLines(chunks)) yield* lines;
+}
+
+/** Parses deb822 paragraphs from lines (as produced by splitLines). */
+export async function* parseStanzas(lines: AsyncIterable<string>): AsyncGenerator<Stanza> {
+  const reader = new ParagraphReader();
+  for await (const line of lines) {
+    const st = reader.feed(line);
+    if (st !== undefined) yield st;
+  }
+  const st = reader.flush();
+  if (st !== undefined) yield st;
+}
+
+/**
+ * Parses deb822 paragraphs straight from byte chunks. Same result as
+ * parseStanzas(splitLines(chunks)) but with one await per chunk rather than per line,
+ * which matters for a 50 MB Packages file.
+ */
+export async function* parseStanzasFromChunks(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<Stanza> {
+  const reader = new ParagraphReader();
+  for await (const lines of chunkLines(chunks)) {
+    for (const line of lines) {
+      const st = reader.feed(line);
+      if (st !== undefined) yield st;
+    }
+  }
+  const st = reader.flush();
+  if (st !== undefined) yield st;
+}
+
+function forEachLine(text: string, fn: (line: string) => void): void {
+  const splitter = new LineSplitter();
+  for (const line of splitter.push(text)) fn(line);
+  const last = splitter.end();
+  if (last !== undefined) fn(last);
+}
+
+/** Parses all paragraphs of a small text (Release, a test fixture). */
+export function parseStanzasSync(text: string): Stanza[] {
+  const reader = new ParagraphReader();
+  const out: Stanza[] = [];
+  forEachLine(text, (line) => {
+    const st = reader.feed(line);
+    if (st !== undefined) out.push(st);
+  });
+  const st = reader.flush();
+  if (st !== undefined) out.push(st);
+  return out;
+}
+
+/** Like parseStanzasSync, but keeps each field's original spelling and order. */
+export function parseParagraphsSync(text: string): DebField[][] {
+  const reader = new ParagraphReader();
+  const out: DebField[][] = [];
+  const take = (names: readonly string[], st: Stanza | undefined): void => {
+    if (st === undefined) return;
+    out.push(names.map((name) => ({ name, value: st[name.toLowerCase()] ?? '' })));
+  };
+  forEachLine(text, (line) => {
+    const names = reader.names; // flush() swaps in a fresh array, so this one stays intact
+    take(names, reader.feed(line));
+  });
+  take(reader.names, reader.flush());
+  return out;
+}
