@@ -4,6 +4,7 @@ export type ErrorCode =
   | 'BAD_RANGE'
   | 'RANGE_NOT_SATISFIABLE'
   | 'UNKNOWN_REMOTE'
+  | 'REMOTE_UNAVAILABLE'
   | 'METHOD_NOT_ALLOWED'
   | 'NOT_FOUND'
   | 'NOT_IN_INDEX'

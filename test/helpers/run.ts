@@ -35,6 +35,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
         reject(new Error(`${cmd} ${args.join(' ')} exited ${res.code}${signal ? ` (${signal})` : ''}\n${res.stdout}\n${res.stderr}`));
       } else resolve(res);
     });
+    child.stdin.on('error', () => {}); // a child that exits early closes its stdin
     child.stdin.end(opts.input ?? '');
   });
 }

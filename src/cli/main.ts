@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { findConfigPath, loadConfig } from '../config/load.ts';
+import { isRepointError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { startServer } from './serve.ts';
+import { runVerify } from './verify.ts';
+
+const USAGE = `usage: repoint <command> [--config FILE]
+
+commands:
+  serve                 run the proxy (default config: $REPOINT_CONFIG, ./mirror.yaml, ./mirror.example.yaml)
+  verify                re-hash every cached blob; report and delete any that is bad
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+  const [command] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const config = loadConfig(findConfigPath(values.config, process.env, process.cwd()));
+  const log = createLogger(config.logLevel);
+  switch (command) {
+    case 'serve': {
+      const running = await startServer(config, log);
+      const stop = (signal: string): void => {
+        log.info('shutting down', { signal });
+        running.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      return new Promise<number>(() => {}); // runs until a signal
+    }
+    case 'verify':
+      return runVerify(config, log);
+    default:
+      process.stderr.write(`unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (isRepointError(err)) process.stderr.write(`repoint: ${err.code}: ${err.message}\n`);
+    else process.stderr.write(`repoint: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

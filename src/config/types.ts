@@ -1,0 +1,58 @@
+export type RemoteType = 'apt' | 'yum';
+
+export interface AptCheckpointConfig {
+  schedule?: string;
+  suites: string[];
+  components: string[];
+  architectures: string[];
+  packages: 'on-demand' | 'immediate';
+  keep: number;
+}
+
+export interface YumCheckpointConfig {
+  schedule?: string;
+  repos: string[];
+  packages: 'on-demand' | 'immediate';
+  keep: number;
+}
+
+export interface RemoteConfig {
+  name: string;
+  type: RemoteType;
+  /** Base URLs without a trailing slash, tried in order (failover). */
+  upstreams: string[];
+  /** Keyring files; empty only for yum remotes without signature checking. */
+  keyrings: string[];
+  metadataTtlMs: number;
+  /** Refuse (404) paths no verified metadata covers instead of streaming them uncached. */
+  strict: boolean;
+  /** Accept SHA-1 signatures (openpgp.js rejects them by default). */
+  allowSha1: boolean;
+  /** Set when the remote cannot run (a keyring file is missing): it answers 503 with this message. */
+  unavailable?: string;
+  aptCheckpoints?: AptCheckpointConfig;
+  yumCheckpoints?: YumCheckpointConfig;
+}
+
+export interface UpstreamClientConfig {
+  connectTimeoutMs: number;
+  /** Idle time allowed between body bytes (and before headers). */
+  bodyTimeoutMs: number;
+  retries: number;
+  connectionsPerHost: number;
+}
+
+export interface Config {
+  /** Where the config was read from, for messages. */
+  source: string;
+  listen: { host: string; port: number };
+  dataDir: string;
+  state: string;
+  cache: { maxSizeBytes: number };
+  upstream: UpstreamClientConfig;
+  signing: { keyPath: string };
+  publicUrl?: string;
+  admin: { token?: string };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  remotes: Map<string, RemoteConfig>;
+}

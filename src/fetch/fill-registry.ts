@@ -1,0 +1,35 @@
+import type { BlobInfo, BlobStore } from '../blobs/blob-store.ts';
+import type { Logger } from '../log.ts';
+import { Fill, type FillSpec } from './fill.ts';
+
+/** Single flight: at most one Fill per key in this process; followers join the running one. */
+export class FillRegistry {
+  #fills = new Map<string, Fill>();
+  #blobs: BlobStore;
+  #log: Logger;
+  #onCommitted: (spec: FillSpec, blob: BlobInfo) => Promise<void>;
+
+  constructor(blobs: BlobStore, log: Logger, onCommitted: (spec: FillSpec, blob: BlobInfo) => Promise<void> = async () => {}) {
+    this.#blobs = blobs;
+    this.#log = log;
+    this.#onCommitted = onCommitted;
+  }
+
+  get active(): number {
+    return this.#fills.size;
+  }
+
+  getOrStart(spec: FillSpec): { fill: Fill; joined: boolean } {
+    const running = this.#fills.get(spec.key);
+    if (running) return { fill: running, joined: true };
+    const fill = new Fill(spec, this.#blobs, this.#log);
+    this.#fills.set(spec.key, fill);
+    fill.done.then(
+      (blob) => void this.#onCommitted(spec, blob).catch((err: Error) => this.#log.error('post-commit hook failed', { key: spec.key, reason: err.message })),
+      () => {},
+    ).finally(() => {
+      if (this.#fills.get(spec.key) === fill) this.#fills.delete(spec.key);
+    });
+    return { fill, joined: false };
+  }
+}

@@ -1,0 +1,87 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { RepointError } from '../errors.ts';
+import type { Fill } from './fill.ts';
+
+/**
+ * Reads a fill's temp file while it grows. Waits for 'progress' when it has caught up; errors
+ * (so the HTTP layer resets the connection) when the fill fails.
+ */
+export class TailReader extends Readable {
+  #fill: Fill;
+  #pos: number;
+  #end: number | undefined;
+  #fh: FileHandle | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(fill: Fill, start: number, endInclusive?: number) {
+    super({ highWaterMark: 256 * 1024 });
+    this.#fill = fill;
+    this.#pos = start;
+    this.#end = endInclusive;
+    const wake = (): void => { const w = this.#wake; this.#wake = undefined; w?.(); };
+    fill.on('progress', wake);
+    fill.on('failed', wake);
+    this.once('close', () => { fill.off('progress', wake); fill.off('failed', wake); });
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.#openHandle().then(() => callback(), (err: Error) => callback(err));
+  }
+
+  async #openHandle(): Promise<void> {
+    await this.#fill.ready;
+    const temp = this.#fill.tempPath;
+    try {
+      if (temp && this.#fill.state !== 'committed') {
+        this.#fh = await open(temp, 'r');
+        return;
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await this.#fill.done; // renamed under us: it has just been committed
+    }
+    const blob = this.#fill.blobPath;
+    if (!blob) throw this.#fill.error ?? new RepointError('INTERNAL', 'fill has neither a temp file nor a blob');
+    this.#fh = await open(blob, 'r');
+  }
+
+  override _read(size: number): void {
+    this.#pump(size).catch((err: Error) => this.destroy(err));
+  }
+
+  async #pump(size: number): Promise<void> {
+    for (;;) {
+      const fill = this.#fill;
+      if (fill.state === 'failed') throw fill.error ?? new RepointError('INTERNAL', 'fill failed');
+      const total = fill.state === 'committed' ? fill.written : fill.size;
+      const stop = Math.min(this.#end === undefined ? Infinity : this.#end + 1, total ?? Infinity);
+      if (this.#pos >= stop) {
+        this.push(null);
+        return;
+      }
+      // A range's last byte, like the file's, waits for verification: no client completes unverified bytes.
+      const limit = Math.min(fill.readableLimit(), fill.state === 'committed' ? stop : stop - 1);
+      if (this.#pos < limit) {
+        const want = Math.min(size, limit - this.#pos);
+        const buf = Buffer.allocUnsafe(want);
+        const { bytesRead } = await this.#fh!.read(buf, 0, want, this.#pos);
+        if (bytesRead === 0) throw new RepointError('INTERNAL', 'blob shorter than announced');
+        this.#pos += bytesRead;
+        this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+        return;
+      }
+      await new Promise<void>((resolve) => { this.#wake = resolve; });
+    }
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+    const fh = this.#fh;
+    this.#fh = undefined;
+    if (fh) fh.close().then(() => callback(err), () => callback(err));
+    else callback(err);
+  }
+}

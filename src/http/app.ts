@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono, type Context } from 'hono';
+import { RepointError, isRepointError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { RemoteHandler } from '../serve/remote-handler.ts';
+import type { Reply } from '../serve/reply.ts';
+import { statusFor } from './error-status.ts';
+import { parseRequestPath } from './request-path.ts';
+import { planResponse } from './response-plan.ts';
+import { sendToNode, toWebResponse } from './send.ts';
+
+export interface AppDeps {
+  remotes: ReadonlyMap<string, RemoteHandler>;
+  log: Logger;
+  /** The proxy's own endpoints under /-/; returns undefined for an unknown one. */
+  internal: (path: string[], c: Context<{ Bindings: HttpBindings }>) => Promise<Response | undefined>;
+}
+
+export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
+  const app = new Hono<{ Bindings: HttpBindings }>();
+
+  app.all('*', async (c) => {
+    const id = c.req.header('x-request-id') ?? randomUUID();
+    const rawUrl = c.env?.incoming?.url ?? new URL(c.req.url).pathname;
+    const rawPath = rawUrl.replace(/\?.*$/, '');
+    const { segments } = parseRequestPath(rawPath);
+    if (segments[0] === '-') {
+      const res = await deps.internal(segments.slice(1), c);
+      if (res) return res;
+      throw new RepointError('NOT_FOUND', `no such endpoint: ${rawPath}`);
+    }
+    // the socket's method: hono dispatches HEAD as GET
+    const method = c.env?.incoming?.method ?? c.req.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      throw new RepointError('METHOD_NOT_ALLOWED', `method ${method} not allowed; use GET or HEAD`);
+    }
+    const remoteName = segments[0];
+    const remote = remoteName === undefined ? undefined : deps.remotes.get(remoteName);
+    if (!remote) throw new RepointError('UNKNOWN_REMOTE', `unknown remote "${remoteName ?? ''}"; configured: ${[...deps.remotes.keys()].join(', ')}`);
+    const rest = segments.slice(1).join('/') + (rawPath.endsWith('/') && segments.length > 1 ? '/' : '');
+    const reply: Reply = await remote.handle(rest, { method, id });
+    const plan = await planResponse({
+      method,
+      range: c.req.header('range'),
+      ifRange: c.req.header('if-range'),
+      ifNoneMatch: c.req.header('if-none-match'),
+      ifModifiedSince: c.req.header('if-modified-since'),
+    }, reply);
+    plan.headers['x-request-id'] = id;
+    const outgoing = c.env?.outgoing;
+    if (outgoing) {
+      void sendToNode(outgoing, plan, deps.log.child({ id, path: rawPath }));
+      return RESPONSE_ALREADY_SENT;
+    }
+    return toWebResponse(plan);
+  });
+
+  app.onError((err, c) => {
+    const e = isRepointError(err) ? err : new RepointError('INTERNAL', err.message, {}, { cause: err });
+    const status = statusFor(e.code);
+    const level = status >= 500 ? 'error' : 'info';
+    deps.log[level]('request failed', { method: c.req.method, path: c.env?.incoming?.url ?? c.req.path, status, code: e.code, reason: e.message });
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+    if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = 'GET, HEAD';
+    const body = c.req.method === 'HEAD' ? null : JSON.stringify({ error: e.code, message: e.message }) + '\n';
+    return new Response(body, { status, headers });
+  });
+
+  return app;
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { isRepointError } from '../errors.ts';
+import { parseRequestPath } from './request-path.ts';
+
+function code(raw: string): string | undefined {
+  try {
+    parseRequestPath(raw);
+    return undefined;
+  } catch (err) {
+    return isRepointError(err) ? err.code : 'OTHER';
+  }
+}
+
+describe('parseRequestPath', () => {
+  it('decodes segments, keeping +, ~ and %', () => {
+    expect(parseRequestPath('/debian/pool/main/f/foo/foo_1.0+dfsg-1~bpo1_amd64.deb').segments)
+      .toEqual(['debian', 'pool', 'main', 'f', 'foo', 'foo_1.0+dfsg-1~bpo1_amd64.deb']);
+    expect(parseRequestPath('/debian/pool/a%2bb%7e1%25.deb').segments).toEqual(['debian', 'pool', 'a+b~1%.deb']);
+  });
+  it('notes a trailing slash', () => {
+    expect(parseRequestPath('/debian/')).toEqual({ segments: ['debian'], directory: true });
+    expect(parseRequestPath('/')).toEqual({ segments: [], directory: true });
+  });
+  it.each([
+    '/debian/../etc/passwd', '/debian/%2e%2e/x', '/debian/./x', '/debian/a%2fb', '/debian/a%5Cb', '/debian\\x',
+    '/debian/a%00b', '/debian//x', '/debian/%zz', 'debian/x', '/debian/a%0ab', `/debian/${'a'.repeat(5000)}`,
+  ])('refuses %s', (raw) => expect(code(raw)).toBe('BAD_PATH'));
+});

@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { FsBlobStore } from './blobs/fs-blob-store.ts';
+import type { Config, RemoteConfig } from './config/types.ts';
+import { RepointError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { AptRemote } from './serve/apt/apt-remote.ts';
+import { ReleaseStore } from './serve/apt/release-store.ts';
+import { ContentService } from './serve/content.ts';
+import type { RemoteHandler } from './serve/remote-handler.ts';
+import { RepomdStore } from './serve/yum/repomd-store.ts';
+import { YumRemote } from './serve/yum/yum-remote.ts';
+import { withLru } from './state/lru-state.ts';
+import { openState } from './state/open-state.ts';
+import type { StateStore } from './state/state-store.ts';
+import { loadKeyring, type Keyring } from './trust/keyring.ts';
+import { createUpstreamAgent, HttpUpstream } from './upstream/http-upstream.ts';
+import type { Dispatcher } from 'undici';
+
+/** Everything a running proxy (or a CLI command) needs, wired from the config. Closed by close(). */
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  content: ContentService;
+  remotes: Map<string, RemoteHandler>;
+  close(): Promise<void>;
+}
+
+function unavailableRemote(remote: RemoteConfig): RemoteHandler {
+  return {
+    name: remote.name,
+    type: remote.type,
+    handle: async () => { throw new RepointError('REMOTE_UNAVAILABLE', `remote ${remote.name} is disabled: ${remote.unavailable ?? ''}`); },
+  };
+}
+
+function lazyKeyring(remote: RemoteConfig): () => Promise<Keyring> {
+  let p: Promise<Keyring> | undefined;
+  return () => (p ??= loadKeyring(remote.keyrings));
+}
+
+export async function openStores(config: Config, log: Logger): Promise<{ blobs: FsBlobStore; state: StateStore }> {
+  const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), { logger: log });
+  const removed = await blobs.removeTempFiles();
+  if (removed > 0) log.warn('removed partial downloads left by an earlier crash', { count: removed });
+  const state = withLru(await openState(config.state, config.dataDir), { max: 50_000, ttlMs: 2000 });
+  return { blobs, state };
+}
+
+export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
+  const { blobs, state } = await openStores(config, log);
+  const content = new ContentService(blobs, state, log);
+  const agent: Dispatcher = createUpstreamAgent(config.upstream);
+  const remotes = new Map<string, RemoteHandler>();
+  for (const remote of config.remotes.values()) {
+    const rlog = log.child({ remote: remote.name });
+    const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
+    if (remote.unavailable) {
+      rlog.error('remote disabled', { reason: remote.unavailable });
+      remotes.set(remote.name, unavailableRemote(remote));
+      continue;
+    }
+    const keyring = lazyKeyring(remote);
+    // Parse keyrings at start-up so a bad file fails fast, naming the key.
+    if (remote.keyrings.length) await keyring();
+    if (remote.type === 'apt') {
+      remotes.set(remote.name, new AptRemote(remote, upstream, content, new ReleaseStore(remote, upstream, content, keyring, rlog), rlog));
+    } else if (remote.type === 'yum') {
+      remotes.set(remote.name, new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, rlog), rlog));
+    }
+  }
+  return {
+    config, log, content, remotes,
+    close: async () => {
+      await agent.close();
+      await state.close();
+    },
+  };
+}

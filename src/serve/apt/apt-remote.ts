@@ -1,0 +1,158 @@
+import type { RemoteConfig } from '../../config/types.ts';
+import { RepointError } from '../../errors.ts';
+import type { Digest, Expected } from '../../fetch/digests.ts';
+import type { FillSpec } from '../../fetch/fill.ts';
+import { strongestHash } from '../../formats/apt/hashes.ts';
+import { archiveRootOf, byHashPath, isReleaseFile, parseByHashPath } from '../../formats/apt/paths.ts';
+import type { ReleaseFile, ReleaseFileEntry } from '../../formats/apt/release.ts';
+import type { Logger } from '../../log.ts';
+import type { Upstream } from '../../upstream/upstream.ts';
+import { ContentService } from '../content.ts';
+import type { RemoteHandler, ServeRequest } from '../remote-handler.ts';
+import { IMMUTABLE, contentTypeFor, shortLived, type Reply } from '../reply.ts';
+import { PoolIndex } from './pool-index.ts';
+import type { ReleaseStore } from './release-store.ts';
+
+function dirname(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
+}
+
+/** Every ancestor directory, deepest first ('' is the remote root). */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let d = dirname(path); ; d = dirname(d)) {
+    out.push(d);
+    if (d === '') return out;
+  }
+}
+
+export function expectedFromEntry(e: ReleaseFileEntry): Expected {
+  const digests: Digest[] = [];
+  for (const algo of ['sha512', 'sha256', 'sha1', 'md5'] as const) {
+    const hex = e.hashes[algo];
+    if (hex) digests.push({ algo, hex: hex.toLowerCase() });
+  }
+  return { size: e.size, digests };
+}
+
+export function fillKey(remote: string, path: string, expected: Expected): string {
+  const sha = expected.digests.find((d) => d.algo === 'sha256');
+  return sha ? `sha256:${sha.hex}` : `${remote}:${path}`;
+}
+
+/**
+ * apt remote: InRelease/Release are verified with the keyring; indexes against the Release the
+ * proxy serves; pool files against the Packages/Sources that list them.
+ */
+export class AptRemote implements RemoteHandler {
+  readonly name: string;
+  readonly type = 'apt' as const;
+  readonly releases: ReleaseStore;
+  readonly pool: PoolIndex;
+  #remote: RemoteConfig;
+  #upstream: Upstream;
+  #content: ContentService;
+  #log: Logger;
+
+  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, releases: ReleaseStore, log: Logger) {
+    this.name = remote.name;
+    this.#remote = remote;
+    this.#upstream = upstream;
+    this.#content = content;
+    this.releases = releases;
+    this.#log = log;
+    this.pool = new PoolIndex(remote.name, content.state, content.blobs, log);
+  }
+
+  async handle(path: string, _req: ServeRequest): Promise<Reply> {
+    if (path === '' || path.endsWith('/')) throw new RepointError('NOT_FOUND', `no directory listing for /${this.name}/${path}`);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    if (isReleaseFile(name)) return this.#serveRelease(dirname(path), name);
+
+    const idx = await this.#findIndex(path);
+    if (idx) return idx;
+
+    const pooled = await this.pool.lookup(path);
+    if (pooled && ContentService.hasStrong(pooled)) {
+      return this.#content.serve(
+        { key: fillKey(this.name, path, pooled), upstream: this.#upstream, sources: [path], expected: pooled },
+        { contentType: contentTypeFor(path), cacheControl: IMMUTABLE },
+      );
+    }
+    return this.#uncovered(path);
+  }
+
+  async #serveRelease(dir: string, name: string): Promise<Reply> {
+    const kind = name === 'InRelease' ? 'inrelease' : 'release';
+    const view = await this.releases.fresh(kind, dir);
+    const sha = name === 'Release.gpg' ? view.record.gpgSha256 : view.record.sha256;
+    if (!sha) throw new RepointError('NOT_FOUND', `no verified ${name} for ${dir}`);
+    const info = await this.#content.blobs.stat(sha);
+    if (!info) throw new RepointError('INTERNAL', `verified ${name} blob ${sha} is missing; run "repoint verify"`);
+    const mtime = view.record.lastModified ? Date.parse(view.record.lastModified) : view.record.fetchedAt;
+    const headers: Record<string, string> = view.stale
+      ? { 'x-repoint-stale': view.stale, warning: '111 repoint "Revalidation Failed"' }
+      : {};
+    return this.#content.blobReply({ ...info, mtimeMs: Number.isNaN(mtime) ? info.mtimeMs : mtime }, {
+      contentType: contentTypeFor(name), cacheControl: shortLived(this.#remote.metadataTtlMs), headers,
+    });
+  }
+
+  /** An index (or its by-hash twin) listed in the verified Release of an enclosing suite. */
+  async #findIndex(path: string): Promise<Reply | undefined> {
+    for (const dir of ancestors(path)) {
+      const cur = await this.releases.current(dir);
+      if (!cur) continue;
+      const rel = dir === '' ? path : path.slice(dir.length + 1);
+      const entry = this.#entryFor(rel, cur.release, cur.history);
+      if (!entry) return undefined;
+      const expected = expectedFromEntry(entry.entry);
+      if (!ContentService.hasStrong(expected)) return undefined;
+      const strongest = strongestHash(entry.entry.hashes);
+      const sources = entry.byHash || !cur.release.acquireByHash || !strongest
+        ? [path]
+        : [joinDir(dir, byHashPath(entry.entry.path, strongest.algo, strongest.hex)), path];
+      const reply = await this.#content.serve(
+        { key: fillKey(this.name, path, expected), upstream: this.#upstream, sources, expected },
+        { contentType: contentTypeFor(entry.entry.path), cacheControl: entry.byHash ? IMMUTABLE : shortLived(this.#remote.metadataTtlMs) },
+      );
+      this.#ingestWhenStored(reply, entry.entry.path, dir);
+      return reply;
+    }
+    return undefined;
+  }
+
+  #entryFor(rel: string, release: ReleaseFile, history: ReleaseFile[]): { entry: ReleaseFileEntry; byHash: boolean } | undefined {
+    const bh = parseByHashPath(rel);
+    if (!bh) {
+      const entry = release.files.get(rel);
+      return entry ? { entry, byHash: false } : undefined;
+    }
+    for (const r of [release, ...history]) {
+      const entry = r.findByHash(bh.algo, bh.hex, bh.dir);
+      if (entry) return { entry, byHash: true };
+    }
+    return undefined;
+  }
+
+  #ingestWhenStored(reply: Reply, indexPath: string, dir: string): void {
+    const root = archiveRootOf(dir);
+    if (reply.body.kind === 'blob') void this.pool.ingest(indexPath, reply.body.sha256, root);
+    else if (reply.body.kind === 'fill') {
+      reply.body.fill.done.then((blob) => this.pool.ingest(indexPath, blob.sha256, root), () => {});
+    }
+  }
+
+  async #uncovered(path: string): Promise<Reply> {
+    if (this.#remote.strict) {
+      throw new RepointError('NOT_IN_INDEX', `${path} is not listed in any verified index of remote ${this.name} (strict mode)`);
+    }
+    this.#log.debug('uncovered path', { path });
+    return this.#content.passthrough(this.#upstream, path, { contentType: contentTypeFor(path), cacheControl: 'no-store' });
+  }
+}
+
+function joinDir(dir: string, rel: string): string {
+  return dir === '' ? rel : `${dir}/${rel}`;
+}

@@ -1,0 +1,120 @@
+import type { BlobInfo, BlobStore } from '../blobs/blob-store.ts';
+import { RepointError } from '../errors.ts';
+import type { Digest, Expected } from '../fetch/digests.ts';
+import { isStrong } from '../fetch/digests.ts';
+import type { FillSpec } from '../fetch/fill.ts';
+import { FillRegistry } from '../fetch/fill-registry.ts';
+import type { Logger } from '../log.ts';
+import type { StateStore } from '../state/state-store.ts';
+import { discard, type Upstream } from '../upstream/upstream.ts';
+import type { Reply } from './reply.ts';
+
+export type CommitHook = (spec: FillSpec, blob: BlobInfo) => Promise<void>;
+
+/** Non-sha256 digests map to the blob address, so a SHA512-only index still hits the cache. */
+const aliasKey = (d: Digest): string => `alias:${d.algo}:${d.hex.toLowerCase()}`;
+
+/**
+ * Serves verified content: a cache hit is one lookup and one open; a miss joins or starts the
+ * single upstream download. Unverifiable paths stream through and are never stored.
+ */
+export class ContentService {
+  readonly blobs: BlobStore;
+  readonly state: StateStore;
+  readonly fills: FillRegistry;
+  #log: Logger;
+  #hooks: CommitHook[] = [];
+
+  constructor(blobs: BlobStore, state: StateStore, log: Logger) {
+    this.blobs = blobs;
+    this.state = state;
+    this.#log = log;
+    this.fills = new FillRegistry(blobs, log, async (spec, blob) => {
+      await this.#recordAliases(spec.expected.digests, blob.sha256);
+      for (const hook of this.#hooks) await hook(spec, blob);
+    });
+  }
+
+  /** Called after every verified commit (index ingestion uses it). */
+  onCommit(hook: CommitHook): void {
+    this.#hooks.push(hook);
+  }
+
+  /** Weak digests alone do not make content verified: such paths are treated as uncovered. */
+  static hasStrong(expected: Expected): boolean {
+    return expected.digests.some(isStrong);
+  }
+
+  async findBlob(expected: Expected): Promise<BlobInfo | undefined> {
+    const sha = expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase()
+      ?? (await this.#firstAlias(expected.digests));
+    if (!sha) return undefined;
+    const info = await this.blobs.stat(sha);
+    if (info && expected.size !== undefined && info.size !== expected.size) return undefined;
+    return info;
+  }
+
+  async #firstAlias(digests: readonly Digest[]): Promise<string | undefined> {
+    for (const d of digests) {
+      if (!isStrong(d)) continue;
+      const sha = await this.state.get<string>(aliasKey(d));
+      if (sha) return sha;
+    }
+    return undefined;
+  }
+
+  async #recordAliases(digests: readonly Digest[], sha256: string): Promise<void> {
+    const others = digests.filter((d) => d.algo !== 'sha256' && isStrong(d));
+    if (others.length) await this.state.setMany(others.map((d) => ({ key: aliasKey(d), value: sha256 })));
+  }
+
+  blobReply(info: BlobInfo, meta: Omit<Reply, 'body'>): Reply {
+    return { ...meta, body: { kind: 'blob', sha256: info.sha256, size: info.size, mtimeMs: info.mtimeMs, path: this.blobs.filePath(info.sha256) } };
+  }
+
+  /** A hit, or a (shared) fill whose bytes stream as they arrive. */
+  async serve(spec: FillSpec, meta: Omit<Reply, 'body'>): Promise<Reply> {
+    const hit = await this.findBlob(spec.expected);
+    if (hit) return this.blobReply(hit, meta);
+    const { fill } = this.fills.getOrStart(spec);
+    return { ...meta, body: { kind: 'fill', fill } };
+  }
+
+  /** The verified blob itself, downloading it if needed (metadata that the proxy must read). */
+  async ensure(spec: FillSpec): Promise<BlobInfo> {
+    return (await this.findBlob(spec.expected)) ?? this.fills.getOrStart(spec).fill.done;
+  }
+
+  /** Streams a path no verified metadata covers, uncached. */
+  async passthrough(upstream: Upstream, path: string, meta: Omit<Reply, 'body'>): Promise<Reply> {
+    const res = await upstream.fetch({ path });
+    if (res.status !== 200) {
+      discard(res.body);
+      throw new RepointError('UPSTREAM_NOT_FOUND', `upstream has no ${path}`, { status: res.status });
+    }
+    this.#log.debug('pass-through (not covered by verified metadata)', { path });
+    const len = res.headers['content-length'];
+    return {
+      ...meta,
+      headers: { ...meta.headers, 'x-repoint-verified': 'no' },
+      body: {
+        kind: 'stream', stream: res.body,
+        ...(len !== undefined ? { size: Number(len) } : {}),
+        ...(res.headers['last-modified'] ? { lastModified: res.headers['last-modified'] } : {}),
+        ...(res.headers.etag ? { etag: res.headers.etag } : {}),
+      },
+    };
+  }
+
+  /** Stores small verified metadata bytes (InRelease, repomd) already held in memory. */
+  async storeBytes(data: Uint8Array, mtime?: Date): Promise<BlobInfo> {
+    const w = await this.blobs.createWriter();
+    try {
+      await w.write(data);
+      return await w.commit(mtime ? { mtime } : {});
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+  }
+}

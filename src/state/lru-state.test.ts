@@ -1,0 +1,93 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { withLru } from './lru-state.ts';
+import type { StateEntry, StateStore } from './state-store.ts';
+
+/** In-memory StateStore that counts backend reads and can hold a read back. */
+class CountingStore implements StateStore {
+  readonly kind = 'memory';
+  readonly data = new Map<string, unknown>();
+  gets = 0;
+  manyKeys: string[][] = [];
+  gate: Promise<void> | undefined;
+
+  async get<T>(key: string): Promise<T | undefined> {
+    this.gets++;
+    const v = this.data.get(key) as T | undefined;
+    if (this.gate) await this.gate;
+    return v;
+  }
+  async getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>> {
+    this.manyKeys.push([...keys]);
+    return keys.map((k) => this.data.get(k) as T | undefined);
+  }
+  async set(key: string, value: unknown): Promise<void> {
+    this.data.set(key, value);
+  }
+  async setMany(entries: readonly StateEntry[]): Promise<void> {
+    for (const e of entries) this.data.set(e.key, e.value);
+  }
+  async delete(key: string): Promise<boolean> {
+    return this.data.delete(key);
+  }
+  async tryLock(): Promise<(() => Promise<void>) | undefined> {
+    return async () => {};
+  }
+  async close(): Promise<void> {}
+}
+
+describe('withLru', () => {
+  it('serves repeated hits and misses from the cache', async () => {
+    const inner = new CountingStore();
+    inner.data.set('a', { v: 1 });
+    const store = withLru(inner, { max: 100, ttlMs: 10_000 });
+    for (let i = 0; i < 3; i++) expect(await store.get('a')).toEqual({ v: 1 });
+    for (let i = 0; i < 3; i++) expect(await store.get('missing')).toBeUndefined();
+    expect(inner.gets).toBe(2);
+  });
+
+  it('set and delete update the cache', async () => {
+    const inner = new CountingStore();
+    const store = withLru(inner, { max: 100, ttlMs: 10_000 });
+    await store.set('k', 'one');
+    expect(await store.get('k')).toBe('one');
+    await store.delete('k');
+    expect(await store.get('k')).toBeUndefined();
+    expect(inner.gets).toBe(0);
+  });
+
+  it('sees writes made behind its back once its ttl has passed', async () => {
+    const inner = new CountingStore();
+    const store = withLru(inner, { max: 100, ttlMs: 100 });
+    await store.set('k', 'mine');
+    inner.data.set('k', 'another node');
+    expect(await store.get('k')).toBe('mine');
+    await sleep(200);
+    expect(await store.get('k')).toBe('another node');
+  });
+
+  it('does not cache a read that overlapped a write', async () => {
+    const inner = new CountingStore();
+    inner.data.set('k', 'old');
+    const store = withLru(inner, { max: 100, ttlMs: 10_000 });
+    let open = (): void => {};
+    inner.gate = new Promise<void>((r) => (open = r));
+    const slowRead = store.get('k');
+    await sleep(5);
+    await store.set('k', 'new');
+    open();
+    expect(await slowRead).toBe('old');
+    inner.gate = undefined;
+    expect(await store.get('k')).toBe('new');
+  });
+
+  it('getMany asks the backend only for keys it does not hold', async () => {
+    const inner = new CountingStore();
+    inner.data.set('b', 'B');
+    const store = withLru(inner, { max: 100, ttlMs: 10_000 });
+    await store.set('a', 'A');
+    expect(await store.getMany(['a', 'b', 'c'])).toEqual(['A', 'B', undefined]);
+    expect(await store.getMany(['c', 'b', 'a'])).toEqual([undefined, 'B', 'A']);
+    expect(inner.manyKeys).toEqual([['b', 'c']]);
+  });
+});

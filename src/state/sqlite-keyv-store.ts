@@ -1,0 +1,194 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { keyvStorageCapability, type KeyvStorageAdapter, type KeyvStorageCapability, type KeyvStorageEntry } from 'keyv';
+import type { LockBackend } from './state-locks.ts';
+
+export interface SqliteKeyvStoreOptions {
+  namespace?: string;
+  /** How long a statement waits for another process's write lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+type Listener = (...args: unknown[]) => void;
+
+const SEP = '::';
+const PAGE = 500;
+/** Expired rows are filtered on every read; they are deleted in bulk every this many writes. */
+const PURGE_EVERY = 1000;
+
+/**
+ * Keyv 6 storage adapter over node:sqlite. Keyv hands it already-serialised strings and an
+ * absolute `expires` (ms since epoch); `capabilities.expires = true` tells Keyv to use it directly.
+ * Also hosts the lock table, so locks live in the same file as the state they protect.
+ */
+export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter {
+  namespace: string | undefined;
+  readonly locks: LockBackend;
+  readonly #db: DatabaseSync;
+  readonly #q: ReturnType<typeof prepare>;
+  #writes = 0;
+
+  constructor(path: string, opts: SqliteKeyvStoreOptions = {}) {
+    super();
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER);
+      CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, token TEXT NOT NULL, expires INTEGER NOT NULL);
+    `);
+    this.#q = prepare(this.#db);
+    this.namespace = opts.namespace;
+    this.locks = {
+      acquire: async (name, token, ttlMs) => this.#q.lockTake.run(name, token, Date.now() + ttlMs, Date.now()).changes > 0,
+      release: async (name, token) => {
+        this.#q.lockGive.run(name, token);
+      },
+    };
+    this.#q.purge.run(Date.now());
+  }
+
+  // Narrow EventEmitter's `Function[]` to the callable type keyv's IEventEmitter declares.
+  override listeners(eventName: string | symbol): Listener[] {
+    return super.listeners(eventName) as Listener[];
+  }
+
+  override rawListeners(eventName: string | symbol): Listener[] {
+    return super.rawListeners(eventName) as Listener[];
+  }
+
+  get capabilities(): KeyvStorageCapability {
+    return keyvStorageCapability(this);
+  }
+
+  async get<Value>(key: string): Promise<Value | string | undefined> {
+    const row = this.#q.get.get(this.#k(key), Date.now());
+    return row ? text(row['value']) : undefined;
+  }
+
+  async getMany<Value>(keys: string[]): Promise<Array<Value | string | undefined>> {
+    if (keys.length === 0) return [];
+    const full = keys.map((k) => this.#k(k));
+    const found = new Map<string, string>();
+    for (const row of this.#q.getMany.all(JSON.stringify(full), Date.now())) found.set(text(row['key']), text(row['value']));
+    return full.map((k) => found.get(k));
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.#q.get.get(this.#k(key), Date.now()) !== undefined;
+  }
+
+  async hasMany(keys: string[]): Promise<boolean[]> {
+    return (await this.getMany(keys)).map((v) => v !== undefined);
+  }
+
+  async set(key: string, value: unknown, expires?: number): Promise<boolean> {
+    this.#put(key, value, expires);
+    this.#afterWrites(1);
+    return true;
+  }
+
+  /** One transaction: all entries land or none do, at the cost of one fsync-equivalent. */
+  async setMany<Value>(entries: KeyvStorageEntry<Value>[]): Promise<boolean[]> {
+    this.#tx(() => {
+      for (const e of entries) this.#put(e.key, e.value, e.expires);
+    });
+    this.#afterWrites(entries.length);
+    return entries.map(() => true);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const row = this.#q.del.get(Date.now(), this.#k(key));
+    return row !== undefined && row['live'] === 1;
+  }
+
+  async deleteMany(keys: string[]): Promise<boolean[]> {
+    const now = Date.now();
+    return this.#tx(() => keys.map((k) => this.#q.del.get(now, this.#k(k))?.['live'] === 1));
+  }
+
+  async clear(): Promise<void> {
+    if (this.namespace === undefined) this.#db.exec('DELETE FROM kv');
+    else this.#q.clearNs.run(this.#prefix().length, this.#prefix());
+  }
+
+  /** Pages through by key, so no statement stays open across a yield. */
+  async *iterator<Value>(): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
+    const prefix = this.namespace === undefined ? '' : this.#prefix();
+    let after = '';
+    for (;;) {
+      const rows = this.#q.page.all(after, prefix.length, prefix, Date.now(), PAGE);
+      for (const row of rows) yield [text(row['key']).slice(prefix.length), text(row['value'])];
+      const last = rows.at(-1);
+      if (!last || rows.length < PAGE) return;
+      after = text(last['key']);
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #put(key: string, value: unknown, expires: number | undefined): void {
+    if (typeof value !== 'string') throw new TypeError('SqliteKeyvStore stores serialised strings; keep Keyv serialization on');
+    if (expires !== undefined && expires <= Date.now()) this.#q.del.get(Date.now(), this.#k(key));
+    else this.#q.put.run(this.#k(key), value, expires ?? null);
+  }
+
+  #afterWrites(n: number): void {
+    this.#writes += n;
+    if (this.#writes < PURGE_EVERY) return;
+    this.#writes = 0;
+    this.#q.purge.run(Date.now());
+  }
+
+  #tx<R>(fn: () => R): R {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const r = fn();
+      this.#db.exec('COMMIT');
+      return r;
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  #prefix(): string {
+    return `${this.namespace ?? ''}${SEP}`;
+  }
+
+  #k(key: string): string {
+    return this.namespace === undefined ? key : this.#prefix() + key;
+  }
+}
+
+function prepare(db: DatabaseSync): Record<
+  'get' | 'getMany' | 'put' | 'del' | 'clearNs' | 'page' | 'purge' | 'lockTake' | 'lockGive',
+  StatementSync
+> {
+  const live = '(expires IS NULL OR expires > ?)';
+  return {
+    get: db.prepare(`SELECT value FROM kv WHERE key = ? AND ${live}`),
+    getMany: db.prepare(`SELECT key, value FROM kv WHERE key IN (SELECT value FROM json_each(?)) AND ${live}`),
+    put: db.prepare('INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires'),
+    // RETURNING reports whether the row was still live, so deleting an expired key returns false
+    del: db.prepare('DELETE FROM kv WHERE key = ?2 RETURNING (expires IS NULL OR expires > ?1) AS live'),
+    clearNs: db.prepare('DELETE FROM kv WHERE substr(key, 1, ?) = ?'),
+    page: db.prepare(`SELECT key, value FROM kv WHERE key > ? AND substr(key, 1, ?) = ? AND ${live} ORDER BY key LIMIT ?`),
+    purge: db.prepare('DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?'),
+    lockTake: db.prepare(
+      'INSERT INTO locks (name, token, expires) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires = excluded.expires WHERE locks.expires <= ?',
+    ),
+    lockGive: db.prepare('DELETE FROM locks WHERE name = ? AND token = ?'),
+  };
+}
+
+function text(v: unknown): string {
+  if (typeof v !== 'string') throw new TypeError(`sqlite state: expected TEXT, got ${typeof v}`);
+  return v;
+}

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@keyv/redis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isRepointError } from '../../src/errors.ts';
+import { Keyv } from 'keyv';
+import { KeyvStateStore } from '../../src/state/keyv-state.ts';
+import { withLru } from '../../src/state/lru-state.ts';
+import { SqliteKeyvStore } from '../../src/state/sqlite-keyv-store.ts';
+import { openRedisState, openSqliteState, openState } from '../../src/state/open-state.ts';
+import { redisAvailable, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { stateStoreContract, type StateStoreFixture } from './state-store.contract.ts';
+
+async function sqliteFixture(lru: boolean): Promise<StateStoreFixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'repoint-state-'));
+  const path = join(dir, 'nested', 'state.sqlite');
+  const open = () => (lru ? withLru(openSqliteState(path), { max: 1000, ttlMs: 2000 }) : openSqliteState(path));
+  let current = open();
+  return {
+    store: current,
+    async reopen() {
+      await current.close();
+      current = open();
+      return current;
+    },
+    async cleanup() {
+      await current.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+stateStoreContract('sqlite', () => sqliteFixture(false));
+stateStoreContract('withLru(sqlite)', () => sqliteFixture(true));
+
+const haveRedis = redisAvailable();
+const redisRequired = process.env['REPOINT_E2E'] === 'required';
+if (!haveRedis) {
+  const why = 'redis state tests need REDIS_URL or redis-server on PATH';
+  if (redisRequired) {
+    describe('StateStore contract: redis', () => {
+      it('has a redis to test against (REPOINT_E2E=required)', () => {
+        throw new Error(`${why}; neither is available`);
+      });
+    });
+  } else console.warn(`skipping redis state tests: ${why}`);
+}
+
+/** Removes one test namespace's keys, so runs sharing a REDIS_URL leave nothing behind. */
+async function dropNamespace(url: string, namespace: string): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const keys = await client.keys(`${namespace}:*`);
+    for (let i = 0; i < keys.length; i += 1000) await client.del(keys.slice(i, i + 1000));
+  } finally {
+    await client.close();
+  }
+}
+
+describe.skipIf(!haveRedis)('redis state', () => {
+  let redis: RedisHandle;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  stateStoreContract('redis', async () => {
+    const namespace = `repoint-test-${randomUUID()}`;
+    let current = await openRedisState(redis.url, { namespace });
+    return {
+      store: current,
+      async reopen() {
+        await current.close();
+        current = await openRedisState(redis.url, { namespace });
+        return current;
+      },
+      async cleanup() {
+        await current.close();
+        await dropNamespace(redis.url, namespace);
+      },
+    };
+  });
+
+  it('keeps namespaces apart', async () => {
+    const nsA = `repoint-test-${randomUUID()}`;
+    const a = await openRedisState(redis.url, { namespace: nsA });
+    const b = await openRedisState(redis.url, { namespace: `repoint-test-${randomUUID()}` });
+    await a.set('same-key', 'from a');
+    expect(await a.get('same-key')).toBe('from a');
+    expect(await b.get('same-key')).toBeUndefined();
+    await a.close();
+    await b.close();
+    await dropNamespace(redis.url, nsA);
+  });
+});
+
+describe.skipIf(!haveRedis || process.env['REDIS_URL'] !== undefined)('redis outage', () => {
+  it('rejects calls while redis is down instead of hanging or reporting a miss', async () => {
+    const redis = await startRedis();
+    const store = await openRedisState(redis.url, { namespace: 'outage' });
+    await store.set('k', 'v');
+    await redis.stop();
+    const err: unknown = await store.get('k').catch((e: unknown) => e);
+    expect(isRepointError(err, 'INTERNAL')).toBe(true);
+    await expect(store.set('k', 'w')).rejects.toMatchObject({ code: 'INTERNAL' });
+    await store.close().catch(() => {});
+  });
+});
+
+describe('openState', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'repoint-open-'));
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('"sqlite" puts the database under <dataDir>/state/', async () => {
+    const store = await openState('sqlite', dataDir);
+    expect(store.kind).toBe('sqlite');
+    await store.set('x', 1);
+    await access(join(dataDir, 'state', 'state.sqlite'));
+    await store.close();
+  });
+
+  it('rejects an unknown spec as a config error', async () => {
+    await expect(openState('postgres://x', dataDir)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  it('reports an unreachable redis as a config error naming the URL', async () => {
+    const port = await closedPort();
+    const err: unknown = await openState(`redis://127.0.0.1:${port}`, dataDir).catch((e: unknown) => e);
+    expect(isRepointError(err, 'CONFIG_INVALID')).toBe(true);
+    expect(err instanceof Error ? err.message : '').toMatch(new RegExp(`^state: cannot connect to redis://127\\.0\\.0\\.1:${port}.*: .+`));
+  });
+
+  it('refuses use after close', async () => {
+    const store = await openState('sqlite', dataDir);
+    await store.set('x', 1);
+    await store.close();
+    await store.close();
+    await expect(store.get('x')).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(store.tryLock('x', 1000)).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+});
+
+describe('KeyvStateStore backend errors', () => {
+  /** Fails reads and writes of the key "bad"; everything else works. */
+  class FlakyStore extends SqliteKeyvStore {
+    override async get<Value>(key: string): Promise<Value | string | undefined> {
+      if (key === 'bad') throw new Error('disk on fire');
+      return super.get<Value>(key);
+    }
+    override async set(key: string, value: unknown, expires?: number): Promise<boolean> {
+      if (key === 'bad') throw new Error('disk on fire');
+      return super.set(key, value, expires);
+    }
+  }
+
+  it('rejects the failing call only, even with calls in flight together', async () => {
+    const adapter = new FlakyStore(':memory:');
+    const store = new KeyvStateStore({ kind: 'flaky', keyv: new Keyv<unknown>({ store: adapter, namespace: 'ns' }), locks: adapter.locks });
+    await store.set('good', 'fine');
+    const [good, bad, good2] = await Promise.allSettled([store.get('good'), store.get('bad'), store.get('good')]);
+    expect(good).toEqual({ status: 'fulfilled', value: 'fine' });
+    expect(good2).toEqual({ status: 'fulfilled', value: 'fine' });
+    expect(bad.status).toBe('rejected');
+    expect(bad.status === 'rejected' && bad.reason).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('disk on fire') });
+    await expect(store.set('bad', 1)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await store.close();
+  });
+});
+
+/** A loopback port with nothing listening. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
+      srv.close(() => resolve(addr.port));
+    });
+  });
+}
