@@ -73,6 +73,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     close: async () => {
       await agent.close();
       await state.close();
+      await blobs.close();
     },
   };
 }

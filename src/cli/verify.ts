@@ -28,6 +28,7 @@ export async function runVerify(config: Config, log: Logger): Promise<number> {
     }
   } finally {
     await state.close();
+    await blobs.close();
   }
   progress.done(`${checked} blobs, ${formatBytes(bytes)} checked; ${bad.length} bad${bad.length ? ' (deleted; they will be fetched again on demand)' : ''}`);
   return bad.length ? 1 : 0;

@@ -138,10 +138,11 @@ export class AptRemote implements RemoteHandler {
 
   #ingestWhenStored(reply: Reply, indexPath: string, dir: string): void {
     const root = archiveRootOf(dir);
-    if (reply.body.kind === 'blob') void this.pool.ingest(indexPath, reply.body.sha256, root);
-    else if (reply.body.kind === 'fill') {
-      reply.body.fill.done.then((blob) => this.pool.ingest(indexPath, blob.sha256, root), () => {});
-    }
+    const ingest = (sha256: string): void => {
+      this.pool.ingest({ sha256, root, path: indexPath }, true).catch((err: Error) => this.#log.error('index ingestion failed', { index: indexPath, reason: err.message }));
+    };
+    if (reply.body.kind === 'blob') ingest(reply.body.sha256);
+    else if (reply.body.kind === 'fill') reply.body.fill.done.then((blob) => ingest(blob.sha256), () => {});
   }
 
   async #uncovered(path: string): Promise<Reply> {

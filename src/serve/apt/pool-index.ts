@@ -1,13 +1,13 @@
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
+import type { BlobStore } from '../../blobs/blob-store.ts';
 import type { Expected } from '../../fetch/digests.ts';
 import { decompressor } from '../../fetch/decompress.ts';
 import { parseStanzasFromChunks } from '../../formats/apt/deb822.ts';
 import { indexEntries, type IndexEntry } from '../../formats/apt/packages-index.ts';
-import { compressionOf, indexKindOf, joinRelPath } from '../../formats/apt/paths.ts';
+import { compressionOf, indexKindOf } from '../../formats/apt/paths.ts';
 import type { Logger } from '../../log.ts';
 import type { StateEntry, StateStore } from '../../state/state-store.ts';
-import type { BlobStore } from '../../blobs/blob-store.ts';
 
 export interface PoolRecord {
   size: number;
@@ -15,11 +15,21 @@ export interface PoolRecord {
   sha512?: string;
 }
 
+/** A verified Packages/Sources blob and the directory its Filename fields are relative to. */
+export interface IndexRef {
+  sha256: string;
+  root: string;
+  /** The Release path it was listed under, which tells its compression and kind. */
+  path: string;
+}
+
 const BATCH = 2000;
+const LIVE_MAX = 256;
 
 /**
- * Path -> digest records for pool files, built by streaming verified Packages/Sources indexes
- * into the state store. Survives restarts; a lookup is one key read.
+ * Pool-file digests, recorded per index blob (`apt:idx:<index sha256>:<Filename>`). The records
+ * are immutable like the index they come from, so checkpoints that share an index share them,
+ * and a checkpoint verifies pool files against exactly its own indexes.
  */
 export class PoolIndex {
   #remote: string;
@@ -35,17 +45,30 @@ export class PoolIndex {
     this.#log = log;
   }
 
-  #key(path: string): string {
-    return `apt:pool:${this.#remote}:${path}`;
+  get #liveKey(): string {
+    return `apt:live-indexes:${this.#remote}`;
   }
 
-  /** Digests a pool path must have, waiting for ingestions under way before answering "unknown". */
-  async lookup(path: string): Promise<Expected | undefined> {
-    let rec = await this.#state.get<PoolRecord>(this.#key(path));
-    if (!rec && this.#pending.size > 0) {
-      await Promise.allSettled(this.#pending.values());
-      rec = await this.#state.get<PoolRecord>(this.#key(path));
+  /** Indexes the live (non-checkpoint) remote serves from, newest first. */
+  async liveIndexes(): Promise<IndexRef[]> {
+    return (await this.#state.get<IndexRef[]>(this.#liveKey)) ?? [];
+  }
+
+  /** Digests a pool path must have according to `indexes` (live ones by default). */
+  async lookup(path: string, indexes?: readonly IndexRef[]): Promise<Expected | undefined> {
+    const hit = await this.#lookupOnce(path, indexes ?? (await this.liveIndexes()));
+    if (hit || indexes || this.#pending.size === 0) return hit;
+    await Promise.allSettled(this.#pending.values()); // an index is being read: its entries may be the answer
+    return this.#lookupOnce(path, await this.liveIndexes());
+  }
+
+  async #lookupOnce(path: string, indexes: readonly IndexRef[]): Promise<Expected | undefined> {
+    const keys: string[] = [];
+    for (const ix of indexes) {
+      if (ix.root === '' || path.startsWith(`${ix.root}/`)) keys.push(`apt:idx:${ix.sha256}:${ix.root === '' ? path : path.slice(ix.root.length + 1)}`);
     }
+    if (keys.length === 0) return undefined;
+    const rec = (await this.#state.getMany<PoolRecord>(keys)).find((r) => r !== undefined);
     if (!rec) return undefined;
     const digests: Expected['digests'] = [];
     if (rec.sha256) digests.push({ algo: 'sha256', hex: rec.sha256 });
@@ -53,42 +76,58 @@ export class PoolIndex {
     return { size: rec.size, digests };
   }
 
-  /** Ingests a verified index blob once (keyed by its content), in the background. */
-  ingest(indexPath: string, blobSha256: string, archiveRoot: string): Promise<void> {
-    const kind = indexKindOf(indexPath);
+  /** Ingests a verified index blob (once per content) and, when live, lists it for lookups. */
+  ingest(ref: IndexRef, live: boolean): Promise<void> {
+    const kind = indexKindOf(ref.path);
     if (kind === 'other') return Promise.resolve();
-    const doneKey = `apt:ingested:${this.#remote}:${archiveRoot}:${blobSha256}`;
-    const running = this.#pending.get(doneKey);
-    if (running) return running;
-    const p = (async () => {
-      if (await this.#state.get<boolean>(doneKey)) return;
-      const started = Date.now();
-      const count = await this.#run(kind, indexPath, blobSha256, archiveRoot);
-      await this.#state.set(doneKey, true);
-      this.#log.info('indexed pool files', { index: indexPath, entries: count, ms: Date.now() - started });
-    })().catch((err: Error) => this.#log.error('index ingestion failed', { index: indexPath, reason: err.message }))
-      .finally(() => this.#pending.delete(doneKey));
-    this.#pending.set(doneKey, p);
+    const key = `${live ? 'live' : 'cp'}:${ref.sha256}:${ref.root}`;
+    let p = this.#pending.get(key);
+    if (!p) {
+      // Tracked until the live list is written too, so lookup() never sees "nothing pending" in between.
+      p = this.#ingestOnce(kind, ref)
+        .then(() => (live ? this.#addLive(ref) : undefined))
+        .finally(() => this.#pending.delete(key));
+      this.#pending.set(key, p);
+    }
     return p;
   }
 
-  async #run(kind: 'packages' | 'sources', indexPath: string, sha256: string, archiveRoot: string): Promise<number> {
+  async #ingestOnce(kind: 'packages' | 'sources', ref: IndexRef): Promise<void> {
+    const doneKey = `apt:ingested:${ref.sha256}`;
+    if (await this.#state.get<boolean>(doneKey)) return;
+    const started = Date.now();
+    const count = await this.#run(kind, ref);
+    await this.#state.set(doneKey, true);
+    this.#log.info('indexed pool files', { index: ref.path, entries: count, ms: Date.now() - started });
+  }
+
+  async #addLive(ref: IndexRef): Promise<void> {
+    const list = await this.liveIndexes();
+    if (list[0]?.sha256 === ref.sha256 && list[0].root === ref.root) return;
+    const next = [ref, ...list.filter((r) => !(r.sha256 === ref.sha256 && r.root === ref.root))].slice(0, LIVE_MAX);
+    await this.#state.set(this.#liveKey, next);
+  }
+
+  async #run(kind: 'packages' | 'sources', ref: IndexRef): Promise<number> {
     const text = new PassThrough({ highWaterMark: 1 << 20 });
-    const piping = pipeline(this.#blobs.createReadStream(sha256), decompressor(compressionOf(indexPath)), text);
+    const piping = pipeline(this.#blobs.createReadStream(ref.sha256), decompressor(compressionOf(ref.path)), text);
     let batch: StateEntry[] = [];
     let count = 0;
-    const flush = async (): Promise<void> => {
+    try {
+      for await (const entry of indexEntries(kind, parseStanzasFromChunks(text))) {
+        const rec = toRecord(entry);
+        if (!rec) continue;
+        batch.push({ key: `apt:idx:${ref.sha256}:${entry.filename}`, value: rec });
+        count++;
+        if (batch.length >= BATCH) {
+          await this.#state.setMany(batch);
+          batch = [];
+        }
+      }
       if (batch.length) await this.#state.setMany(batch);
-      batch = [];
-    };
-    for await (const entry of indexEntries(kind, parseStanzasFromChunks(text))) {
-      const rec = toRecord(entry);
-      if (!rec) continue;
-      batch.push({ key: this.#key(joinRelPath(archiveRoot, entry.filename)), value: rec });
-      count++;
-      if (batch.length >= BATCH) await flush();
+    } finally {
+      text.destroy();
     }
-    await flush();
     await piping;
     return count;
   }
