@@ -13,6 +13,11 @@ import { withLru } from './state/lru-state.ts';
 import { openState } from './state/open-state.ts';
 import type { StateStore } from './state/state-store.ts';
 import { loadKeyring, type Keyring } from './trust/keyring.ts';
+import { loadOrCreateSigner, type Signer } from './trust/signer.ts';
+import { Catalogue } from './checkpoints/catalogue.ts';
+import { CheckpointService } from './checkpoints/checkpoint-service.ts';
+import { CheckpointRouter } from './serve/checkpoint/checkpoint-router.ts';
+import { serveAptCheckpoint } from './serve/checkpoint/apt-checkpoint-view.ts';
 import { createUpstreamAgent, HttpUpstream } from './upstream/http-upstream.ts';
 import type { Dispatcher } from 'undici';
 
@@ -22,6 +27,8 @@ export interface Runtime {
   log: Logger;
   content: ContentService;
   remotes: Map<string, RemoteHandler>;
+  signer: Signer;
+  checkpoints: CheckpointService;
   close(): Promise<void>;
 }
 
@@ -51,6 +58,9 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const content = new ContentService(blobs, state, log);
   const agent: Dispatcher = createUpstreamAgent(config.upstream);
   const remotes = new Map<string, RemoteHandler>();
+  const live = new Map<string, RemoteHandler>();
+  const catalogue = new Catalogue(state, blobs);
+  const signer = await loadOrCreateSigner(config.signing.keyPath, { log: (msg) => log.info(msg, { key: config.signing.keyPath }) });
   for (const remote of config.remotes.values()) {
     const rlog = log.child({ remote: remote.name });
     const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
@@ -63,13 +73,16 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     // Parse keyrings at start-up so a bad file fails fast, naming the key.
     if (remote.keyrings.length) await keyring();
     if (remote.type === 'apt') {
-      remotes.set(remote.name, new AptRemote(remote, upstream, content, new ReleaseStore(remote, upstream, content, keyring, rlog), rlog));
+      const apt = new AptRemote(remote, upstream, content, new ReleaseStore(remote, upstream, content, keyring, rlog), rlog);
+      live.set(remote.name, apt);
+      remotes.set(remote.name, new CheckpointRouter(apt, catalogue, (m, path) => serveAptCheckpoint(apt, content, m, path)));
     } else if (remote.type === 'yum') {
       remotes.set(remote.name, new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, rlog), rlog));
     }
   }
+  const checkpoints = new CheckpointService(config, content, catalogue, signer, live, log);
   return {
-    config, log, content, remotes,
+    config, log, content, remotes, signer, checkpoints,
     close: async () => {
       await agent.close();
       await state.close();

@@ -4,6 +4,7 @@ import { findConfigPath, loadConfig } from '../config/load.ts';
 import { isRepointError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from './serve.ts';
+import { runCheckpoint } from './checkpoint.ts';
 import { runVerify } from './verify.ts';
 
 const USAGE = `usage: repoint <command> [--config FILE]
@@ -11,6 +12,8 @@ const USAGE = `usage: repoint <command> [--config FILE]
 commands:
   serve                 run the proxy (default config: $REPOINT_CONFIG, ./mirror.yaml, ./mirror.example.yaml)
   verify                re-hash every cached blob; report and delete any that is bad
+  checkpoint create <remote>    freeze the remote's current metadata into a re-signed checkpoint
+  checkpoint list [<remote>]    list checkpoints
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -39,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'verify':
       return runVerify(config, log);
+    case 'checkpoint':
+      return runCheckpoint(config, log, positionals.slice(1));
     default:
       process.stderr.write(`unknown command "${command}"\n${USAGE}`);
       return 2;

@@ -4,6 +4,7 @@ import type { Config } from '../config/types.ts';
 import { createApp } from '../http/app.ts';
 import { internalRoutes } from '../http/internal-routes.ts';
 import type { Logger } from '../log.ts';
+import { startCheckpointSchedules } from '../checkpoints/scheduler.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 
 export interface RunningServer {
@@ -15,6 +16,7 @@ export interface RunningServer {
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const runtime = await createRuntime(config, log);
+  const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
   const app = createApp({ remotes: runtime.remotes, log, internal: internalRoutes(runtime) });
   const server = await new Promise<ServerType>((resolve, reject) => {
     // hono answers HEAD by re-wrapping the GET response, which hides node-server's "already sent" marker.
@@ -33,6 +35,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   return {
     runtime, server, port,
     close: async () => {
+      stopSchedules();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ('closeAllConnections' in server) server.closeAllConnections();

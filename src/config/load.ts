@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { validate as validCron } from 'node-cron';
 import { parse } from 'yaml';
 import { RepointError } from '../errors.ts';
 import type { AptCheckpointConfig, Config, RemoteConfig, YumCheckpointConfig } from './types.ts';
@@ -138,9 +139,15 @@ function parseRemote(name: string, n: Node, rel: (p: string) => string): RemoteC
   return remote;
 }
 
+function cronSchedule(n: Node): string | undefined {
+  const s = n.child('schedule').optionalString();
+  if (s !== undefined && !validCron(s)) n.child('schedule').fail(`not a valid cron expression: "${s}" (five or six fields, e.g. "0 */6 * * *")`);
+  return s;
+}
+
 function parseAptCheckpoints(n: Node): AptCheckpointConfig {
   n.onlyKeys(['schedule', 'suites', 'components', 'architectures', 'packages', 'keep']);
-  const schedule = n.child('schedule').optionalString();
+  const schedule = cronSchedule(n);
   return {
     ...(schedule !== undefined ? { schedule } : {}),
     suites: n.child('suites').stringList(),
@@ -153,7 +160,7 @@ function parseAptCheckpoints(n: Node): AptCheckpointConfig {
 
 function parseYumCheckpoints(n: Node): YumCheckpointConfig {
   n.onlyKeys(['schedule', 'repos', 'packages', 'keep']);
-  const schedule = n.child('schedule').optionalString();
+  const schedule = cronSchedule(n);
   return {
     ...(schedule !== undefined ? { schedule } : {}),
     repos: n.child('repos').stringList().map((r) => r.replace(/^\/+|\/+$/g, '')),

@@ -50,15 +50,15 @@ export class AptRemote implements RemoteHandler {
   readonly type = 'apt' as const;
   readonly releases: ReleaseStore;
   readonly pool: PoolIndex;
+  readonly upstream: Upstream;
   #remote: RemoteConfig;
-  #upstream: Upstream;
   #content: ContentService;
   #log: Logger;
 
   constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, releases: ReleaseStore, log: Logger) {
     this.name = remote.name;
     this.#remote = remote;
-    this.#upstream = upstream;
+    this.upstream = upstream;
     this.#content = content;
     this.releases = releases;
     this.#log = log;
@@ -76,7 +76,7 @@ export class AptRemote implements RemoteHandler {
     const pooled = await this.pool.lookup(path);
     if (pooled && ContentService.hasStrong(pooled)) {
       return this.#content.serve(
-        { key: fillKey(this.name, path, pooled), upstream: this.#upstream, sources: [path], expected: pooled },
+        { key: fillKey(this.name, path, pooled), upstream: this.upstream, sources: [path], expected: pooled },
         { contentType: contentTypeFor(path), cacheControl: IMMUTABLE },
       );
     }
@@ -114,7 +114,7 @@ export class AptRemote implements RemoteHandler {
         ? [path]
         : [joinDir(dir, byHashPath(entry.entry.path, strongest.algo, strongest.hex)), path];
       const reply = await this.#content.serve(
-        { key: fillKey(this.name, path, expected), upstream: this.#upstream, sources, expected },
+        { key: fillKey(this.name, path, expected), upstream: this.upstream, sources, expected },
         { contentType: contentTypeFor(entry.entry.path), cacheControl: entry.byHash ? IMMUTABLE : shortLived(this.#remote.metadataTtlMs) },
       );
       this.#ingestWhenStored(reply, entry.entry.path, dir);
@@ -150,7 +150,7 @@ export class AptRemote implements RemoteHandler {
       throw new RepointError('NOT_IN_INDEX', `${path} is not listed in any verified index of remote ${this.name} (strict mode)`);
     }
     this.#log.debug('uncovered path', { path });
-    return this.#content.passthrough(this.#upstream, path, { contentType: contentTypeFor(path), cacheControl: 'no-store' });
+    return this.#content.passthrough(this.upstream, path, { contentType: contentTypeFor(path), cacheControl: 'no-store' });
   }
 }
 

@@ -84,7 +84,7 @@ export class PoolIndex {
     let p = this.#pending.get(key);
     if (!p) {
       // Tracked until the live list is written too, so lookup() never sees "nothing pending" in between.
-      p = this.#ingestOnce(kind, ref)
+      p = this.#ingestOnce(ref)
         .then(() => (live ? this.#addLive(ref) : undefined))
         .finally(() => this.#pending.delete(key));
       this.#pending.set(key, p);
@@ -92,11 +92,11 @@ export class PoolIndex {
     return p;
   }
 
-  async #ingestOnce(kind: 'packages' | 'sources', ref: IndexRef): Promise<void> {
+  async #ingestOnce(ref: IndexRef): Promise<void> {
     const doneKey = `apt:ingested:${ref.sha256}`;
     if (await this.#state.get<boolean>(doneKey)) return;
     const started = Date.now();
-    const count = await this.#run(kind, ref);
+    const count = await this.#run(ref);
     await this.#state.set(doneKey, true);
     this.#log.info('indexed pool files', { index: ref.path, entries: count, ms: Date.now() - started });
   }
@@ -108,27 +108,35 @@ export class PoolIndex {
     await this.#state.set(this.#liveKey, next);
   }
 
-  async #run(kind: 'packages' | 'sources', ref: IndexRef): Promise<number> {
+  /** Streams the pool entries of a verified index blob (for prefetching a checkpoint's packages). */
+  async *entries(ref: IndexRef): AsyncGenerator<IndexEntry> {
+    const kind = indexKindOf(ref.path);
+    if (kind === 'other') return;
     const text = new PassThrough({ highWaterMark: 1 << 20 });
     const piping = pipeline(this.#blobs.createReadStream(ref.sha256), decompressor(compressionOf(ref.path)), text);
-    let batch: StateEntry[] = [];
-    let count = 0;
+    piping.catch(() => {}); // surfaced below
     try {
-      for await (const entry of indexEntries(kind, parseStanzasFromChunks(text))) {
-        const rec = toRecord(entry);
-        if (!rec) continue;
-        batch.push({ key: `apt:idx:${ref.sha256}:${entry.filename}`, value: rec });
-        count++;
-        if (batch.length >= BATCH) {
-          await this.#state.setMany(batch);
-          batch = [];
-        }
-      }
-      if (batch.length) await this.#state.setMany(batch);
+      yield* indexEntries(kind, parseStanzasFromChunks(text));
     } finally {
       text.destroy();
     }
     await piping;
+  }
+
+  async #run(ref: IndexRef): Promise<number> {
+    let batch: StateEntry[] = [];
+    let count = 0;
+    for await (const entry of this.entries(ref)) {
+      const rec = toRecord(entry);
+      if (!rec) continue;
+      batch.push({ key: `apt:idx:${ref.sha256}:${entry.filename}`, value: rec });
+      count++;
+      if (batch.length >= BATCH) {
+        await this.#state.setMany(batch);
+        batch = [];
+      }
+    }
+    if (batch.length) await this.#state.setMany(batch);
     return count;
   }
 }

@@ -65,9 +65,9 @@ export class ReleaseStore {
   }
 
   /** The record, revalidated against upstream when older than metadataTtl (single flight per suite). */
-  async fresh(kind: ReleaseKind, dir: string): Promise<ReleaseView> {
+  async fresh(kind: ReleaseKind, dir: string, opts: { force?: boolean } = {}): Promise<ReleaseView> {
     const rec = await this.record(kind, dir);
-    if (rec && Date.now() - rec.fetchedAt < this.#remote.metadataTtlMs) return { record: rec };
+    if (rec && !opts.force && Date.now() - rec.fetchedAt < this.#remote.metadataTtlMs) return { record: rec };
     const key = this.key(kind, dir);
     let p = this.#inflight.get(key);
     if (!p) {
