@@ -5,6 +5,7 @@ import { isRepointError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from './serve.ts';
 import { runCheckpoint } from './checkpoint.ts';
+import { runGc } from './gc.ts';
 import { runVerify } from './verify.ts';
 
 const USAGE = `usage: repoint <command> [--config FILE]
@@ -14,12 +15,14 @@ commands:
   verify                re-hash every cached blob; report and delete any that is bad
   checkpoint create <remote>    freeze the remote's current metadata into a re-signed checkpoint
   checkpoint list [<remote>]    list checkpoints
+  gc [--all] [--dry-run]        remove blobs no kept checkpoint needs, least recently used first,
+                                until the store fits cache.maxSize (--all: every unpinned blob)
 `;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
     allowPositionals: true,
   });
   const [command] = positionals;
@@ -42,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'verify':
       return runVerify(config, log);
+    case 'gc':
+      return runGc(config, log, { all: values.all ?? false, dryRun: values['dry-run'] ?? false });
     case 'checkpoint':
       return runCheckpoint(config, log, positionals.slice(1));
     default:

@@ -85,11 +85,14 @@ export class AptRemote implements RemoteHandler {
 
   async #serveRelease(dir: string, name: string): Promise<Reply> {
     const kind = name === 'InRelease' ? 'inrelease' : 'release';
-    const view = await this.releases.fresh(kind, dir);
-    const sha = name === 'Release.gpg' ? view.record.gpgSha256 : view.record.sha256;
-    if (!sha) throw new RepointError('NOT_FOUND', `no verified ${name} for ${dir}`);
-    const info = await this.#content.blobs.stat(sha);
-    if (!info) throw new RepointError('INTERNAL', `verified ${name} blob ${sha} is missing; run "repoint verify"`);
+    let view = await this.releases.fresh(kind, dir);
+    const shaOf = (): string | undefined => (name === 'Release.gpg' ? view.record.gpgSha256 : view.record.sha256);
+    let info = shaOf() ? await this.#content.blobs.stat(shaOf()!) : undefined;
+    if (!info) { // collected by gc (or lost): fetch and verify it again
+      view = await this.releases.fresh(kind, dir, { force: true });
+      info = shaOf() ? await this.#content.blobs.stat(shaOf()!) : undefined;
+    }
+    if (!info) throw new RepointError('NOT_FOUND', `no verified ${name} for ${dir}`);
     const mtime = view.record.lastModified ? Date.parse(view.record.lastModified) : view.record.fetchedAt;
     const headers: Record<string, string> = view.stale
       ? { 'x-repoint-stale': view.stale, warning: '111 repoint "Revalidation Failed"' }

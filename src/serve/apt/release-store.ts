@@ -99,7 +99,11 @@ export class ReleaseStore {
         // a collected blob: by-hash for that generation falls back to pass-through
       }
     }
-    return { release: await this.parsed(rec.textSha256), history };
+    try {
+      return { release: await this.parsed(rec.textSha256), history };
+    } catch {
+      return undefined; // its text was collected: not covered until the next InRelease request refreshes it
+    }
   }
 
   async #refresh(kind: ReleaseKind, dir: string, rec: ReleaseRecord | undefined): Promise<ReleaseView> {
@@ -111,9 +115,11 @@ export class ReleaseStore {
       return { record: rec, stale: err.code };
     };
     try {
+      // Conditional only when what the record names is still stored (gc may have removed it).
+      const intact = rec && (await this.#content.blobs.stat(rec.sha256)) && (await this.#content.blobs.stat(rec.textSha256));
       const headers: Record<string, string> = {};
-      if (rec?.lastModified) headers['if-modified-since'] = rec.lastModified;
-      if (rec?.etag) headers['if-none-match'] = rec.etag;
+      if (intact && rec.lastModified) headers['if-modified-since'] = rec.lastModified;
+      if (intact && rec.etag) headers['if-none-match'] = rec.etag;
       const res = await this.#upstream.fetch({ path, headers });
       if (res.status === 304 && rec) {
         const next = { ...rec, fetchedAt: Date.now() };
