@@ -22,6 +22,8 @@ export interface FillSpec {
 export type FillState = 'starting' | 'streaming' | 'committed' | 'failed';
 
 const RESUME_ATTEMPTS = 3;
+/** Recent bytes kept in memory so followers that keep up never touch the disk (bounded per fill). */
+const WINDOW_BYTES = 8 * 2 ** 20;
 const DEFAULT_MAX_SIZE = 64 * 2 ** 30;
 
 /**
@@ -44,6 +46,8 @@ export class Fill extends EventEmitter {
   #log: Logger;
   #writer: BlobWriter | undefined;
   #hasher: MultiHasher;
+  #window: Array<{ start: number; data: Buffer }> = [];
+  #windowBytes = 0;
 
   constructor(spec: FillSpec, blobs: BlobStore, log: Logger) {
     super();
@@ -80,6 +84,19 @@ export class Fill extends EventEmitter {
   /** Bytes a reader may consume now: all of them once verified, else all but the last. */
   readableLimit(): number {
     return this.state === 'committed' ? this.written : Math.max(0, this.written - 1);
+  }
+
+  /** Bytes [pos, pos+max) from the in-memory window, when they are still there. */
+  fromWindow(pos: number, max: number): Buffer | undefined {
+    const first = this.#window[0];
+    if (!first || pos < first.start) return undefined;
+    for (const c of this.#window) {
+      if (pos < c.start + c.data.length) {
+        const off = pos - c.start;
+        return c.data.subarray(off, Math.min(c.data.length, off + max));
+      }
+    }
+    return undefined;
   }
 
   reader(start = 0, endInclusive?: number): Readable {
@@ -166,6 +183,9 @@ export class Fill extends EventEmitter {
     }
     this.#hasher.update(data);
     await this.#writer!.write(data);
+    this.#window.push({ start: this.written, data });
+    this.#windowBytes += data.length;
+    while (this.#windowBytes > WINDOW_BYTES && this.#window.length > 1) this.#windowBytes -= this.#window.shift()!.data.length;
     this.written += data.length;
     this.emit('progress');
   }
@@ -181,6 +201,8 @@ export class Fill extends EventEmitter {
       ...(this.lastModified ? { mtime: this.lastModified } : {}),
     });
     this.state = 'committed';
+    this.#window = []; // readers that are behind continue from the committed blob
+    this.#windowBytes = 0;
     this.emit('progress');
     this.emit('committed', this.blob);
     return this.blob;

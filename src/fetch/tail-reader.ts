@@ -64,6 +64,12 @@ export class TailReader extends Readable {
       const limit = Math.min(fill.readableLimit(), fill.state === 'committed' ? stop : stop - 1);
       if (this.#pos < limit) {
         const want = Math.min(size, limit - this.#pos);
+        const mem = fill.fromWindow(this.#pos, want);
+        if (mem) {
+          this.#pos += mem.length;
+          this.push(mem);
+          return;
+        }
         const buf = Buffer.allocUnsafe(want);
         const { bytesRead } = await this.#fh!.read(buf, 0, want, this.#pos);
         if (bytesRead === 0) throw new RepointError('INTERNAL', 'blob shorter than announced');

@@ -50,7 +50,7 @@ async function resolveBody(b: ReplyBody): Promise<Resolved> {
       };
     case 'bytes':
       return {
-        size: b.data.length, etag: undefined, lastModified: b.lastModified, rangeable: true,
+        size: b.data.length, etag: b.etag, lastModified: b.lastModified, rangeable: true,
         open: (start, end) => Readable.from([b.data.subarray(start, end === undefined ? undefined : end + 1)]),
       };
   }

@@ -1,4 +1,5 @@
 import type { BlobInfo, BlobStore } from '../blobs/blob-store.ts';
+import { HotBlobCache, type HotBlob, type HotCacheOptions } from '../blobs/hot-cache.ts';
 import { RepointError } from '../errors.ts';
 import type { Digest, Expected } from '../fetch/digests.ts';
 import { isStrong } from '../fetch/digests.ts';
@@ -25,8 +26,11 @@ export class ContentService {
   #log: Logger;
   #hooks: CommitHook[] = [];
 
-  constructor(blobs: BlobStore, state: StateStore, log: Logger) {
+  #hot: HotBlobCache;
+
+  constructor(blobs: BlobStore, state: StateStore, log: Logger, hot: HotCacheOptions = { maxBytes: 256 * 2 ** 20, maxItemBytes: 2 ** 20, statTtlMs: 5000 }) {
     this.blobs = blobs;
+    this.#hot = new HotBlobCache(blobs, hot);
     this.state = state;
     this.#log = log;
     this.fills = new FillRegistry(blobs, log, async (spec, blob) => {
@@ -46,12 +50,26 @@ export class ContentService {
   }
 
   async findBlob(expected: Expected): Promise<BlobInfo | undefined> {
+    return (await this.#findHot(expected))?.info;
+  }
+
+  async #findHot(expected: Expected): Promise<HotBlob | undefined> {
     const sha = expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase()
       ?? (await this.#firstAlias(expected.digests));
     if (!sha) return undefined;
-    const info = await this.blobs.stat(sha);
-    if (info && expected.size !== undefined && info.size !== expected.size) return undefined;
-    return info;
+    const hot = await this.#hot.get(sha);
+    if (hot && expected.size !== undefined && hot.info.size !== expected.size) return undefined;
+    return hot;
+  }
+
+  /** A cached blob by address: small ones come from memory. */
+  async hit(sha256: string): Promise<HotBlob | undefined> {
+    return this.#hot.get(sha256);
+  }
+
+  hotReply(hot: HotBlob, meta: Omit<Reply, 'body'>): Reply {
+    if (!hot.data) return this.blobReply(hot.info, meta);
+    return { ...meta, body: { kind: 'bytes', data: hot.data, lastModified: new Date(hot.info.mtimeMs), etag: `"${hot.info.sha256}"`, sha256: hot.info.sha256 } };
   }
 
   async #firstAlias(digests: readonly Digest[]): Promise<string | undefined> {
@@ -74,8 +92,8 @@ export class ContentService {
 
   /** A hit, or a (shared) fill whose bytes stream as they arrive. */
   async serve(spec: FillSpec, meta: Omit<Reply, 'body'>): Promise<Reply> {
-    const hit = await this.findBlob(spec.expected);
-    if (hit) return this.blobReply(hit, meta);
+    const hit = await this.#findHot(spec.expected);
+    if (hit) return this.hotReply(hit, meta);
     const { fill } = this.fills.getOrStart(spec);
     return { ...meta, body: { kind: 'fill', fill } };
   }

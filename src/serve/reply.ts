@@ -6,7 +6,7 @@ export type ReplyBody =
   | { kind: 'blob'; sha256: string; size: number; mtimeMs: number; path: string }
   | { kind: 'fill'; fill: Fill }
   | { kind: 'stream'; stream: Readable; size?: number; lastModified?: string; etag?: string }
-  | { kind: 'bytes'; data: Uint8Array; lastModified?: Date };
+  | { kind: 'bytes'; data: Uint8Array; lastModified?: Date; etag?: string; /** set when the bytes are a cached blob */ sha256?: string };
 
 export interface Reply {
   status?: number;

@@ -87,17 +87,17 @@ export class AptRemote implements RemoteHandler {
     const kind = name === 'InRelease' ? 'inrelease' : 'release';
     let view = await this.releases.fresh(kind, dir);
     const shaOf = (): string | undefined => (name === 'Release.gpg' ? view.record.gpgSha256 : view.record.sha256);
-    let info = shaOf() ? await this.#content.blobs.stat(shaOf()!) : undefined;
+    let info = shaOf() ? await this.#content.hit(shaOf()!) : undefined;
     if (!info) { // collected by gc (or lost): fetch and verify it again
       view = await this.releases.fresh(kind, dir, { force: true });
-      info = shaOf() ? await this.#content.blobs.stat(shaOf()!) : undefined;
+      info = shaOf() ? await this.#content.hit(shaOf()!) : undefined;
     }
     if (!info) throw new RepointError('NOT_FOUND', `no verified ${name} for ${dir}`);
     const mtime = view.record.lastModified ? Date.parse(view.record.lastModified) : view.record.fetchedAt;
     const headers: Record<string, string> = view.stale
       ? { 'x-repoint-stale': view.stale, warning: '111 repoint "Revalidation Failed"' }
       : {};
-    return this.#content.blobReply({ ...info, mtimeMs: Number.isNaN(mtime) ? info.mtimeMs : mtime }, {
+    return this.#content.hotReply({ ...info, info: { ...info.info, mtimeMs: Number.isNaN(mtime) ? info.info.mtimeMs : mtime } }, {
       contentType: contentTypeFor(name), cacheControl: shortLived(this.#remote.metadataTtlMs), headers,
     });
   }
@@ -145,6 +145,7 @@ export class AptRemote implements RemoteHandler {
       this.pool.ingest({ sha256, root, path: indexPath }, true).catch((err: Error) => this.#log.error('index ingestion failed', { index: indexPath, reason: err.message }));
     };
     if (reply.body.kind === 'blob') ingest(reply.body.sha256);
+    else if (reply.body.kind === 'bytes' && reply.body.sha256) ingest(reply.body.sha256);
     else if (reply.body.kind === 'fill') reply.body.fill.done.then((blob) => ingest(blob.sha256), () => {});
   }
 

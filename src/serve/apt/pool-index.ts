@@ -37,6 +37,8 @@ export class PoolIndex {
   #blobs: BlobStore;
   #log: Logger;
   #pending = new Map<string, Promise<void>>();
+  /** Live indexes already ingested and listed by this process: index hits skip all bookkeeping. */
+  #registered = new Set<string>();
 
   constructor(remote: string, state: StateStore, blobs: BlobStore, log: Logger) {
     this.#remote = remote;
@@ -81,11 +83,13 @@ export class PoolIndex {
     const kind = indexKindOf(ref.path);
     if (kind === 'other') return Promise.resolve();
     const key = `${live ? 'live' : 'cp'}:${ref.sha256}:${ref.root}`;
+    if (this.#registered.has(key)) return Promise.resolve();
     let p = this.#pending.get(key);
     if (!p) {
       // Tracked until the live list is written too, so lookup() never sees "nothing pending" in between.
       p = this.#ingestOnce(ref)
         .then(() => (live ? this.#addLive(ref) : undefined))
+        .then(() => { this.#registered.add(key); })
         .finally(() => this.#pending.delete(key));
       this.#pending.set(key, p);
     }

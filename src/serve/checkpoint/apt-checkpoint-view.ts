@@ -59,7 +59,7 @@ function fileFor(s: AptSuiteSnapshot, rel: string): ManifestFile | undefined {
 }
 
 async function blob(content: ContentService, sha256: string, path: string, meta: Omit<Reply, 'body'>, mtimeMs?: number): Promise<Reply> {
-  const info = await content.blobs.stat(sha256);
-  if (!info) throw new RepointError('INTERNAL', `checkpoint blob ${sha256} for ${path} is missing; run "repoint verify"`);
-  return content.blobReply(mtimeMs === undefined ? info : { ...info, mtimeMs }, meta);
+  const hot = await content.hit(sha256);
+  if (!hot) throw new RepointError('INTERNAL', `checkpoint blob ${sha256} for ${path} is missing; run "repoint verify"`);
+  return content.hotReply(mtimeMs === undefined ? hot : { ...hot, info: { ...hot.info, mtimeMs } }, meta);
 }
