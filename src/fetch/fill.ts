@@ -23,7 +23,7 @@ export type FillState = 'starting' | 'streaming' | 'committed' | 'failed';
 
 const RESUME_ATTEMPTS = 3;
 /** Recent bytes kept in memory so followers that keep up never touch the disk (bounded per fill). */
-const WINDOW_BYTES = 8 * 2 ** 20;
+const WINDOW_BYTES = 2 * 2 ** 20;
 const DEFAULT_MAX_SIZE = 64 * 2 ** 30;
 
 /**
