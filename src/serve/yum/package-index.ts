@@ -1,0 +1,115 @@
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../../blobs/blob-store.ts';
+import { RepointError } from '../../errors.ts';
+import { decompressor } from '../../fetch/decompress.ts';
+import { isStrong, type Expected, type HashAlgo } from '../../fetch/digests.ts';
+import type { YumChecksum } from '../../formats/yum/checksum.ts';
+import { parsePrimaryBatches } from '../../formats/yum/primary.ts';
+import type { Logger } from '../../log.ts';
+import type { StateEntry, StateStore } from '../../state/state-store.ts';
+import { compressionOfHref, resolveHref } from './yum-paths.ts';
+
+/** What a package path must be, from a verified primary. */
+export interface YumPackageRecord {
+  size: number;
+  algo: HashAlgo;
+  hex: string;
+}
+
+/** The primary data entry being ingested, as the verified repomd lists it. */
+export interface PrimaryRef {
+  location: string;
+  checksum: YumChecksum;
+}
+
+/**
+ * Path -> digest records for RPMs, built by streaming verified primary.xml files into the state
+ * store in batches. Survives restarts; a lookup is one key read.
+ */
+export class PackageIndex {
+  #remote: string;
+  #bases: readonly string[];
+  #state: StateStore;
+  #blobs: BlobStore;
+  #log: Logger;
+  #pending = new Map<string, Promise<void>>();
+
+  constructor(remote: string, bases: readonly string[], state: StateStore, blobs: BlobStore, log: Logger) {
+    this.#remote = remote;
+    this.#bases = bases;
+    this.#state = state;
+    this.#blobs = blobs;
+    this.#log = log;
+  }
+
+  #key(path: string): string {
+    return `yum:pkg:${this.#remote}:${path}`;
+  }
+
+  #doneKey(dir: string, primary: PrimaryRef): string {
+    return `yum:ingested:${this.#remote}:${dir}:${primary.checksum.algo}:${primary.checksum.hex}`;
+  }
+
+  /** Digests a package path must have, waiting for ingestions under way before answering "unknown". */
+  async lookup(path: string): Promise<Expected | undefined> {
+    let rec = await this.#state.get<YumPackageRecord>(this.#key(path));
+    if (!rec && this.#pending.size > 0) {
+      await Promise.allSettled(this.#pending.values());
+      rec = await this.#state.get<YumPackageRecord>(this.#key(path));
+    }
+    return rec ? { size: rec.size, digests: [{ algo: rec.algo, hex: rec.hex }] } : undefined;
+  }
+
+  async ingested(dir: string, primary: PrimaryRef): Promise<boolean> {
+    return (await this.#state.get<boolean>(this.#doneKey(dir, primary))) === true;
+  }
+
+  /** Ingests a verified primary blob of repository `dir` once (keyed by its checksum). Never rejects. */
+  ingest(dir: string, primary: PrimaryRef, blobSha256: string): Promise<void> {
+    const doneKey = this.#doneKey(dir, primary);
+    const running = this.#pending.get(doneKey);
+    if (running) return running;
+    const p = (async () => {
+      if (await this.#state.get<boolean>(doneKey)) return;
+      const started = Date.now();
+      const { stored, skipped } = await this.#run(dir, primary.location, blobSha256);
+      await this.#state.set(doneKey, true);
+      this.#log.info('indexed packages', { dir, primary: primary.location, entries: stored, skipped, ms: Date.now() - started });
+    })().catch((err: Error) => this.#log.error('primary ingestion failed', { dir, primary: primary.location, reason: err.message }))
+      .finally(() => this.#pending.delete(doneKey));
+    this.#pending.set(doneKey, p);
+    return p;
+  }
+
+  async #run(dir: string, location: string, sha256: string): Promise<{ stored: number; skipped: number }> {
+    const compression = compressionOfHref(location);
+    if (compression === undefined) throw new RepointError('METADATA_INVALID', `cannot read ${location}: zchunk primaries are not ingested`);
+    const text = new PassThrough({ highWaterMark: 1 << 20 });
+    const piping = pipeline(this.#blobs.createReadStream(sha256), decompressor(compression), text);
+    piping.catch(() => {}); // awaited below; a parse error ends the loop first
+    let batch: StateEntry[] = [];
+    let stored = 0;
+    let skipped = 0;
+    for await (const pkgs of parsePrimaryBatches(text)) {
+      for (const pkg of pkgs) {
+        const path = resolveHref(dir, pkg.location, pkg.xmlBase, this.#bases);
+        // another host's file, or only a weak checksum: cannot be served as verified
+        if (path === undefined || !isStrong(pkg.checksum)) {
+          skipped++;
+          continue;
+        }
+        const value: YumPackageRecord = { size: pkg.size, algo: pkg.checksum.algo, hex: pkg.checksum.hex };
+        batch.push({ key: this.#key(path), value });
+        stored++;
+      }
+      if (batch.length >= 2000) {
+        await this.#state.setMany(batch);
+        batch = [];
+      }
+    }
+    if (batch.length) await this.#state.setMany(batch);
+    await piping;
+    return { stored, skipped };
+  }
+}

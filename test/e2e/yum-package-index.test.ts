@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
+import { silentLogger } from '../../src/log.ts';
+import { ContentService } from '../../src/serve/content.ts';
+import { PackageIndex } from '../../src/serve/yum/package-index.ts';
+import { openSqliteState } from '../../src/state/open-state.ts';
+import type { StateStore } from '../../src/state/state-store.ts';
+
+const hex = (algo: string, seed: string): string => createHash(algo).update(seed).digest('hex');
+
+function pkg(name: string, location: string, algo: 'sha256' | 'sha512' | 'sha1' | 'md5', base?: string): string {
+  return `<package type="rpm"><name>${name}</name><arch>noarch</arch><version epoch="0" ver="1" rel="1"/>
+  <checksum type="${algo}" pkgid="YES">${hex(algo, name)}</checksum><size package="${name.length * 100}" installed="1" archive="1"/>
+  <location${base ? ` xml:base="${base}"` : ''} href="${location}"/></package>\n`;
+}
+
+const PRIMARY = `<?xml version="1.0" encoding="UTF-8"?>
+<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="6">
+${pkg('plain', 'Packages/p/plain.rpm', 'sha256')}${pkg('based', 'b/based.rpm', 'sha512', 'http://127.0.0.1:9/base/extra/')}${pkg('relative', 'r.rpm', 'sha256', 'sub')}${pkg('foreign', 'f.rpm', 'sha256', 'http://127.0.0.9/elsewhere/')}${pkg('weak', 'w.rpm', 'sha1')}${pkg('escape', '../../escape.rpm', 'sha256')}</metadata>
+`;
+
+describe('PackageIndex over a real blob and state store', () => {
+  let dir: string;
+  let state: StateStore;
+  let content: ContentService;
+  let index: PackageIndex;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'repoint-pkgidx-'));
+    state = openSqliteState(join(dir, 'state.sqlite'));
+    const blobs = await FsBlobStore.open(join(dir, 'blobs'));
+    content = new ContentService(blobs, state, silentLogger);
+    index = new PackageIndex('el', ['http://127.0.0.1:9/base'], state, blobs, silentLogger);
+  });
+  afterAll(async () => {
+    await state?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('indexes servable packages by remote path and skips the rest', async () => {
+    const gz = gzipSync(PRIMARY);
+    const blob = await content.storeBytes(gz);
+    const ref = { location: 'repodata/x-primary.xml.gz', checksum: { algo: 'sha256' as const, hex: blob.sha256 } };
+    expect(await index.ingested('os', ref)).toBe(false);
+    await index.ingest('os', ref, blob.sha256);
+    expect(await index.ingested('os', ref)).toBe(true);
+
+    expect(await index.lookup('os/Packages/p/plain.rpm')).toEqual({ size: 500, digests: [{ algo: 'sha256', hex: hex('sha256', 'plain') }] });
+    expect(await index.lookup('extra/b/based.rpm')).toEqual({ size: 500, digests: [{ algo: 'sha512', hex: hex('sha512', 'based') }] });
+    expect(await index.lookup('os/sub/r.rpm')).toEqual({ size: 800, digests: [{ algo: 'sha256', hex: hex('sha256', 'relative') }] });
+    for (const p of ['os/f.rpm', 'f.rpm', 'elsewhere/f.rpm', 'os/w.rpm', 'escape.rpm', 'os/../../escape.rpm']) expect(await index.lookup(p), p).toBeUndefined();
+  });
+
+  it('never rejects on a broken primary, and does not mark it ingested', async () => {
+    const blob = await content.storeBytes(gzipSync('<metadata xmlns="http://linux.duke.edu/metadata/common"><package>'));
+    const ref = { location: 'repodata/y-primary.xml.gz', checksum: { algo: 'sha256' as const, hex: blob.sha256 } };
+    await expect(index.ingest('os', ref, blob.sha256)).resolves.toBeUndefined();
+    expect(await index.ingested('os', ref)).toBe(false);
+    const zck = { location: 'repodata/z-primary.xml.zck', checksum: ref.checksum };
+    await expect(index.ingest('os2', zck, blob.sha256)).resolves.toBeUndefined();
+    expect(await index.ingested('os2', zck)).toBe(false);
+  });
+});
