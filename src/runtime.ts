@@ -18,6 +18,7 @@ import { Catalogue } from './checkpoints/catalogue.ts';
 import { CheckpointService } from './checkpoints/checkpoint-service.ts';
 import { CheckpointRouter } from './serve/checkpoint/checkpoint-router.ts';
 import { serveAptCheckpoint } from './serve/checkpoint/apt-checkpoint-view.ts';
+import { serveYumCheckpoint } from './serve/checkpoint/yum-checkpoint-view.ts';
 import { createUpstreamAgent, HttpUpstream } from './upstream/http-upstream.ts';
 import type { Dispatcher } from 'undici';
 
@@ -77,7 +78,9 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       live.set(remote.name, apt);
       remotes.set(remote.name, new CheckpointRouter(apt, catalogue, (m, path) => serveAptCheckpoint(apt, content, m, path)));
     } else if (remote.type === 'yum') {
-      remotes.set(remote.name, new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, rlog), rlog));
+      const yum = new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, rlog), rlog);
+      live.set(remote.name, yum);
+      remotes.set(remote.name, new CheckpointRouter(yum, catalogue, (m, path) => serveYumCheckpoint(yum, content, m, path)));
     }
   }
   const checkpoints = new CheckpointService(config, content, catalogue, signer, live, log);

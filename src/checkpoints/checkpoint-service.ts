@@ -11,6 +11,8 @@ import type { Signer } from '../trust/signer.ts';
 import { prefetchAptPackages, snapshotAptSuite, type SnapshotContext } from './apt-snapshot.ts';
 import type { Catalogue } from './catalogue.ts';
 import type { CatalogueEntry, CheckpointManifest } from './manifest.ts';
+import { prefetchYumPackages, snapshotYumRepos } from './yum-snapshot.ts';
+import { YumRemote } from '../serve/yum/yum-remote.ts';
 
 export interface CreateOptions {
   /** Base URL for Snapshots: when publicUrl is not configured (e.g. the API request's origin). */
@@ -71,7 +73,8 @@ export class CheckpointService {
       const published = await this.#catalogue.list(remote.name);
       const existing = published.map((e) => e.ts);
       const newest = published.at(-1);
-      const previous = newest ? (await this.#catalogue.manifest(newest.manifest).catch(() => undefined))?.suites : undefined;
+      const prevManifest = newest ? await this.#catalogue.manifest(newest.manifest).catch(() => undefined) : undefined;
+      const previous = prevManifest?.suites;
       const ts = nextUniqueCheckpointTime(existing, new Date());
       const base = this.#config.publicUrl ?? opts.baseUrl ?? this.#defaultBase();
       const ctx: SnapshotContext = {
@@ -86,6 +89,9 @@ export class CheckpointService {
         manifest.suites = [];
         for (const suite of remote.aptCheckpoints.suites) manifest.suites.push(await snapshotAptSuite(handler, remote.aptCheckpoints, suite, ctx));
         if (remote.aptCheckpoints.packages === 'immediate') manifest.packages = await prefetchAptPackages(handler, manifest.suites, ctx);
+      } else if (remote.yumCheckpoints && handler instanceof YumRemote) {
+        manifest.repos = await snapshotYumRepos(handler, remote.yumCheckpoints, ctx, prevManifest?.repos);
+        if (remote.yumCheckpoints.packages === 'immediate') manifest.packages = await prefetchYumPackages(handler, manifest.repos, ctx);
       } else {
         throw new RepointError('CHECKPOINT_FAILED', `remote ${remote.name} is not available (${remote.unavailable ?? 'no handler'})`);
       }

@@ -2,6 +2,7 @@ import type { BlobStore } from '../blobs/blob-store.ts';
 import type { Config } from '../config/types.ts';
 import { silentLogger } from '../log.ts';
 import { PoolIndex } from '../serve/apt/pool-index.ts';
+import { PackageIndex } from '../serve/yum/package-index.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { Catalogue } from './catalogue.ts';
 import { manifestBlobs } from './manifest.ts';
@@ -24,6 +25,12 @@ export async function checkpointPins(config: Config, catalogue: Catalogue, state
         if (readIndexes.has(ref.sha256) || !(await blobs.stat(ref.sha256))) continue;
         readIndexes.add(ref.sha256);
         for await (const e of pool.entries(ref)) if (e.sha256) pins.add(e.sha256);
+      }
+      for (const r of m.repos ?? []) {
+        if (!r.primary || readIndexes.has(r.primary.sha256) || !(await blobs.stat(r.primary.sha256))) continue;
+        readIndexes.add(r.primary.sha256);
+        const rpms = new PackageIndex(remote, config.remotes.get(remote)?.upstreams ?? [], state, blobs, silentLogger);
+        for await (const { record } of rpms.entries(r.dir, r.primary.location, r.primary.sha256)) if (record.algo === 'sha256') pins.add(record.hex);
       }
     }
   }

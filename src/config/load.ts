@@ -163,7 +163,8 @@ function parseYumCheckpoints(n: Node): YumCheckpointConfig {
   const schedule = cronSchedule(n);
   return {
     ...(schedule !== undefined ? { schedule } : {}),
-    repos: n.child('repos').stringList().map((r) => r.replace(/^\/+|\/+$/g, '')),
+    // "/" or "." is a repository at the remote's root
+    repos: n.child('repos').stringList().map((r) => (r === '.' ? '' : r.replace(/^\/+|\/+$/g, ''))),
     packages: n.child('packages').oneOf(['on-demand', 'immediate'] as const, 'on-demand'),
     keep: n.child('keep').integer(30, 1, 100_000),
   };

@@ -29,7 +29,7 @@ export interface YumWorld {
   /** `<proxy>/<remote>` */
   base: string;
   /** A dnf with its own fresh cachedir, checking repomd.xml.asc with the fixture key. */
-  client(): Promise<DnfClient>;
+  client(opts?: { path?: string; gpgkey?: string }): Promise<DnfClient>;
   /** The repomd.xml upstream currently publishes. */
   repomd(): Promise<Repomd>;
   /** `dnf download` of these packages with a fresh destdir: file name -> sha256. */
@@ -37,20 +37,20 @@ export interface YumWorld {
   close(): Promise<void>;
 }
 
-export async function startYumWorld(opts: { remote?: Record<string, unknown>; packages?: YumPackageSpec[] } = {}): Promise<YumWorld> {
+export async function startYumWorld(opts: { remote?: Record<string, unknown>; packages?: YumPackageSpec[]; extra?: Record<string, unknown> } = {}): Promise<YumWorld> {
   const key = await createGpgKey();
   const repo = await buildYumRepo({ key, packages: opts.packages ?? YUM_PACKAGES });
   const upstream = await startUpstream({ root: repo.root });
   const remote = 'el';
-  const proxy = await startProxy({ remotes: { [remote]: { type: 'yum', upstream: upstream.url, keyring: key.publicKeyArmoredPath, ...opts.remote } } });
+  const proxy = await startProxy({ remotes: { [remote]: { type: 'yum', upstream: upstream.url, keyring: key.publicKeyArmoredPath, ...opts.remote } }, ...(opts.extra ? { extra: opts.extra } : {}) });
   const clients: DnfClient[] = [];
   const temps: string[] = [];
   const base = `${proxy.url}/${remote}`;
   return {
     key, repo, upstream, proxy, remote, base,
-    client: async () => {
+    client: async (o = {}) => {
       const c = await createDnfClient({
-        repoId: 'repoint', baseurl: `${base}/`, gpgkey: `file://${key.publicKeyArmoredPath}`, repoGpgcheck: true,
+        repoId: 'repoint', baseurl: `${proxy.url}/${o.path ?? remote}/`, gpgkey: o.gpgkey ?? `file://${key.publicKeyArmoredPath}`, repoGpgcheck: true,
         // dnf's retries=0 means "forever"; one retry keeps failure tests short
         setopts: ['retries=1', 'timeout=30'],
       });

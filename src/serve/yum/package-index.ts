@@ -82,34 +82,56 @@ export class PackageIndex {
     return p;
   }
 
-  async #run(dir: string, location: string, sha256: string): Promise<{ stored: number; skipped: number }> {
+  /** Packages of a verified primary blob, resolved to remote paths; weak or foreign entries are counted as skipped. */
+  async *entries(dir: string, location: string, sha256: string, skipped?: { count: number }): AsyncGenerator<{ path: string; record: YumPackageRecord }> {
     const compression = compressionOfHref(location);
     if (compression === undefined) throw new RepointError('METADATA_INVALID', `cannot read ${location}: zchunk primaries are not ingested`);
     const text = new PassThrough({ highWaterMark: 1 << 20 });
     const piping = pipeline(this.#blobs.createReadStream(sha256), decompressor(compression), text);
     piping.catch(() => {}); // awaited below; a parse error ends the loop first
-    let batch: StateEntry[] = [];
-    let stored = 0;
-    let skipped = 0;
     for await (const pkgs of parsePrimaryBatches(text)) {
       for (const pkg of pkgs) {
         const path = resolveHref(dir, pkg.location, pkg.xmlBase, this.#bases);
         // another host's file, or only a weak checksum: cannot be served as verified
         if (path === undefined || !isStrong(pkg.checksum)) {
-          skipped++;
+          if (skipped) skipped.count++;
           continue;
         }
-        const value: YumPackageRecord = { size: pkg.size, algo: pkg.checksum.algo, hex: pkg.checksum.hex };
-        batch.push({ key: this.#key(path), value });
-        stored++;
+        yield { path, record: { size: pkg.size, algo: pkg.checksum.algo, hex: pkg.checksum.hex } };
       }
+    }
+    await piping;
+  }
+
+  async #run(dir: string, location: string, sha256: string, keyOf: (path: string) => string = (p) => this.#key(p)): Promise<{ stored: number; skipped: number }> {
+    const skipped = { count: 0 };
+    let batch: StateEntry[] = [];
+    let stored = 0;
+    for await (const { path, record } of this.entries(dir, location, sha256, skipped)) {
+      batch.push({ key: keyOf(path), value: record });
+      stored++;
       if (batch.length >= 2000) {
         await this.#state.setMany(batch);
         batch = [];
       }
     }
     if (batch.length) await this.#state.setMany(batch);
-    await piping;
-    return { stored, skipped };
+    return { stored, skipped: skipped.count };
+  }
+
+  /**
+   * For checkpoints: records keyed by the primary blob itself, so they never change, checkpoints
+   * sharing a primary share them, and a checkpoint verifies RPMs against exactly its own primary.
+   */
+  async ingestFrozen(dir: string, location: string, primarySha256: string): Promise<void> {
+    const done = `yum:idx-done:${primarySha256}:${dir}`;
+    if (await this.#state.get<boolean>(done)) return;
+    await this.#run(dir, location, primarySha256, (path) => `yum:idx:${primarySha256}:${path}`);
+    await this.#state.set(done, true);
+  }
+
+  async lookupFrozen(path: string, primarySha256: string): Promise<Expected | undefined> {
+    const rec = await this.#state.get<YumPackageRecord>(`yum:idx:${primarySha256}:${path}`);
+    return rec ? { size: rec.size, digests: [{ algo: rec.algo, hex: rec.hex }] } : undefined;
   }
 }

@@ -70,9 +70,9 @@ export class RepomdStore {
   }
 
   /** The record, revalidated against upstream when older than metadataTtl (single flight per dir). */
-  async fresh(dir: string): Promise<RepomdView> {
+  async fresh(dir: string, opts: { force?: boolean } = {}): Promise<RepomdView> {
     const rec = await this.record(dir);
-    if (rec && Date.now() - rec.fetchedAt < this.#remote.metadataTtlMs) return { record: rec };
+    if (rec && !opts.force && Date.now() - rec.fetchedAt < this.#remote.metadataTtlMs) return { record: rec };
     const key = this.key(dir);
     let p = this.#inflight.get(key);
     if (!p) {

@@ -27,14 +27,14 @@ export class YumRemote implements RemoteHandler {
   readonly repomds: RepomdStore;
   readonly packages: PackageIndex;
   #remote: RemoteConfig;
-  #upstream: Upstream;
+  readonly upstream: Upstream;
   #content: ContentService;
   #log: Logger;
 
   constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, repomds: RepomdStore, log: Logger) {
     this.name = remote.name;
     this.#remote = remote;
-    this.#upstream = upstream;
+    this.upstream = upstream;
     this.#content = content;
     this.repomds = repomds;
     this.#log = log;
@@ -103,7 +103,7 @@ export class YumRemote implements RemoteHandler {
   #entryFor(path: string, dir: string, generations: Repomd[]): RepomdData | undefined {
     for (const md of generations) {
       for (const d of md.data) {
-        if (resolveHref(dir, d.location, d.xmlBase, this.#upstream.bases) === path) return d;
+        if (resolveHref(dir, d.location, d.xmlBase, this.upstream.bases) === path) return d;
       }
     }
     return undefined;
@@ -137,7 +137,7 @@ export class YumRemote implements RemoteHandler {
     const cur = await this.repomds.current(dir);
     const primary = cur?.repomd.data.find((d) => d.type === 'primary');
     if (!primary || !isStrong(primary.checksum) || (await this.packages.ingested(dir, primary))) return false;
-    const path = resolveHref(dir, primary.location, primary.xmlBase, this.#upstream.bases);
+    const path = resolveHref(dir, primary.location, primary.xmlBase, this.upstream.bases);
     if (path === undefined) return false;
     try {
       const blob = await this.#content.ensure(this.#spec(path, expectedOf(primary.checksum, primary.size)));
@@ -151,7 +151,7 @@ export class YumRemote implements RemoteHandler {
 
   #spec(path: string, expected: Expected): FillSpec {
     const sha = expected.digests.find((d) => d.algo === 'sha256');
-    return { key: sha ? `sha256:${sha.hex}` : `${this.name}:${path}`, upstream: this.#upstream, sources: [path], expected };
+    return { key: sha ? `sha256:${sha.hex}` : `${this.name}:${path}`, upstream: this.upstream, sources: [path], expected };
   }
 
   async #uncovered(path: string): Promise<Reply> {
@@ -159,6 +159,6 @@ export class YumRemote implements RemoteHandler {
       throw new RepointError('NOT_IN_INDEX', `${path} is not listed in any verified metadata of remote ${this.name} (strict mode)`);
     }
     this.#log.debug('uncovered path', { path });
-    return this.#content.passthrough(this.#upstream, path, { contentType: contentTypeFor(path), cacheControl: 'no-store' });
+    return this.#content.passthrough(this.upstream, path, { contentType: contentTypeFor(path), cacheControl: 'no-store' });
   }
 }
