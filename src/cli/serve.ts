@@ -17,7 +17,8 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const runtime = await createRuntime(config, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
-  const app = createApp({ remotes: runtime.remotes, log, internal: internalRoutes(runtime) });
+  const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
+  const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime) });
   const server = await new Promise<ServerType>((resolve, reject) => {
     // hono answers HEAD by re-wrapping the GET response, which hides node-server's "already sent" marker.
     const fetch = async (req: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {

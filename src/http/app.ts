@@ -7,12 +7,15 @@ import type { Logger } from '../log.ts';
 import type { RemoteHandler } from '../serve/remote-handler.ts';
 import type { Reply } from '../serve/reply.ts';
 import { statusFor } from './error-status.ts';
+import { forwardToRemote } from './forward-proxy.ts';
 import { parseRequestPath } from './request-path.ts';
 import { planResponse } from './response-plan.ts';
 import { sendToNode, toWebResponse } from './send.ts';
 
 export interface AppDeps {
   remotes: ReadonlyMap<string, RemoteHandler>;
+  /** Each remote's upstream base URLs, for forward-proxy requests (absolute URIs). */
+  upstreams: ReadonlyMap<string, readonly string[]>;
   log: Logger;
   /** The proxy's own endpoints under /-/; returns undefined for an unknown one. */
   internal: (path: string[], c: Context<{ Bindings: HttpBindings }>) => Promise<Response | undefined>;
@@ -23,7 +26,12 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
 
   app.all('*', async (c) => {
     const id = c.req.header('x-request-id') ?? randomUUID();
-    const rawUrl = c.env?.incoming?.url ?? new URL(c.req.url).pathname;
+    let rawUrl = c.env?.incoming?.url ?? new URL(c.req.url).pathname;
+    if (/^https?:\/\//i.test(rawUrl)) {
+      const mapped = forwardToRemote(rawUrl, deps.upstreams);
+      if (!mapped) throw new RepointError('UNKNOWN_REMOTE', `no remote mirrors ${rawUrl.replace(/[?#].*$/, '')}; add one whose upstream is that URL's base`);
+      rawUrl = mapped;
+    }
     const rawPath = rawUrl.replace(/\?.*$/, '');
     const { segments } = parseRequestPath(rawPath);
     if (segments[0] === '-') {
