@@ -3,14 +3,16 @@ import { pipeline } from 'node:stream/promises';
 import type { AptCheckpointConfig } from '../config/types.ts';
 import { decompressor } from '../fetch/decompress.ts';
 import { MultiHasher, isStrong, type Expected } from '../fetch/digests.ts';
-import { RepointError, isRepointError } from '../errors.ts';
+import { isRepointError } from '../errors.ts';
 import { selectCheckpointGroups } from '../formats/apt/checkpoint-select.ts';
 import { strongestHash } from '../formats/apt/hashes.ts';
 import { archiveRootOf, byHashPath, compressionOf, indexKindOf, joinRelPath, stripCompression } from '../formats/apt/paths.ts';
 import { writeRelease } from '../formats/apt/release-writer.ts';
 import type { ReleaseFile } from '../formats/apt/release.ts';
 import type { Logger } from '../log.ts';
-import { expectedFromEntry, fillKey, type AptRemote } from '../serve/apt/apt-remote.ts';
+import { fillSpec } from '../fetch/fill.ts';
+import { expectedFromEntry, type AptRemote } from '../serve/apt/apt-remote.ts';
+import { checkpointFailed, prefetch, type PrefetchItem } from './prefetch.ts';
 import type { IndexRef } from '../serve/apt/pool-index.ts';
 import type { ReleaseView } from '../serve/apt/release-store.ts';
 import { ContentService } from '../serve/content.ts';
@@ -30,7 +32,7 @@ export interface SnapshotContext {
   previous?: AptSuiteSnapshot[];
 }
 
-const fail = (msg: string, cause?: unknown): RepointError => new RepointError('CHECKPOINT_FAILED', msg, {}, cause ? { cause } : undefined);
+const fail = checkpointFailed;
 
 async function freshRelease(remote: AptRemote, dir: string): Promise<ReleaseView> {
   let view: ReleaseView;
@@ -131,7 +133,7 @@ async function storeListed(remote: AptRemote, release: ReleaseFile, dir: string,
   const plain = joinRelPath(dir, path);
   const sources = release.acquireByHash && strongest ? [joinRelPath(dir, byHashPath(path, strongest.algo, strongest.hex)), plain] : [plain];
   try {
-    const blob = await ctx.content.ensure({ key: fillKey(remote.name, plain, expected), upstream: remote.upstream, sources, expected });
+    const blob = await ctx.content.ensure(fillSpec(remote.name, remote.upstream, plain, expected, sources));
     ctx.onFile(plain, blob.size);
     return { sha256: blob.sha256, size: blob.size, ...(entry.hashes.sha512 ? { sha512: entry.hashes.sha512.toLowerCase() } : {}) };
   } catch (err) {
@@ -140,26 +142,20 @@ async function storeListed(remote: AptRemote, release: ReleaseFile, dir: string,
   }
 }
 
-/** packages: immediate — downloads and verifies every package the suites' indexes list. */
+/** packages: immediate — every package the suites' indexes list (each path once). */
 export async function prefetchAptPackages(remote: AptRemote, suites: readonly AptSuiteSnapshot[], ctx: SnapshotContext): Promise<number> {
-  let count = 0;
-  const seen = new Set<string>();
-  for (const s of suites) {
-    for (const ref of s.indexes) {
-      await forEachLimit(remote.pool.entries(ref), 4, async (e) => {
-        const path = joinRelPath(ref.root, e.filename);
-        if (seen.has(path) || (!e.sha256 && !e.sha512)) return;
-        seen.add(path);
-        const expected = { size: e.size, digests: [...(e.sha256 ? [{ algo: 'sha256' as const, hex: e.sha256 }] : []), ...(e.sha512 ? [{ algo: 'sha512' as const, hex: e.sha512 }] : [])] };
-        try {
-          const blob = await ctx.content.ensure({ key: fillKey(remote.name, path, expected), upstream: remote.upstream, sources: [path], expected });
-          ctx.onFile(path, blob.size);
-          count++;
-        } catch (err) {
-          throw fail(`${path}: ${(err as Error).message}`, err);
+  async function* items(): AsyncGenerator<PrefetchItem> {
+    const seen = new Set<string>();
+    for (const s of suites) {
+      for (const ref of s.indexes) {
+        for await (const e of remote.pool.entries(ref)) {
+          const path = joinRelPath(ref.root, e.filename);
+          if (seen.has(path) || (!e.sha256 && !e.sha512)) continue;
+          seen.add(path);
+          yield { path, expected: { size: e.size, digests: [...(e.sha256 ? [{ algo: 'sha256' as const, hex: e.sha256 }] : []), ...(e.sha512 ? [{ algo: 'sha512' as const, hex: e.sha512 }] : [])] } };
         }
-      });
+      }
     }
   }
-  return count;
+  return prefetch(items(), remote.name, remote.upstream, ctx);
 }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Progress, formatBytes } from '../cli/progress.ts';
 import type { Config, RemoteConfig } from '../config/types.ts';
 import { RepointError, isRepointError } from '../errors.ts';
+import { SingleFlight } from '../fetch/single-flight.ts';
 import { nextUniqueCheckpointTime } from '../formats/checkpoint-time.ts';
 import type { Logger } from '../log.ts';
 import { AptRemote } from '../serve/apt/apt-remote.ts';
@@ -31,7 +32,7 @@ export class CheckpointService {
   #signer: Signer;
   #remotes: ReadonlyMap<string, RemoteHandler>;
   #log: Logger;
-  #running = new Map<string, Promise<CatalogueEntry>>();
+  #running = new SingleFlight<CatalogueEntry>();
 
   constructor(config: Config, content: ContentService, catalogue: Catalogue, signer: Signer, remotes: ReadonlyMap<string, RemoteHandler>, log: Logger) {
     this.#config = config;
@@ -55,11 +56,8 @@ export class CheckpointService {
 
   /** A second request while one runs joins it. */
   create(name: string, opts: CreateOptions = {}): Promise<CatalogueEntry> {
-    const running = this.#running.get(name);
-    if (running) return running;
-    const p = this.#create(this.#remote(name), opts).finally(() => this.#running.delete(name));
-    this.#running.set(name, p);
-    return p;
+    const remote = this.#remote(name);
+    return this.#running.run(name, () => this.#create(remote, opts));
   }
 
   async #create(remote: RemoteConfig, opts: CreateOptions): Promise<CatalogueEntry> {

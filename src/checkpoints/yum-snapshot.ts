@@ -1,18 +1,14 @@
 import type { YumCheckpointConfig } from '../config/types.ts';
-import { RepointError } from '../errors.ts';
+import { fillSpec } from '../fetch/fill.ts';
 import { isStrong, type Expected } from '../fetch/digests.ts';
 import type { YumRemote } from '../serve/yum/yum-remote.ts';
 import { resolveHref } from '../serve/yum/yum-paths.ts';
 import type { SnapshotContext } from './apt-snapshot.ts';
 import { forEachLimit } from './limit.ts';
+import { checkpointFailed, prefetch, type PrefetchItem } from './prefetch.ts';
 import type { ManifestFile, YumRepoSnapshot } from './manifest.ts';
 
-const fail = (msg: string, cause?: unknown): RepointError => new RepointError('CHECKPOINT_FAILED', msg, {}, cause ? { cause } : undefined);
-
-function fillKey(remote: string, path: string, expected: Expected): string {
-  const sha = expected.digests.find((d) => d.algo === 'sha256');
-  return sha ? `sha256:${sha.hex}` : `${remote}:${path}`;
-}
+const fail = checkpointFailed;
 
 /**
  * Freezes one repository: repomd.xml exactly as upstream signed it, every data file it lists
@@ -30,7 +26,7 @@ export async function snapshotYumRepo(remote: YumRemote, dir: string, ctx: Snaps
     if (!isStrong(d.checksum)) throw fail(`${dir}/${d.location}: repomd lists only a ${d.checksum.algo} checksum`);
     const expected: Expected = { ...(d.size !== undefined ? { size: d.size } : {}), digests: [{ algo: d.checksum.algo, hex: d.checksum.hex }] };
     try {
-      const blob = await ctx.content.ensure({ key: fillKey(remote.name, path, expected), upstream: remote.upstream, sources: [path], expected });
+      const blob = await ctx.content.ensure(fillSpec(remote.name, remote.upstream, path, expected));
       ctx.onFile(path, blob.size);
       const rel = dir === '' ? path : path.slice(dir.length + 1);
       files[rel] = { sha256: blob.sha256, size: blob.size };
@@ -60,21 +56,15 @@ export async function snapshotYumRepos(remote: YumRemote, cfg: YumCheckpointConf
   return repos;
 }
 
-/** packages: immediate — downloads and verifies every RPM the repos' primaries list. */
+/** packages: immediate — every RPM the repos' primaries list. */
 export async function prefetchYumPackages(remote: YumRemote, repos: readonly YumRepoSnapshot[], ctx: SnapshotContext): Promise<number> {
-  let count = 0;
-  for (const r of repos) {
-    if (!r.primary) continue;
-    await forEachLimit(remote.packages.entries(r.dir, r.primary.location, r.primary.sha256), 4, async ({ path, record }) => {
-      const expected: Expected = { size: record.size, digests: [{ algo: record.algo, hex: record.hex }] };
-      try {
-        const blob = await ctx.content.ensure({ key: fillKey(remote.name, path, expected), upstream: remote.upstream, sources: [path], expected });
-        ctx.onFile(path, blob.size);
-        count++;
-      } catch (err) {
-        throw fail(`${path}: ${(err as Error).message}`, err);
+  async function* items(): AsyncGenerator<PrefetchItem> {
+    for (const r of repos) {
+      if (!r.primary) continue;
+      for await (const { path, record } of remote.packages.entries(r.dir, r.primary.location, r.primary.sha256)) {
+        yield { path, expected: { size: record.size, digests: [{ algo: record.algo, hex: record.hex }] } };
       }
-    });
+    }
   }
-  return count;
+  return prefetch(items(), remote.name, remote.upstream, ctx);
 }

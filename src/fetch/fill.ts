@@ -19,6 +19,12 @@ export interface FillSpec {
   maxSize?: number;
 }
 
+/** The spec for a verified download: keyed by sha256 when known, so identical content is fetched once across remotes. */
+export function fillSpec(remote: string, upstream: Upstream, path: string, expected: Expected, sources: readonly string[] = [path]): FillSpec {
+  const sha = expected.digests.find((d) => d.algo === 'sha256');
+  return { key: sha ? `sha256:${sha.hex.toLowerCase()}` : `${remote}:${path}`, upstream, sources, expected };
+}
+
 export type FillState = 'starting' | 'streaming' | 'committed' | 'failed';
 
 const RESUME_ATTEMPTS = 3;

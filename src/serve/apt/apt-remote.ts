@@ -1,7 +1,7 @@
 import type { RemoteConfig } from '../../config/types.ts';
 import { RepointError } from '../../errors.ts';
 import type { Digest, Expected } from '../../fetch/digests.ts';
-import type { FillSpec } from '../../fetch/fill.ts';
+import { fillSpec } from '../../fetch/fill.ts';
 import { strongestHash } from '../../formats/apt/hashes.ts';
 import { archiveRootOf, byHashPath, isReleaseFile, parseByHashPath } from '../../formats/apt/paths.ts';
 import type { ReleaseFile, ReleaseFileEntry } from '../../formats/apt/release.ts';
@@ -34,11 +34,6 @@ export function expectedFromEntry(e: ReleaseFileEntry): Expected {
     if (hex) digests.push({ algo, hex: hex.toLowerCase() });
   }
   return { size: e.size, digests };
-}
-
-export function fillKey(remote: string, path: string, expected: Expected): string {
-  const sha = expected.digests.find((d) => d.algo === 'sha256');
-  return sha ? `sha256:${sha.hex}` : `${remote}:${path}`;
 }
 
 /**
@@ -76,7 +71,7 @@ export class AptRemote implements RemoteHandler {
     const pooled = await this.pool.lookup(path);
     if (pooled && ContentService.hasStrong(pooled)) {
       return this.#content.serve(
-        { key: fillKey(this.name, path, pooled), upstream: this.upstream, sources: [path], expected: pooled },
+        fillSpec(this.name, this.upstream, path, pooled),
         { contentType: contentTypeFor(path), cacheControl: IMMUTABLE },
       );
     }
@@ -117,7 +112,7 @@ export class AptRemote implements RemoteHandler {
         ? [path]
         : [joinDir(dir, byHashPath(entry.entry.path, strongest.algo, strongest.hex)), path];
       const reply = await this.#content.serve(
-        { key: fillKey(this.name, path, expected), upstream: this.upstream, sources, expected },
+        fillSpec(this.name, this.upstream, path, expected, sources),
         { contentType: contentTypeFor(entry.entry.path), cacheControl: entry.byHash ? IMMUTABLE : shortLived(this.#remote.metadataTtlMs) },
       );
       this.#ingestWhenStored(reply, entry.entry.path, dir);

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { RemoteConfig } from '../../config/types.ts';
 import { RepointError, isRepointError } from '../../errors.ts';
 import { readCapped } from '../../fetch/read-all.ts';
+import { SingleFlight } from '../../fetch/single-flight.ts';
 import { parseRelease, type ReleaseFile } from '../../formats/apt/release.ts';
 import { joinRelPath } from '../../formats/apt/paths.ts';
 import type { Logger } from '../../log.ts';
@@ -45,7 +46,7 @@ export class ReleaseStore {
   #content: ContentService;
   #keyring: () => Promise<Keyring>;
   #log: Logger;
-  #inflight = new Map<string, Promise<ReleaseView>>();
+  #inflight = new SingleFlight<ReleaseView>();
   #parsed = new LRUCache<string, ReleaseFile>({ max: 64 });
 
   constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger) {
@@ -68,13 +69,7 @@ export class ReleaseStore {
   async fresh(kind: ReleaseKind, dir: string, opts: { force?: boolean } = {}): Promise<ReleaseView> {
     const rec = await this.record(kind, dir);
     if (rec && !opts.force && Date.now() - rec.fetchedAt < this.#remote.metadataTtlMs) return { record: rec };
-    const key = this.key(kind, dir);
-    let p = this.#inflight.get(key);
-    if (!p) {
-      p = this.#refresh(kind, dir, rec).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, p);
-    }
-    return p;
+    return this.#inflight.run(this.key(kind, dir), () => this.#refresh(kind, dir, rec));
   }
 
   async parsed(textSha256: string): Promise<ReleaseFile> {

@@ -3,7 +3,8 @@ import { RepointError } from '../../errors.ts';
 import { DerivedUpstream } from '../../fetch/derived-upstream.ts';
 import type { Expected } from '../../fetch/digests.ts';
 import { compressionOf, isReleaseFile, parseByHashPath } from '../../formats/apt/paths.ts';
-import { fillKey, type AptRemote } from '../apt/apt-remote.ts';
+import { fillSpec } from '../../fetch/fill.ts';
+import type { AptRemote } from '../apt/apt-remote.ts';
 import type { ContentService } from '../content.ts';
 import { IMMUTABLE, contentTypeFor, type Reply } from '../reply.ts';
 
@@ -34,7 +35,7 @@ export async function serveAptCheckpoint(remote: AptRemote, content: ContentServ
   const indexes = suites.flatMap((s) => s.indexes);
   const expected = await remote.pool.lookup(path, indexes);
   if (!expected) throw new RepointError('NOT_IN_INDEX', `${path} is not listed in the indexes of checkpoint ${m.ts} of ${m.remote}`);
-  return content.serve({ key: fillKey(remote.name, path, expected), upstream: remote.upstream, sources: [path], expected }, meta(path));
+  return content.serve(fillSpec(remote.name, remote.upstream, path, expected), meta(path));
 }
 
 /** The uncompressed index, decompressed from the stored variant and verified against the Release digests. */
@@ -43,7 +44,7 @@ async function derived(remote: AptRemote, content: ContentService, suite: AptSui
   if (!source) throw new RepointError('INTERNAL', `checkpoint lists ${path} as derived from a missing file`);
   const expected: Expected = { size: file.size, digests: [{ algo: 'sha256', hex: file.sha256 }, ...(file.sha512 ? [{ algo: 'sha512' as const, hex: file.sha512 }] : [])] };
   const upstream = new DerivedUpstream(content.blobs, source.sha256, compressionOf(file.from!));
-  return content.serve({ key: fillKey(remote.name, path, expected), upstream, sources: [path], expected }, meta);
+  return content.serve(fillSpec(remote.name, upstream, path, expected), meta);
 }
 
 function fileFor(s: AptSuiteSnapshot, rel: string): ManifestFile | undefined {

@@ -1,5 +1,6 @@
 import type { CheckpointManifest, YumRepoSnapshot } from '../../checkpoints/manifest.ts';
 import { RepointError } from '../../errors.ts';
+import { fillSpec } from '../../fetch/fill.ts';
 import type { ContentService } from '../content.ts';
 import { IMMUTABLE, contentTypeFor, type Reply } from '../reply.ts';
 import type { YumRemote } from '../yum/yum-remote.ts';
@@ -19,8 +20,7 @@ export async function serveYumCheckpoint(remote: YumRemote, content: ContentServ
   if (rel.startsWith('repodata/')) throw new RepointError('NOT_FOUND', `checkpoint ${m.ts} of ${m.remote} does not list ${path}`);
   const expected = repo.primary ? await remote.packages.lookupFrozen(path, repo.primary.sha256) : undefined;
   if (!expected) throw new RepointError('NOT_IN_INDEX', `${path} is not listed in the primary of checkpoint ${m.ts} of ${m.remote}`);
-  const sha256 = expected.digests.find((d) => d.algo === 'sha256');
-  return content.serve({ key: sha256 ? `sha256:${sha256.hex}` : `${remote.name}:${path}`, upstream: remote.upstream, sources: [path], expected }, meta);
+  return content.serve(fillSpec(remote.name, remote.upstream, path, expected), meta);
 }
 
 function fileSha(repo: YumRepoSnapshot, rel: string): string | undefined {

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { RemoteConfig } from '../../config/types.ts';
 import { RepointError, isRepointError } from '../../errors.ts';
 import { readCapped } from '../../fetch/read-all.ts';
+import { SingleFlight } from '../../fetch/single-flight.ts';
 import { joinRelPath } from '../../formats/apt/paths.ts';
 import { parseRepomd, type Repomd } from '../../formats/yum/repomd.ts';
 import type { Logger } from '../../log.ts';
@@ -43,7 +44,7 @@ export class RepomdStore {
   #content: ContentService;
   #keyring: () => Promise<Keyring>;
   #log: Logger;
-  #inflight = new Map<string, Promise<RepomdView>>();
+  #inflight = new SingleFlight<RepomdView>();
   #parsed = new LRUCache<string, Repomd>({ max: 64 });
 
   constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger) {
@@ -73,13 +74,7 @@ export class RepomdStore {
   async fresh(dir: string, opts: { force?: boolean } = {}): Promise<RepomdView> {
     const rec = await this.record(dir);
     if (rec && !opts.force && Date.now() - rec.fetchedAt < this.#remote.metadataTtlMs) return { record: rec };
-    const key = this.key(dir);
-    let p = this.#inflight.get(key);
-    if (!p) {
-      p = this.#refresh(dir, rec).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, p);
-    }
-    return p;
+    return this.#inflight.run(this.key(dir), () => this.#refresh(dir, rec));
   }
 
   async parsed(sha256: string): Promise<Repomd> {

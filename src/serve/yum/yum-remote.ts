@@ -1,7 +1,7 @@
 import type { RemoteConfig } from '../../config/types.ts';
 import { RepointError } from '../../errors.ts';
 import { isStrong, type Expected } from '../../fetch/digests.ts';
-import type { FillSpec } from '../../fetch/fill.ts';
+import { fillSpec, type FillSpec } from '../../fetch/fill.ts';
 import type { YumChecksum } from '../../formats/yum/checksum.ts';
 import type { Repomd, RepomdData } from '../../formats/yum/repomd.ts';
 import type { Logger } from '../../log.ts';
@@ -150,8 +150,7 @@ export class YumRemote implements RemoteHandler {
   }
 
   #spec(path: string, expected: Expected): FillSpec {
-    const sha = expected.digests.find((d) => d.algo === 'sha256');
-    return { key: sha ? `sha256:${sha.hex}` : `${this.name}:${path}`, upstream: this.upstream, sources: [path], expected };
+    return fillSpec(this.name, this.upstream, path, expected);
   }
 
   async #uncovered(path: string): Promise<Reply> {
