@@ -22,7 +22,8 @@ export function parseRequestPath(raw: string): ParsedPath {
   const directory = raw.endsWith('/');
   const rawSegments = raw.slice(1, directory ? -1 : undefined).split('/');
   if (raw === '/') return { segments: [], directory: true };
-  const segments = rawSegments.map((seg) => {
+  // apt requests flat repositories ("deb http://host/path ./") as ".../path/./InRelease": "." is dropped
+  const segments = rawSegments.filter((seg) => seg !== '.' && seg !== '%2e' && seg !== '%2E').map((seg) => {
     if (seg === '') bad('empty path segment ("//")');
     let dec: string;
     try {
@@ -30,7 +31,7 @@ export function parseRequestPath(raw: string): ParsedPath {
     } catch {
       return bad('invalid percent-encoding');
     }
-    if (dec === '.' || dec === '..') bad('"." or ".." segment');
+    if (dec === '.' || dec === '..') bad('".." segment');
     if (/[\x00-\x1f\x7f]/.test(dec)) bad('control character');
     return dec;
   });

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
-import { RepointError } from '../errors.ts';
 import { multipartBoundary, multipartParts } from '../formats/http/multipart.ts';
 import { contentRange, ifRangeMatches, parseRange, unsatisfiedRange } from '../formats/http/range.ts';
 import type { Reply, ReplyBody } from '../serve/reply.ts';
@@ -89,9 +88,10 @@ export async function planResponse(req: RequestMeta, reply: Reply): Promise<Resp
     return { status: 304, headers, body: undefined };
   }
   const size = r.size;
-  if (status === 200 && r.rangeable && size !== undefined && req.range !== undefined && (!r.lastModified || !r.etag || ifRangeMatches(req.ifRange, r.etag, r.lastModified))) {
+  // An If-Range we cannot check (no validators) means "send it all", as does a malformed Range (RFC 9110).
+  const ifRangeOk = req.ifRange === undefined || (r.etag !== undefined && r.lastModified !== undefined && ifRangeMatches(req.ifRange, r.etag, r.lastModified));
+  if (status === 200 && r.rangeable && size !== undefined && req.range !== undefined && ifRangeOk) {
     const parsed = parseRange(req.range, size);
-    if (parsed.kind === 'invalid') throw new RepointError('BAD_RANGE', `malformed Range header: ${req.range}`);
     if (parsed.kind === 'unsatisfiable') {
       dropBody();
       return { status: 416, headers: { ...headers, 'content-range': unsatisfiedRange(size), 'content-length': '0' }, body: undefined };
