@@ -58,6 +58,35 @@ export class AptRemote implements RemoteHandler {
     this.releases = releases;
     this.#log = log;
     this.pool = new PoolIndex(remote.name, content.state, content.blobs, log);
+    releases.onNewRelease((dir, release) => {
+      this.pool.track(this.#refreshIndexes(dir, release).catch((err: Error) => this.#log.warn('index refresh failed', { dir, reason: err.message })));
+    });
+  }
+
+  /**
+   * After a suite's Release changes, fetch and ingest the new versions of the indexes clients use.
+   * Clients that update through pdiffs never ask for the new Packages.xz, yet their new packages must
+   * be covered (verified and cached), not streamed through.
+   */
+  async #refreshIndexes(dir: string, release: ReleaseFile): Promise<void> {
+    const done = new Set<string>();
+    for (const ref of await this.pool.liveIndexes()) {
+      if (ref.dir !== dir || done.has(ref.path)) continue;
+      done.add(ref.path); // newest first: compare with the latest generation only
+      const entry = release.files.get(ref.path);
+      if (!entry || entry.hashes.sha256?.toLowerCase() === ref.sha256) continue;
+      const expected = expectedFromEntry(entry);
+      if (!ContentService.hasStrong(expected)) continue;
+      const blob = await this.#content.ensure(fillSpec(this.name, this.upstream, joinDir(dir, entry.path), expected, this.#indexSources(dir, entry, release)));
+      await this.pool.ingest({ sha256: blob.sha256, root: ref.root, path: ref.path, dir }, true);
+    }
+  }
+
+  /** by-hash first when the Release offers it, then the plain name. */
+  #indexSources(dir: string, entry: ReleaseFileEntry, release: ReleaseFile): string[] {
+    const strongest = strongestHash(entry.hashes);
+    const plain = joinDir(dir, entry.path);
+    return release.acquireByHash && strongest ? [joinDir(dir, byHashPath(entry.path, strongest.algo, strongest.hex)), plain] : [plain];
   }
 
   async handle(path: string, _req: ServeRequest): Promise<Reply> {
@@ -80,7 +109,9 @@ export class AptRemote implements RemoteHandler {
 
   async #serveRelease(dir: string, name: string): Promise<Reply> {
     const kind = name === 'InRelease' ? 'inrelease' : 'release';
-    let view = await this.releases.fresh(kind, dir);
+    // Release.gpg must match the Release the client just got: no revalidation in between.
+    const held = name === 'Release.gpg' ? await this.releases.record('release', dir) : undefined;
+    let view = held ? { record: held } : await this.releases.fresh(kind, dir);
     const shaOf = (): string | undefined => (name === 'Release.gpg' ? view.record.gpgSha256 : view.record.sha256);
     let info = shaOf() ? await this.#content.hit(shaOf()!) : undefined;
     if (!info) { // collected by gc (or lost): fetch and verify it again
@@ -107,10 +138,7 @@ export class AptRemote implements RemoteHandler {
       if (!entry) return undefined;
       const expected = expectedFromEntry(entry.entry);
       if (!ContentService.hasStrong(expected)) return undefined;
-      const strongest = strongestHash(entry.entry.hashes);
-      const sources = entry.byHash || !cur.release.acquireByHash || !strongest
-        ? [path]
-        : [joinDir(dir, byHashPath(entry.entry.path, strongest.algo, strongest.hex)), path];
+      const sources = entry.byHash ? [path] : this.#indexSources(dir, entry.entry, cur.release);
       const reply = await this.#content.serve(
         fillSpec(this.name, this.upstream, path, expected, sources),
         { contentType: contentTypeFor(entry.entry.path), cacheControl: entry.byHash ? IMMUTABLE : shortLived(this.#remote.metadataTtlMs) },
@@ -137,7 +165,7 @@ export class AptRemote implements RemoteHandler {
   #ingestWhenStored(reply: Reply, indexPath: string, dir: string): void {
     const root = archiveRootOf(dir);
     const ingest = (sha256: string): void => {
-      this.pool.ingest({ sha256, root, path: indexPath }, true).catch((err: Error) => this.#log.error('index ingestion failed', { index: indexPath, reason: err.message }));
+      this.pool.ingest({ sha256, root, path: indexPath, dir }, true).catch((err: Error) => this.#log.error('index ingestion failed', { index: indexPath, reason: err.message }));
     };
     if (reply.body.kind === 'blob') ingest(reply.body.sha256);
     else if (reply.body.kind === 'bytes' && reply.body.sha256) ingest(reply.body.sha256);

@@ -21,10 +21,14 @@ export interface IndexRef {
   root: string;
   /** The Release path it was listed under, which tells its compression and kind. */
   path: string;
+  /** The suite directory whose Release listed it (live indexes). */
+  dir?: string;
 }
 
 const BATCH = 2000;
-const LIVE_MAX = 256;
+/** Generations kept per index path (clients may still hold an older Release), and an overall guard. */
+const PER_PATH = 3;
+const LIVE_MAX = 4096;
 
 /**
  * Pool-file digests, recorded per index blob (`apt:idx:<index sha256>:<Filename>`). The records
@@ -39,6 +43,7 @@ export class PoolIndex {
   #pending = new Map<string, Promise<void>>();
   /** Live indexes already ingested and listed by this process: index hits skip all bookkeeping. */
   #registered = new Set<string>();
+  #workSeq = 0;
 
   constructor(remote: string, state: StateStore, blobs: BlobStore, log: Logger) {
     this.#remote = remote;
@@ -78,6 +83,12 @@ export class PoolIndex {
     return { size: rec.size, digests };
   }
 
+  /** Work that will list new indexes (e.g. fetching them first): lookups that miss wait for it too. */
+  track(work: Promise<void>): void {
+    const key = `work:${++this.#workSeq}`;
+    this.#pending.set(key, work.catch(() => {}).finally(() => this.#pending.delete(key)));
+  }
+
   /** Ingests a verified index blob (once per content) and, when live, lists it for lookups. */
   ingest(ref: IndexRef, live: boolean): Promise<void> {
     const kind = indexKindOf(ref.path);
@@ -108,7 +119,13 @@ export class PoolIndex {
   async #addLive(ref: IndexRef): Promise<void> {
     const list = await this.liveIndexes();
     if (list[0]?.sha256 === ref.sha256 && list[0].root === ref.root) return;
-    const next = [ref, ...list.filter((r) => !(r.sha256 === ref.sha256 && r.root === ref.root))].slice(0, LIVE_MAX);
+    // Newer generations of the same index replace older ones; other suites' indexes are never pushed out.
+    let siblings = 1;
+    const next = [ref, ...list.filter((r) => {
+      if (r.sha256 === ref.sha256 && r.root === ref.root) return false;
+      if (r.root === ref.root && r.path === ref.path && r.dir === ref.dir) return ++siblings <= PER_PATH;
+      return true;
+    })].slice(0, LIVE_MAX);
     await this.#state.set(this.#liveKey, next);
   }
 

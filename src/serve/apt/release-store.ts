@@ -48,6 +48,7 @@ export class ReleaseStore {
   #log: Logger;
   #inflight = new SingleFlight<ReleaseView>();
   #parsed = new LRUCache<string, ReleaseFile>({ max: 64 });
+  #listeners: Array<(dir: string, release: ReleaseFile) => void> = [];
 
   constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger) {
     this.#remote = remote;
@@ -55,6 +56,11 @@ export class ReleaseStore {
     this.#content = content;
     this.#keyring = keyring;
     this.#log = log;
+  }
+
+  /** Called (without waiting) after a changed Release has been verified and recorded. */
+  onNewRelease(listener: (dir: string, release: ReleaseFile) => void): void {
+    this.#listeners.push(listener);
   }
 
   key(kind: ReleaseKind, dir: string): string {
@@ -146,7 +152,10 @@ export class ReleaseStore {
         ...(release.date ? { dateMs: release.date.getTime() } : {}),
       };
       await this.#content.state.set(this.key(kind, dir), next);
-      if (!rec || rec.sha256 !== next.sha256) this.#log.info('verified new release', { path, date: release.date?.toISOString(), files: release.files.size });
+      if (!rec || rec.textSha256 !== next.textSha256) {
+        this.#log.info('verified new release', { path, date: release.date?.toISOString(), files: release.files.size });
+        for (const l of this.#listeners) l(dir, release);
+      }
       return { record: next };
     } catch (err) {
       if (isRepointError(err) && /^(SIGNATURE|METADATA)_/.test(err.code)) this.#log.error('refused upstream metadata', { path, code: err.code, reason: err.message });
