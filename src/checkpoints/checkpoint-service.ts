@@ -69,19 +69,17 @@ export class CheckpointService {
     let bytes = 0;
     try {
       const published = await this.#catalogue.list(remote.name);
-      const existing = published.map((e) => e.ts);
       const newest = published.at(-1);
       const prevManifest = newest ? await this.#catalogue.manifest(newest.manifest).catch(() => undefined) : undefined;
       const previous = prevManifest?.suites;
-      const ts = nextUniqueCheckpointTime(existing, new Date());
       const base = this.#config.publicUrl ?? opts.baseUrl ?? this.#defaultBase();
       const ctx: SnapshotContext = {
-        content: this.#content, signer: this.#signer, log: this.#log.child({ remote: remote.name, checkpoint: ts }),
+        content: this.#content, signer: this.#signer, log: this.#log.child({ remote: remote.name }),
         snapshotsUrl: `${base}/${remote.name}/@SNAPSHOTID@/`,
         ...(previous ? { previous } : {}),
         onFile: (_path, n) => { files++; bytes += n; progress?.update(`${files} files, ${formatBytes(bytes)}`); },
       };
-      const manifest: CheckpointManifest = { version: 1, remote: remote.name, type: remote.type, ts, createdAt: new Date().toISOString(), signer: this.#signer.fingerprint };
+      const manifest: CheckpointManifest = { version: 1, remote: remote.name, type: remote.type, ts: '', createdAt: '', signer: this.#signer.fingerprint };
       const handler = this.#remotes.get(remote.name);
       if (remote.aptCheckpoints && handler instanceof AptRemote) {
         manifest.suites = [];
@@ -93,6 +91,12 @@ export class CheckpointService {
       } else {
         throw new RepointError('CHECKPOINT_FAILED', `remote ${remote.name} is not available (${remote.unavailable ?? 'no handler'})`);
       }
+      // The timestamp is taken at publication, not at the start: a time that resolves to an earlier
+      // checkpoint must never later resolve to this one (a pinned build would change under its feet).
+      const now = new Date();
+      manifest.ts = nextUniqueCheckpointTime((await this.#catalogue.list(remote.name)).map((e) => e.ts), now);
+      manifest.createdAt = now.toISOString();
+      const ts = manifest.ts;
       // The manifest blob is written last; the catalogue write that follows is what publishes it.
       const blob = await this.#content.storeBytes(Buffer.from(JSON.stringify(manifest)));
       const entry: CatalogueEntry = { ts, manifest: blob.sha256, createdAt: manifest.createdAt, files, bytes };

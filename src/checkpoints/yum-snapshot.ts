@@ -14,9 +14,11 @@ const fail = checkpointFailed;
  * Freezes one repository: repomd.xml exactly as upstream signed it, every data file it lists
  * (verified against its checksum and stored), and a new repomd.xml.asc by the mirror key.
  */
-export async function snapshotYumRepo(remote: YumRemote, dir: string, ctx: SnapshotContext, previous?: YumRepoSnapshot[]): Promise<YumRepoSnapshot> {
+export async function snapshotYumRepo(remote: YumRemote, dir: string, ctx: SnapshotContext, trustTls: boolean, previous?: YumRepoSnapshot[]): Promise<YumRepoSnapshot> {
   const view = await remote.repomds.fresh(dir, { force: true });
   if (view.stale) throw fail(`${dir}: upstream repomd.xml could not be refreshed (${view.stale}); the last checkpoint stays`);
+  // Never re-sign what was not verified: a signature check, or (opted in, https only) the TLS connection.
+  if (!view.record.verified && !trustTls) throw fail(`${dir}: repomd.xml was not verified by a keyring; refusing to re-sign it`);
   const md = await remote.repomds.parsed(view.record.sha256);
   const files: Record<string, ManifestFile> = {};
   let primary: YumRepoSnapshot['primary'];
@@ -52,7 +54,7 @@ async function readBlob(ctx: SnapshotContext, sha256: string): Promise<Buffer> {
 
 export async function snapshotYumRepos(remote: YumRemote, cfg: YumCheckpointConfig, ctx: SnapshotContext, previous?: YumRepoSnapshot[]): Promise<YumRepoSnapshot[]> {
   const repos: YumRepoSnapshot[] = [];
-  for (const dir of cfg.repos) repos.push(await snapshotYumRepo(remote, dir, ctx, previous));
+  for (const dir of cfg.repos) repos.push(await snapshotYumRepo(remote, dir, ctx, cfg.trustTls, previous));
   return repos;
 }
 

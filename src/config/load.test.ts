@@ -60,6 +60,16 @@ describe('loadConfig', () => {
     expect(await error(`remotes: [\n`)).toMatch(/invalid YAML/);
   });
 
+  it('refuses yum checkpoints that would re-sign unverified repomd.xml, unless TLS is trusted explicitly over https', async () => {
+    expect(await error(`remotes:\n  f: { type: yum, upstream: "https://x", checkpoints: { repos: ["/"] } }\n`))
+      .toMatch(/^remotes\.f\.checkpoints: checkpoints re-sign repomd\.xml, so it must be verified: set remotes\.f\.keyring .* or set remotes\.f\.checkpoints\.trustTls: true/);
+    expect(await error(`remotes:\n  f: { type: yum, upstream: "http://x", checkpoints: { repos: ["/"], trustTls: true } }\n`))
+      .toMatch(/^remotes\.f\.checkpoints\.trustTls: only https upstreams/);
+    const ok = await load(`remotes:\n  f: { type: yum, upstream: "https://x", checkpoints: { repos: ["/"], trustTls: true } }\n  g: { type: yum, upstream: "http://x", keyring: "${keyring}", checkpoints: { repos: ["a/b/"] } }\n`);
+    expect(ok.remotes.get('f')!.yumCheckpoints).toMatchObject({ repos: [''], trustTls: true });
+    expect(ok.remotes.get('g')!.yumCheckpoints).toMatchObject({ repos: ['a/b'], trustTls: false });
+  });
+
   it('disables only a remote whose keyring file is missing, saying how to fix it', async () => {
     const c = await load(`remotes:\n  ok: { upstream: "http://x", keyring: "${keyring}" }\n  gone: { upstream: "http://x", keyring: "/nonexistent/ubuntu.gpg" }\n`);
     expect(c.remotes.get('ok')!.unavailable).toBeUndefined();

@@ -134,7 +134,16 @@ function parseRemote(name: string, n: Node, rel: (p: string) => string): RemoteC
   const cp = n.child('checkpoints');
   if (cp.present) {
     if (type === 'apt') remote.aptCheckpoints = parseAptCheckpoints(cp);
-    else remote.yumCheckpoints = parseYumCheckpoints(cp);
+    else {
+      remote.yumCheckpoints = parseYumCheckpoints(cp);
+      // A checkpoint re-signs repomd.xml with the mirror key: it must have been verified first.
+      if (keyrings.length === 0 && !remote.yumCheckpoints.trustTls) {
+        cp.fail(`checkpoints re-sign repomd.xml, so it must be verified: set ${n.path}.keyring (upstream signs repomd.xml.asc), or set ${cp.path}.trustTls: true to trust repomd.xml fetched over https (as Pulp does)`);
+      }
+      if (keyrings.length === 0 && upstreams.some((u) => !u.startsWith('https://'))) {
+        cp.child('trustTls').fail('only https upstreams can be trusted without a keyring; use https:// URLs or a keyring');
+      }
+    }
   }
   return remote;
 }
@@ -159,7 +168,7 @@ function parseAptCheckpoints(n: Node): AptCheckpointConfig {
 }
 
 function parseYumCheckpoints(n: Node): YumCheckpointConfig {
-  n.onlyKeys(['schedule', 'repos', 'packages', 'keep']);
+  n.onlyKeys(['schedule', 'repos', 'packages', 'keep', 'trustTls']);
   const schedule = cronSchedule(n);
   return {
     ...(schedule !== undefined ? { schedule } : {}),
@@ -167,5 +176,6 @@ function parseYumCheckpoints(n: Node): YumCheckpointConfig {
     repos: n.child('repos').stringList().map((r) => (r === '.' ? '' : r.replace(/^\/+|\/+$/g, ''))),
     packages: n.child('packages').oneOf(['on-demand', 'immediate'] as const, 'on-demand'),
     keep: n.child('keep').integer(30, 1, 100_000),
+    trustTls: n.child('trustTls').boolean(false),
   };
 }

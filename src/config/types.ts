@@ -12,6 +12,11 @@ export interface AptCheckpointConfig {
 export interface YumCheckpointConfig {
   schedule?: string;
   repos: string[];
+  /**
+   * Re-sign repomd.xml that no keyring verified, trusting the https connection to upstream instead.
+   * Off by default (fail closed); only allowed for https upstreams.
+   */
+  trustTls: boolean;
   packages: 'on-demand' | 'immediate';
   keep: number;
 }

@@ -137,7 +137,9 @@ describeE2E('zchunk metadata through repoint (librepo-style range requests)', YU
 
   it('verifies an RPM for a zchunk client: the proxy fetches and indexes primary.xml itself', async () => {
     const primary = (await w.repomd()).data.find((d) => d.type === 'primary')!;
-    expect(w.upstream.hits(`/${primary.location}`)).toBe(0); // nobody asked for the non-zchunk primary
+    // no client asked for the non-zchunk primary; the proxy fetches it itself (in the background once
+    // the repomd is verified, or on this RPM request), exactly once
+    expect(w.upstream.hits(`/${primary.location}`)).toBeLessThanOrEqual(1);
     const pkg = w.repo.packages.find((p) => p.name === 'tildepkg')!;
     const res = await fetch(`${w.base}/${pkg.location}`);
     expect(res.status).toBe(200);

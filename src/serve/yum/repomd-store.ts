@@ -45,6 +45,7 @@ export class RepomdStore {
   #keyring: () => Promise<Keyring>;
   #log: Logger;
   #inflight = new SingleFlight<RepomdView>();
+  #listeners: Array<(dir: string) => void> = [];
   #parsed = new LRUCache<string, Repomd>({ max: 64 });
 
   constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger) {
@@ -58,6 +59,11 @@ export class RepomdStore {
   /** Without a keyring the remote trusts upstream's repomd as is (config allows it for yum). */
   get signed(): boolean {
     return this.#remote.keyrings.length > 0;
+  }
+
+  /** Called (without waiting) after a changed repomd.xml has been verified and recorded. */
+  onNewRepomd(listener: (dir: string) => void): void {
+    this.#listeners.push(listener);
   }
 
   key(dir: string): string {
@@ -137,7 +143,10 @@ export class RepomdStore {
         ...(res.headers.etag ? { etag: res.headers.etag } : {}),
       };
       await this.#content.state.set(this.key(dir), next);
-      if (!rec || rec.sha256 !== next.sha256) this.#log.info('verified new repomd', { path, revision: repomd.revision, data: repomd.data.length });
+      if (!rec || rec.sha256 !== next.sha256) {
+        this.#log.info('verified new repomd', { path, revision: repomd.revision, data: repomd.data.length });
+        for (const l of this.#listeners) l(dir);
+      }
       return { record: next };
     } catch (err) {
       if (isRepointError(err) && /^(SIGNATURE|METADATA)_/.test(err.code)) this.#log.error('refused upstream metadata', { path, code: err.code, reason: err.message });

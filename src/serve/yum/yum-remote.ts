@@ -39,6 +39,9 @@ export class YumRemote implements RemoteHandler {
     this.repomds = repomds;
     this.#log = log;
     this.packages = new PackageIndex(remote.name, upstream.bases, content.state, content.blobs, log);
+    // zchunk clients never fetch primary.xml: start fetching and ingesting it as soon as a new repomd
+    // is verified, so their first RPM request does not wait for a whole primary download.
+    repomds.onNewRepomd((dir) => { void this.#ensureIngested(dir); });
   }
 
   async handle(path: string, _req: ServeRequest): Promise<Reply> {
