@@ -1,6 +1,6 @@
+import { freePort } from '../helpers/ports.ts';
 import { randomUUID } from 'node:crypto';
 import { access, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@keyv/redis';
@@ -135,7 +135,7 @@ describe('openState', () => {
   });
 
   it('reports an unreachable redis as a config error naming the URL', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // nothing listens there once freePort returns
     const err: unknown = await openState(`redis://127.0.0.1:${port}`, dataDir).catch((e: unknown) => e);
     expect(isRepointError(err, 'CONFIG_INVALID')).toBe(true);
     expect(err instanceof Error ? err.message : '').toMatch(new RegExp(`^state: cannot connect to redis://127\\.0\\.0\\.1:${port}.*: .+`));
@@ -177,16 +177,3 @@ describe('KeyvStateStore backend errors', () => {
     await store.close();
   });
 });
-
-/** A loopback port with nothing listening. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
-      srv.close(() => resolve(addr.port));
-    });
-  });
-}

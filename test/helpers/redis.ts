@@ -1,5 +1,6 @@
+import { freePort } from './ports.ts';
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 
 export interface RedisHandle {
   url: string;
@@ -46,18 +47,6 @@ export async function startRedis(): Promise<RedisHandle> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return { url: `redis://127.0.0.1:${port}`, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
-      srv.close(() => resolve(addr.port));
-    });
-  });
 }
 
 /** Inline-command PING; resolves true on "+PONG". */
