@@ -91,8 +91,16 @@ async function storeGroup(remote: AptRemote, release: ReleaseFile, dir: string, 
   const base = stripCompression(group[0]!);
   const baseEntry = release.files.get(base);
   const kept: Record<string, ManifestFile> = {};
+  const compressed = group.filter((p) => p !== base);
+  if (baseEntry && compressed.every((p) => compressionOf(p) === 'bz2')) {
+    // bz2 cannot be decompressed here, and apt needs the uncompressed name served: without the plain file
+    // upstream (Debian's Translation-*), leave the index out rather than download a useless bz2.
+    const plain = await storeListed(remote, release, dir, base, ctx);
+    if (!plain) return {};
+    kept[base] = plain;
+  }
   let chosen: { path: string; file: ManifestFile } | undefined;
-  for (const path of group.filter((p) => p !== base)) {
+  for (const path of compressed) {
     const file = await storeListed(remote, release, dir, path, ctx);
     if (file) {
       chosen = { path, file };
@@ -100,7 +108,7 @@ async function storeGroup(remote: AptRemote, release: ReleaseFile, dir: string, 
       break;
     }
   }
-  if (!baseEntry) return kept;
+  if (!baseEntry || kept[base]) return kept;
   const derivable = chosen && compressionOf(chosen.path) !== 'bz2';
   if (chosen && derivable && baseEntry.hashes.sha256) {
     const expected = expectedFromEntry(baseEntry);

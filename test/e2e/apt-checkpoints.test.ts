@@ -187,3 +187,32 @@ describeE2E('apt checkpoints with packages: immediate', TOOLS, () => {
     expect(list.checkpoints.map((c) => c.ts)).toEqual([a, b]);
   });
 });
+
+describeE2E('apt checkpoints and bz2-only indexes', TOOLS, () => {
+  it('leaves out a translation published only as bz2, without downloading it', async () => {
+    const { mkdir, rm } = await import('node:fs/promises');
+    const w = await startAptWorld({ packages: [{ name: 'a', version: '1' }], remote: { checkpoints: { suites: ['stable'] } }, extra: { admin: { token: TOKEN } } });
+    try {
+      // Debian's layout: Release lists Translation-en and Translation-en.bz2, only the .bz2 is published
+      const i18n = join(w.repo.distDir, 'main/i18n');
+      await mkdir(i18n, { recursive: true });
+      await writeFile(join(i18n, 'Translation-en'), 'Package: a\nDescription-md5: 0\nDescription-en: a\n\n');
+      await run('bzip2', ['-k', join(i18n, 'Translation-en')]);
+      const rel = await run('apt-ftparchive', ['-o', 'APT::FTPArchive::Release::Suite=stable', '-o', 'APT::FTPArchive::Release::Codename=stable',
+        '-o', 'APT::FTPArchive::Release::Components=main', '-o', 'APT::FTPArchive::Release::Architectures=amd64', 'release', w.repo.distDir]);
+      expect(rel.stdout).toMatch(/ main\/i18n\/Translation-en$/m);
+      expect(rel.stdout).toMatch(/ main\/i18n\/Translation-en\.bz2$/m);
+      await writeFile(join(w.repo.distDir, 'Release'), rel.stdout);
+      await rm(join(w.repo.distDir, 'InRelease'));
+      await w.key.gpg(['--clearsign', '--output', join(w.repo.distDir, 'InRelease'), join(w.repo.distDir, 'Release')]);
+      await rm(join(i18n, 'Translation-en'));
+      const ts = await createCheckpoint(w);
+      const inrel = await (await fetch(`${w.base}/${ts}/dists/stable/InRelease`)).text();
+      expect(inrel).toContain('main/binary-amd64/Packages');
+      expect(inrel).not.toContain('Translation-en');
+      expect(w.upstream.hitsMatching(/Translation-en\.bz2/)).toBe(0);
+    } finally {
+      await w.close();
+    }
+  });
+});
