@@ -4,6 +4,7 @@ import type { Config } from '../config/types.ts';
 import { createApp } from '../http/app.ts';
 import { internalRoutes } from '../http/internal-routes.ts';
 import type { Logger } from '../log.ts';
+import { startAutoGc } from '../checkpoints/auto-gc.ts';
 import { startCheckpointSchedules } from '../checkpoints/scheduler.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 
@@ -17,6 +18,7 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const runtime = await createRuntime(config, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
+  const stopGc = startAutoGc(config, runtime.content, log);
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
   const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime) });
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -37,6 +39,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     runtime, server, port,
     close: async () => {
       stopSchedules();
+      stopGc();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ('closeAllConnections' in server) server.closeAllConnections();

@@ -51,7 +51,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   // REPOINT_DATA_DIR lets a container keep the stock config and mount its volume elsewhere.
   const dataDir = env.REPOINT_DATA_DIR ? resolve(env.REPOINT_DATA_DIR) : rel(root.child('dataDir').string('./data'));
   const cache = root.child('cache');
-  cache.onlyKeys(['maxSize']);
+  cache.onlyKeys(['maxSize', 'gcInterval']);
   const up = root.child('upstream');
   up.onlyKeys(['connectTimeout', 'bodyTimeout', 'retries', 'connectionsPerHost']);
   const signing = root.child('signing');
@@ -79,7 +79,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     listen,
     dataDir,
     state,
-    cache: { maxSizeBytes: cache.child('maxSize').size('50GiB') },
+    cache: { maxSizeBytes: cache.child('maxSize').size('50GiB'), gcIntervalMs: cache.child('gcInterval').duration('10m') },
     upstream: {
       connectTimeoutMs: up.child('connectTimeout').duration('10s'),
       bodyTimeoutMs: up.child('bodyTimeout').duration('30s'),

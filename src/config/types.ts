@@ -53,7 +53,7 @@ export interface Config {
   listen: { host: string; port: number };
   dataDir: string;
   state: string;
-  cache: { maxSizeBytes: number };
+  cache: { maxSizeBytes: number; gcIntervalMs: number };
   upstream: UpstreamClientConfig;
   signing: { keyPath: string };
   publicUrl?: string;

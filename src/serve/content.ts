@@ -62,6 +62,11 @@ export class ContentService {
     return hot;
   }
 
+  /** Drops what the hot cache knows of a deleted blob. */
+  forget(sha256: string): void {
+    this.#hot.forget(sha256);
+  }
+
   /** A cached blob by address: small ones come from memory. */
   async hit(sha256: string): Promise<HotBlob | undefined> {
     return this.#hot.get(sha256);

@@ -1,0 +1,36 @@
+import type { Config } from '../config/types.ts';
+import type { Logger } from '../log.ts';
+import type { ContentService } from '../serve/content.ts';
+import { collectGarbage } from './gc.ts';
+
+/**
+ * Keeps the store within cache.maxSize while serving: every cache.gcInterval, when the running totals
+ * exceed the budget, one node (state lock) collects least recently used unpinned blobs.
+ */
+export function startAutoGc(config: Config, content: ContentService, log: Logger): () => void {
+  const { blobs, state } = content;
+  let running = false;
+  const tick = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      const { bytes } = await blobs.totals();
+      if (bytes <= config.cache.maxSizeBytes) return;
+      const release = await state.tryLock('gc', 3600_000);
+      if (!release) return;
+      try {
+        const r = await collectGarbage(config, blobs, state, { all: false, dryRun: false, onDelete: (sha) => content.forget(sha) });
+        log.info('cache over budget: collected', { removed: r.removed, freed: r.freed, total: r.total, maxSize: config.cache.maxSizeBytes, pinned: r.pinned });
+      } finally {
+        await release();
+      }
+    } catch (err) {
+      log.error('automatic gc failed', { reason: (err as Error).message });
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), config.cache.gcIntervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
