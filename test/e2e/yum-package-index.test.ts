@@ -56,6 +56,19 @@ describe('PackageIndex over a real blob and state store', () => {
     for (const p of ['os/f.rpm', 'f.rpm', 'elsewhere/f.rpm', 'os/w.rpm', 'escape.rpm', 'os/../../escape.rpm']) expect(await index.lookup(p), p).toBeUndefined();
   });
 
+  it('lets a newer primary win for a path republished with new bytes, keeping the old records for checkpoints', async () => {
+    const primaryWith = (algo: 'sha256' | 'sha512') => `<?xml version="1.0" encoding="UTF-8"?>
+<metadata xmlns="http://linux.duke.edu/metadata/common" packages="1">${pkg('same', 'Packages/s/same.rpm', algo)}</metadata>\n`;
+    const first = await content.storeBytes(gzipSync(primaryWith('sha256')));
+    const second = await content.storeBytes(gzipSync(primaryWith('sha512')));
+    const ref = (sha: string) => ({ location: `repodata/${sha}-primary.xml.gz`, checksum: { algo: 'sha256' as const, hex: sha } });
+    await index.ingest('re', ref(first.sha256), first.sha256);
+    expect(await index.lookup('re/Packages/s/same.rpm')).toEqual({ size: 400, digests: [{ algo: 'sha256', hex: hex('sha256', 'same') }] });
+    await index.ingest('re', ref(second.sha256), second.sha256);
+    expect(await index.lookup('re/Packages/s/same.rpm')).toEqual({ size: 400, digests: [{ algo: 'sha512', hex: hex('sha512', 'same') }] });
+    expect(await index.lookupFrozen('re/Packages/s/same.rpm', first.sha256)).toEqual({ size: 400, digests: [{ algo: 'sha256', hex: hex('sha256', 'same') }] });
+  });
+
   it('never rejects on a broken primary, and does not mark it ingested', async () => {
     const blob = await content.storeBytes(gzipSync('<metadata xmlns="http://linux.duke.edu/metadata/common"><package>'));
     const ref = { location: 'repodata/y-primary.xml.gz', checksum: { algo: 'sha256' as const, hex: blob.sha256 } };

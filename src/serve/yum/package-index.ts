@@ -17,6 +17,17 @@ export interface YumPackageRecord {
   hex: string;
 }
 
+/** A primary blob live lookups use, and the repository directory it describes. */
+export interface LivePrimary {
+  sha256: string;
+  dir: string;
+  location: string;
+}
+
+/** Primary generations kept per repository (clients may still hold an older repomd), and an overall guard. */
+const PER_DIR = 3;
+const LIVE_MAX = 4096;
+
 /** The primary data entry being ingested, as the verified repomd lists it. */
 export interface PrimaryRef {
   location: string;
@@ -24,8 +35,9 @@ export interface PrimaryRef {
 }
 
 /**
- * Path -> digest records for RPMs, built by streaming verified primary.xml files into the state
- * store in batches. Survives restarts; a lookup is one key read.
+ * RPM digests from verified primaries, recorded per primary blob (`yum:idx:<primary sha256>:<path>`):
+ * immutable, shared by live lookups and checkpoints. Live lookups read the candidates of the remote's
+ * recent primaries in one getMany. Survives restarts.
  */
 export class PackageIndex {
   #remote: string;
@@ -43,21 +55,35 @@ export class PackageIndex {
     this.#log = log;
   }
 
-  #key(path: string): string {
-    return `yum:pkg:${this.#remote}:${path}`;
-  }
-
   #doneKey(dir: string, primary: PrimaryRef): string {
     return `yum:ingested:${this.#remote}:${dir}:${primary.checksum.algo}:${primary.checksum.hex}`;
   }
 
+  get #liveKey(): string {
+    return `yum:live-primaries:${this.#remote}`;
+  }
+
+  /** Primaries the live remote verifies RPMs against, newest first. */
+  async livePrimaries(): Promise<LivePrimary[]> {
+    return (await this.#state.get<LivePrimary[]>(this.#liveKey)) ?? [];
+  }
+
   /** Digests a package path must have, waiting for ingestions under way before answering "unknown". */
   async lookup(path: string): Promise<Expected | undefined> {
-    let rec = await this.#state.get<YumPackageRecord>(this.#key(path));
-    if (!rec && this.#pending.size > 0) {
-      await Promise.allSettled(this.#pending.values());
-      rec = await this.#state.get<YumPackageRecord>(this.#key(path));
-    }
+    const hit = await this.#lookupOnce(path);
+    if (hit || this.#pending.size === 0) return hit;
+    await Promise.allSettled(this.#pending.values());
+    return this.#lookupOnce(path);
+  }
+
+  /**
+   * The newest live primary that lists the path wins. All are asked (one getMany): with xml:base a
+   * primary may list files outside its own repository directory.
+   */
+  async #lookupOnce(path: string): Promise<Expected | undefined> {
+    const refs = await this.livePrimaries();
+    if (refs.length === 0) return undefined;
+    const rec = (await this.#state.getMany<YumPackageRecord>(refs.map((r) => `yum:idx:${r.sha256}:${path}`))).find((r) => r !== undefined);
     return rec ? { size: rec.size, digests: [{ algo: rec.algo, hex: rec.hex }] } : undefined;
   }
 
@@ -65,7 +91,11 @@ export class PackageIndex {
     return (await this.#state.get<boolean>(this.#doneKey(dir, primary))) === true;
   }
 
-  /** Ingests a verified primary blob of repository `dir` once (keyed by its checksum). Never rejects. */
+  /**
+   * Ingests a verified primary blob of repository `dir` once and lists it first for live lookups, so a
+   * newer primary's records win (an RPM republished under the same name verifies against the new one).
+   * Never rejects.
+   */
   ingest(dir: string, primary: PrimaryRef, blobSha256: string): Promise<void> {
     const doneKey = this.#doneKey(dir, primary);
     const running = this.#pending.get(doneKey);
@@ -73,13 +103,23 @@ export class PackageIndex {
     const p = (async () => {
       if (await this.#state.get<boolean>(doneKey)) return;
       const started = Date.now();
-      const { stored, skipped } = await this.#run(dir, primary.location, blobSha256);
+      await this.ingestFrozen(dir, primary.location, blobSha256);
+      await this.#addLive({ sha256: blobSha256, dir, location: primary.location });
       await this.#state.set(doneKey, true);
-      this.#log.info('indexed packages', { dir, primary: primary.location, entries: stored, skipped, ms: Date.now() - started });
+      this.#log.info('indexed packages', { dir, primary: primary.location, ms: Date.now() - started });
     })().catch((err: Error) => this.#log.error('primary ingestion failed', { dir, primary: primary.location, reason: err.message }))
       .finally(() => this.#pending.delete(doneKey));
     this.#pending.set(doneKey, p);
     return p;
+  }
+
+  async #addLive(ref: LivePrimary): Promise<void> {
+    let generations = 1;
+    const next = [ref, ...(await this.livePrimaries()).filter((r) => {
+      if (r.sha256 === ref.sha256 && r.dir === ref.dir) return false;
+      return r.dir !== ref.dir || ++generations <= PER_DIR;
+    })].slice(0, LIVE_MAX);
+    await this.#state.set(this.#liveKey, next);
   }
 
   /** Packages of a verified primary blob, resolved to remote paths; weak or foreign entries are counted as skipped. */
@@ -103,7 +143,7 @@ export class PackageIndex {
     await piping;
   }
 
-  async #run(dir: string, location: string, sha256: string, keyOf: (path: string) => string = (p) => this.#key(p)): Promise<{ stored: number; skipped: number }> {
+  async #run(dir: string, location: string, sha256: string, keyOf: (path: string) => string): Promise<{ stored: number; skipped: number }> {
     const skipped = { count: 0 };
     let batch: StateEntry[] = [];
     let stored = 0;
