@@ -1,14 +1,9 @@
+import { errorCodeOf } from '../../test/helpers/error-code.ts';
 import { describe, expect, it } from 'vitest';
-import { isRepointError } from '../errors.ts';
 import { parseRequestPath } from './request-path.ts';
 
 function code(raw: string): string | undefined {
-  try {
-    parseRequestPath(raw);
-    return undefined;
-  } catch (err) {
-    return isRepointError(err) ? err.code : 'OTHER';
-  }
+  return errorCodeOf(() => parseRequestPath(raw));
 }
 
 describe('parseRequestPath', () => {

@@ -1,5 +1,5 @@
+import { errorCodeOf } from '../../../test/helpers/error-code.ts';
 import { describe, expect, it } from 'vitest';
-import { isRepointError } from '../../errors.ts';
 import { getField, parseParagraphsSync, parseStanzas, parseStanzasFromChunks, parseStanzasSync, splitLines, type Stanza } from './deb822.ts';
 
 const SAMPLE = [
@@ -31,14 +31,6 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isRepointError(err) ? err.code : 'other';
-  }
-  return undefined;
-}
 
 describe('parseStanzasSync', () => {
   it('parses fields, multi-line values and stanza breaks', () => {
@@ -79,11 +71,11 @@ describe('parseStanzasSync', () => {
   });
 
   it('rejects malformed input with METADATA_INVALID', () => {
-    expect(codeOf(() => parseStanzasSync(' leading continuation\n'))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseStanzasSync('A: 1\nno colon here\n'))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseStanzasSync('A: 1\na: 2\n'))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseStanzasSync('-----BEGIN PGP SIGNED MESSAGE-----\n'))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseStanzasSync('A: 1\n\na: 2\n'))).toBeUndefined(); // same name, different stanzas
+    expect(errorCodeOf(() => parseStanzasSync(' leading continuation\n'))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseStanzasSync('A: 1\nno colon here\n'))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseStanzasSync('A: 1\na: 2\n'))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseStanzasSync('-----BEGIN PGP SIGNED MESSAGE-----\n'))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseStanzasSync('A: 1\n\na: 2\n'))).toBeUndefined(); // same name, different stanzas
   });
 });
 

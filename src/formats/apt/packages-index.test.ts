@@ -1,6 +1,6 @@
+import { errorCodeOf } from '../../../test/helpers/error-code.ts';
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { isRepointError } from '../../errors.ts';
 import { parseStanzasSync, type Stanza } from './deb822.ts';
 import { indexEntries, packagesEntries, sourcesEntries, type IndexEntry } from './packages-index.ts';
 
@@ -12,14 +12,6 @@ function one(text: string): Stanza {
   return st;
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isRepointError(err) ? err.code : 'other';
-  }
-  return undefined;
-}
 
 const DSC = 'dsc body';
 const ORIG = 'orig tarball';
@@ -56,10 +48,10 @@ describe('packagesEntries', () => {
 
   it('normalises flat-repository ./ and rejects escapes or bad values', () => {
     expect(packagesEntries(one('Filename: ./a_1_all.deb\nSize: 3\n'))?.filename).toBe('a_1_all.deb');
-    expect(codeOf(() => packagesEntries(one('Filename: ../x.deb\nSize: 3\n')))).toBe('METADATA_INVALID');
-    expect(codeOf(() => packagesEntries(one('Filename: /x.deb\nSize: 3\n')))).toBe('METADATA_INVALID');
-    expect(codeOf(() => packagesEntries(one('Filename: x.deb\nSize: 3kB\n')))).toBe('METADATA_INVALID');
-    expect(codeOf(() => packagesEntries(one('Filename: x.deb\nSize: 3\nSHA256: abc\n')))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => packagesEntries(one('Filename: ../x.deb\nSize: 3\n')))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => packagesEntries(one('Filename: /x.deb\nSize: 3\n')))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => packagesEntries(one('Filename: x.deb\nSize: 3kB\n')))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => packagesEntries(one('Filename: x.deb\nSize: 3\nSHA256: abc\n')))).toBe('METADATA_INVALID');
   });
 });
 
@@ -81,10 +73,10 @@ describe('sourcesEntries', () => {
 
   it('rejects inconsistent or unsafe lines', () => {
     const badSize = SOURCES.replace(` ${hex('sha512', DSC)} ${DSC.length} `, ` ${hex('sha512', DSC)} 999 `);
-    expect(codeOf(() => sourcesEntries(one(badSize)))).toBe('METADATA_INVALID');
-    expect(codeOf(() => sourcesEntries(one(`Directory: p\nChecksums-Sha256:\n ${hex('sha256', 'x')} 1 ../x\n`)))).toBe('METADATA_INVALID');
-    expect(codeOf(() => sourcesEntries(one(`Directory: p\nChecksums-Sha256:\n ${hex('sha256', 'x')} 1\n`)))).toBe('METADATA_INVALID');
-    expect(codeOf(() => sourcesEntries(one(`Directory: ../p\nChecksums-Sha256:\n ${hex('sha256', 'x')} 1 x\n`)))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => sourcesEntries(one(badSize)))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => sourcesEntries(one(`Directory: p\nChecksums-Sha256:\n ${hex('sha256', 'x')} 1 ../x\n`)))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => sourcesEntries(one(`Directory: p\nChecksums-Sha256:\n ${hex('sha256', 'x')} 1\n`)))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => sourcesEntries(one(`Directory: ../p\nChecksums-Sha256:\n ${hex('sha256', 'x')} 1 x\n`)))).toBe('METADATA_INVALID');
   });
 });
 

@@ -1,5 +1,5 @@
+import { errorCodeOf } from '../../../test/helpers/error-code.ts';
 import { describe, expect, it } from 'vitest';
-import { isRepointError } from '../../errors.ts';
 import { findByHash, parseRelease, strongestHash } from './release.ts';
 import { parseReleaseDate } from './release-date.ts';
 import { buildReleaseText, digest, type FixtureFile } from './release-fixture.ts';
@@ -14,14 +14,6 @@ const FILES: FixtureFile[] = [
   { path: 'main/i18n/Translation-en.bz2', content: 'translations' },
 ];
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isRepointError(err) ? err.code : 'other';
-  }
-  return undefined;
-}
 
 describe('parseRelease', () => {
   const release = parseRelease(buildReleaseText(FILES));
@@ -80,19 +72,19 @@ describe('parseRelease', () => {
 
   it('rejects bad metadata with METADATA_INVALID', () => {
     const base = 'Origin: X\n';
-    expect(codeOf(() => parseRelease(''))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseRelease(base + '\nOrigin: Y\n'))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseRelease(base + 'Date: yesterday\n'))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseRelease(base + 'Valid-Until: 2023\n'))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(''))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(base + '\nOrigin: Y\n'))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(base + 'Date: yesterday\n'))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(base + 'Valid-Until: 2023\n'))).toBe('METADATA_INVALID');
     const md5 = digest('md5', 'x');
-    expect(codeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1\n`))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseRelease(`${base}MD5Sum:\n ${md5.slice(1)} 1 a\n`))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} -1 a\n`))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1 ../etc/passwd\n`))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1 /abs\n`))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1\n`))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(`${base}MD5Sum:\n ${md5.slice(1)} 1 a\n`))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} -1 a\n`))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1 ../etc/passwd\n`))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1 /abs\n`))).toBe('METADATA_INVALID');
     const sha1 = digest('sha1', 'x');
-    expect(codeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1 a\nSHA1:\n ${sha1} 2 a\n`))).toBe('METADATA_INVALID');
-    expect(codeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1 a\nSHA1:\n ${sha1} 1 a\n`))).toBeUndefined();
+    expect(errorCodeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1 a\nSHA1:\n ${sha1} 2 a\n`))).toBe('METADATA_INVALID');
+    expect(errorCodeOf(() => parseRelease(`${base}MD5Sum:\n ${md5} 1 a\nSHA1:\n ${sha1} 1 a\n`))).toBeUndefined();
   });
 });
 
@@ -110,7 +102,7 @@ describe('parseReleaseDate', () => {
   it('rejects what Date.parse would wrongly accept', () => {
     for (const bad of ['2023', '2023-06-10T08:52:18Z', 'Sat, 31 Feb 2023 08:52:18 UTC', 'Sat, 10 Foo 2023 08:52:18 UTC',
       'Sat, 10 Jun 2023 24:00:00 UTC', 'Sat, 10 Jun 2023 08:52:18', 'Sat, 10 Jun 2023 08:52:18 +0099', 'Sat, 10 Jun 0050 08:52:18 UTC']) {
-      expect(codeOf(() => parseReleaseDate(bad)), bad).toBe('METADATA_INVALID');
+      expect(errorCodeOf(() => parseReleaseDate(bad)), bad).toBe('METADATA_INVALID');
     }
   });
 });
