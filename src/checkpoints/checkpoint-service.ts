@@ -2,18 +2,18 @@ import { hostname } from 'node:os';
 import { Progress, formatBytes } from '../cli/progress.ts';
 import type { Config, RemoteConfig } from '../config/types.ts';
 import { RepointError, isRepointError } from '../errors.ts';
-import { SingleFlight } from '../fetch/single-flight.ts';
+import { SingleFlight } from '../fill/single-flight.ts';
 import { nextUniqueCheckpointTime } from '../formats/checkpoint-time.ts';
 import type { Logger } from '../log.ts';
-import { AptRemote } from '../serve/apt/apt-remote.ts';
+import { AptRemote } from '../apt/apt-remote.ts';
 import type { ContentService } from '../serve/content.ts';
 import type { RemoteHandler } from '../serve/remote-handler.ts';
 import type { Signer } from '../trust/signer.ts';
-import { prefetchAptPackages, snapshotAptSuite, type SnapshotContext } from './apt-snapshot.ts';
+import { prefetchAptPackages, snapshotAptSuite, type SnapshotContext } from '../apt/snapshot.ts';
 import type { Catalogue } from './catalogue.ts';
 import type { CatalogueEntry, CheckpointManifest } from './manifest.ts';
-import { prefetchYumPackages, snapshotYumRepos } from './yum-snapshot.ts';
-import { YumRemote } from '../serve/yum/yum-remote.ts';
+import { prefetchYumPackages, snapshotYumRepos } from '../yum/snapshot.ts';
+import { YumRemote } from '../yum/yum-remote.ts';
 
 export interface CreateOptions {
   /** Base URL for Snapshots: when publicUrl is not configured (e.g. the API request's origin). */

@@ -1,4 +1,4 @@
-import type { IndexRef } from '../serve/apt/pool-index.ts';
+import type { IndexRef } from '../apt/pool-index.ts';
 
 /** A stored file: its blob and every digest metadata listed (by-hash requests may use any). */
 export interface ManifestFile {

@@ -1,8 +1,8 @@
 import type { BlobStore } from '../blobs/blob-store.ts';
 import type { Config } from '../config/types.ts';
 import { silentLogger } from '../log.ts';
-import { PoolIndex } from '../serve/apt/pool-index.ts';
-import { PackageIndex } from '../serve/yum/package-index.ts';
+import { PoolIndex } from '../apt/pool-index.ts';
+import { PackageIndex } from '../yum/package-index.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { Catalogue } from './catalogue.ts';
 import { manifestBlobs } from './manifest.ts';

@@ -1,8 +1,8 @@
 import { RepointError } from '../errors.ts';
-import type { Expected } from '../fetch/digests.ts';
-import { fillSpec } from '../fetch/fill.ts';
+import type { Expected } from '../formats/digests.ts';
+import { fillSpec } from '../fill/fill.ts';
 import type { Upstream } from '../upstream/upstream.ts';
-import type { SnapshotContext } from './apt-snapshot.ts';
+import type { SnapshotContext } from '../apt/snapshot.ts';
 import { forEachLimit } from './limit.ts';
 
 export function checkpointFailed(msg: string, cause?: unknown): RepointError {

@@ -1,10 +1,10 @@
 import type { BlobInfo, BlobStore } from '../blobs/blob-store.ts';
 import { HotBlobCache, type HotBlob, type HotCacheOptions } from '../blobs/hot-cache.ts';
 import { RepointError } from '../errors.ts';
-import type { Digest, Expected } from '../fetch/digests.ts';
-import { isStrong } from '../fetch/digests.ts';
-import type { FillSpec } from '../fetch/fill.ts';
-import { FillRegistry } from '../fetch/fill-registry.ts';
+import type { Digest, Expected } from '../formats/digests.ts';
+import { isStrong } from '../formats/digests.ts';
+import type { FillSpec } from '../fill/fill.ts';
+import { FillRegistry } from '../fill/fill-registry.ts';
 import type { Logger } from '../log.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { discard, type Upstream } from '../upstream/upstream.ts';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Fill } from '../fetch/fill.ts';
+import type { Fill } from '../fill/fill.ts';
 
 /** What serve/ hands to http/: a body source plus the headers only it can know. */
 export type ReplyBody =

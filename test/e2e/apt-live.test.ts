@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { silentLogger } from '../../src/log.ts';
-import { PoolIndex } from '../../src/serve/apt/pool-index.ts';
+import { PoolIndex } from '../../src/apt/pool-index.ts';
 import { openSqliteState } from '../../src/state/open-state.ts';
 import { createGpgKey } from '../fixtures/gpg.ts';
 import { aptProblems, createAptClient } from '../helpers/apt-client.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { silentLogger } from '../../src/log.ts';
 import { ContentService } from '../../src/serve/content.ts';
-import { PackageIndex } from '../../src/serve/yum/package-index.ts';
+import { PackageIndex } from '../../src/yum/package-index.ts';
 import { openSqliteState } from '../../src/state/open-state.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 

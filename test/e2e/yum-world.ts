@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRepomd, type Repomd } from '../../src/formats/yum/repomd.ts';
+import { parseRepomd, type Repomd } from '../../src/yum/formats/repomd.ts';
 import { buildYumRepo, type YumPackage, type YumPackageSpec, type YumRepo } from '../fixtures/yum-repo.ts';
 import { createGpgKey, type GpgKey } from '../fixtures/gpg.ts';
 import { createDnfClient, type DnfClient } from '../helpers/dnf-client.ts';

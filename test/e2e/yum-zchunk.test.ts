@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RepomdData } from '../../src/formats/yum/repomd.ts';
+import type { RepomdData } from '../../src/yum/formats/repomd.ts';
 import { describeE2E } from '../helpers/e2e.ts';
 import { YUM_TOOLS, startYumWorld, type YumWorld } from './yum-world.ts';
 

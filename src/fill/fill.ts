@@ -1,0 +1,216 @@
+import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+import type { BlobInfo, BlobStore, BlobWriter } from '../blobs/blob-store.ts';
+import { RepointError, isRepointError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { toUpstreamError } from '../upstream/http-upstream.ts';
+import { discard, type Upstream, type UpstreamResponse } from '../upstream/upstream.ts';
+import { MultiHasher, type Expected } from '../formats/digests.ts';
+import { TailReader } from './tail-reader.ts';
+
+export interface FillSpec {
+  /** Single-flight key: concurrent requests with the same key share this download. */
+  key: string;
+  upstream: Upstream;
+  /** Upstream paths tried in order; a 404 moves on (by-hash first, then the plain name). */
+  sources: readonly string[];
+  expected: Expected;
+  /** Refuse anything larger when metadata gives no size. */
+  maxSize?: number;
+}
+
+/** The spec for a verified download: keyed by sha256 when known, so identical content is fetched once across remotes. */
+export function fillSpec(remote: string, upstream: Upstream, path: string, expected: Expected, sources: readonly string[] = [path]): FillSpec {
+  const sha = expected.digests.find((d) => d.algo === 'sha256');
+  return { key: sha ? `sha256:${sha.hex.toLowerCase()}` : `${remote}:${path}`, upstream, sources, expected };
+}
+
+export type FillState = 'starting' | 'streaming' | 'committed' | 'failed';
+
+const RESUME_ATTEMPTS = 3;
+/** Recent bytes kept in memory so followers that keep up never touch the disk (bounded per fill). */
+const WINDOW_BYTES = 2 * 2 ** 20;
+const DEFAULT_MAX_SIZE = 64 * 2 ** 30;
+
+/**
+ * One upstream download, written to a temp blob and hashed while it streams. Readers tail the
+ * temp file; the final byte is held back until the digest is verified, so no client ever
+ * completes a body that failed verification (they get a reset instead).
+ */
+export class Fill extends EventEmitter {
+  readonly key: string;
+  state: FillState = 'starting';
+  size: number | undefined;
+  lastModified: Date | undefined;
+  written = 0;
+  error: RepointError | undefined;
+  blob: BlobInfo | undefined;
+  readonly ready: Promise<void>;
+  readonly done: Promise<BlobInfo>;
+  #spec: FillSpec;
+  #blobs: BlobStore;
+  #log: Logger;
+  #writer: BlobWriter | undefined;
+  #hasher: MultiHasher;
+  #window: Array<{ start: number; data: Buffer }> = [];
+  #windowBytes = 0;
+
+  constructor(spec: FillSpec, blobs: BlobStore, log: Logger) {
+    super();
+    this.setMaxListeners(0);
+    this.key = spec.key;
+    this.#spec = spec;
+    this.#blobs = blobs;
+    this.#log = log;
+    this.size = spec.expected.size;
+    this.#hasher = new MultiHasher(spec.expected.digests.filter((d) => d.algo !== 'sha256').map((d) => d.algo));
+    let readyResolve!: () => void;
+    let readyReject!: (e: unknown) => void;
+    this.ready = new Promise((res, rej) => ((readyResolve = res), (readyReject = rej)));
+    this.ready.catch(() => {});
+    this.once('streaming', readyResolve);
+    this.once('failed', readyReject);
+    this.done = this.#run();
+    this.done.catch(() => {});
+  }
+
+  /** Known before the download when metadata lists a sha256; the ETag of the response. */
+  get expectedSha256(): string | undefined {
+    return this.blob?.sha256 ?? this.#spec.expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
+  }
+
+  get tempPath(): string | undefined {
+    return this.#writer?.tempPath;
+  }
+
+  get blobPath(): string | undefined {
+    return this.blob ? this.#blobs.filePath(this.blob.sha256) : undefined;
+  }
+
+  /** Bytes a reader may consume now: all of them once verified, else all but the last. */
+  readableLimit(): number {
+    return this.state === 'committed' ? this.written : Math.max(0, this.written - 1);
+  }
+
+  /** Bytes [pos, pos+max) from the in-memory window, when they are still there. */
+  fromWindow(pos: number, max: number): Buffer | undefined {
+    const first = this.#window[0];
+    if (!first || pos < first.start) return undefined;
+    for (const c of this.#window) {
+      if (pos < c.start + c.data.length) {
+        const off = pos - c.start;
+        return c.data.subarray(off, Math.min(c.data.length, off + max));
+      }
+    }
+    return undefined;
+  }
+
+  reader(start = 0, endInclusive?: number): Readable {
+    return new TailReader(this, start, endInclusive);
+  }
+
+  async #run(): Promise<BlobInfo> {
+    try {
+      this.#writer = await this.#blobs.createWriter();
+      const res = await this.#open(0);
+      await this.#stream(res);
+      return await this.#commit();
+    } catch (err) {
+      const e = isRepointError(err) ? err : new RepointError('INTERNAL', (err as Error).message, {}, { cause: err });
+      this.error = e;
+      this.state = 'failed';
+      await this.#writer?.abort().catch(() => {});
+      this.#log.warn('fill failed', { key: this.key, code: e.code, reason: e.message });
+      this.emit('failed', e);
+      throw e;
+    }
+  }
+
+  /** Opens the first source that exists; from > 0 resumes with a Range request. */
+  async #open(from: number, validator?: string): Promise<UpstreamResponse> {
+    let last: UpstreamResponse | undefined;
+    for (const path of this.#spec.sources) {
+      const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-`, ...(validator ? { 'if-range': validator } : {}) } : {};
+      const res = await this.#spec.upstream.fetch({ path, headers });
+      if (res.status === 200 || res.status === 206) return res;
+      last = res;
+    }
+    throw new RepointError(last?.status === 404 || last?.status === 410 ? 'UPSTREAM_NOT_FOUND' : 'UPSTREAM_BAD_STATUS',
+      `upstream has no ${this.#spec.sources.join(' or ')} (status ${last?.status ?? 'none'})`, { status: last?.status });
+  }
+
+  async #stream(first: UpstreamResponse): Promise<void> {
+    let res = first;
+    const validator = res.headers.etag ?? res.headers['last-modified'];
+    const lm = res.headers['last-modified'];
+    if (lm && !Number.isNaN(Date.parse(lm))) this.lastModified = new Date(lm);
+    const length = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
+    if (this.size !== undefined && length !== undefined && length !== this.size) {
+      discard(res.body);
+      throw new RepointError('UPSTREAM_SIZE_MISMATCH', `upstream sent ${length} bytes for ${res.url}, metadata says ${this.size}`, { url: res.url });
+    }
+    this.size ??= length;
+    this.state = 'streaming';
+    this.emit('streaming');
+    for (let attempt = 0; ; attempt++) {
+      let skip = 0;
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          let data: Buffer = chunk;
+          if (skip > 0) { // a 200 answered our resume: drop what we already have
+            const n = Math.min(skip, data.length);
+            skip -= n;
+            data = data.subarray(n);
+            if (data.length === 0) continue;
+          }
+          await this.#append(data, res.url);
+        }
+      } catch (err) {
+        if (isRepointError(err) && err.code !== 'UPSTREAM_TIMEOUT' && err.code !== 'UPSTREAM_UNAVAILABLE') throw err;
+        const e = toUpstreamError(err, res.url);
+        if (attempt >= RESUME_ATTEMPTS) throw new RepointError('UPSTREAM_TRUNCATED', `download of ${res.url} broke off at ${this.written} bytes: ${e.message}`, { url: res.url });
+        this.#log.warn('upstream body broke off, resuming', { key: this.key, at: this.written, reason: e.message });
+        res = await this.#open(this.written, validator);
+        skip = res.status === 200 ? this.written : 0;
+        continue;
+      }
+      if (this.size === undefined || this.written === this.size) return;
+      if (attempt >= RESUME_ATTEMPTS) break;
+      res = await this.#open(this.written, validator);
+      skip = res.status === 200 ? this.written : 0;
+    }
+    throw new RepointError('UPSTREAM_TRUNCATED', `upstream ended after ${this.written} of ${this.size} bytes`, { key: this.key });
+  }
+
+  async #append(data: Buffer, url: string): Promise<void> {
+    const limit = this.size ?? this.#spec.maxSize ?? DEFAULT_MAX_SIZE;
+    if (this.written + data.length > limit) {
+      throw new RepointError(this.size !== undefined ? 'UPSTREAM_SIZE_MISMATCH' : 'UPSTREAM_TOO_LARGE', `upstream sent more than ${limit} bytes for ${url}`, { url });
+    }
+    this.#hasher.update(data);
+    await this.#writer!.write(data);
+    this.#window.push({ start: this.written, data });
+    this.#windowBytes += data.length;
+    while (this.#windowBytes > WINDOW_BYTES && this.#window.length > 1) this.#windowBytes -= this.#window.shift()!.data.length;
+    this.written += data.length;
+    this.emit('progress');
+  }
+
+  async #commit(): Promise<BlobInfo> {
+    const bad = this.#hasher.mismatch(this.#spec.expected.digests);
+    if (bad) {
+      throw new RepointError('UPSTREAM_DIGEST_MISMATCH', `${bad.digest.algo} mismatch for ${this.key}: expected ${bad.digest.hex}, got ${bad.actual}`, { key: this.key });
+    }
+    const sha256 = this.#spec.expected.digests.find((d) => d.algo === 'sha256')?.hex;
+    this.blob = await this.#writer!.commit({
+      ...(sha256 ? { expectSha256: sha256.toLowerCase() } : {}),
+      ...(this.lastModified ? { mtime: this.lastModified } : {}),
+    });
+    this.state = 'committed';
+    this.#window = []; // readers that are behind continue from the committed blob
+    this.#windowBytes = 0;
+    this.emit('progress');
+    this.emit('committed', this.blob);
+    return this.blob;
+  }
+}
