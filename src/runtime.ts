@@ -1,26 +1,22 @@
 import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
 import { FsBlobStore } from './blobs/fs-blob-store.ts';
+import { Catalogue } from './checkpoints/catalogue.ts';
+import type { CheckpointSource } from './checkpoints/checkpoint-source.ts';
+import { CheckpointService } from './checkpoints/checkpoint-service.ts';
+import { CheckpointRouter } from './checkpoints/router.ts';
 import type { Config, RemoteConfig } from './config/types.ts';
 import { RepointError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { AptRemote } from './apt/apt-remote.ts';
-import { ReleaseStore } from './apt/release-store.ts';
+import { repositoryTypes } from './registry.ts';
 import { ContentService } from './serve/content.ts';
 import type { RemoteHandler } from './serve/remote-handler.ts';
-import { RepomdStore } from './yum/repomd-store.ts';
-import { YumRemote } from './yum/yum-remote.ts';
 import { withLru } from './state/lru-state.ts';
 import { openState } from './state/open-state.ts';
 import type { StateStore } from './state/state-store.ts';
 import { loadKeyring, type Keyring } from './trust/keyring.ts';
 import { loadOrCreateSigner, type Signer } from './trust/signer.ts';
-import { Catalogue } from './checkpoints/catalogue.ts';
-import { CheckpointService } from './checkpoints/checkpoint-service.ts';
-import { CheckpointRouter } from './checkpoints/router.ts';
-import { serveAptCheckpoint } from './apt/checkpoint-view.ts';
-import { serveYumCheckpoint } from './yum/checkpoint-view.ts';
 import { createUpstreamAgent, HttpUpstream } from './upstream/http-upstream.ts';
-import type { Dispatcher } from 'undici';
 
 /** Everything a running proxy (or a CLI command) needs, wired from the config. Closed by close(). */
 export interface Runtime {
@@ -59,12 +55,11 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const content = new ContentService(blobs, state, log);
   const agent: Dispatcher = createUpstreamAgent(config.upstream);
   const remotes = new Map<string, RemoteHandler>();
-  const live = new Map<string, RemoteHandler>();
+  const sources = new Map<string, CheckpointSource>();
   const catalogue = new Catalogue(state, blobs);
   const signer = await loadOrCreateSigner(config.signing.keyPath, { log: (msg) => log.info(msg, { key: config.signing.keyPath }) });
   for (const remote of config.remotes.values()) {
     const rlog = log.child({ remote: remote.name });
-    const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
     if (remote.unavailable) {
       rlog.error('remote disabled', { reason: remote.unavailable });
       remotes.set(remote.name, unavailableRemote(remote));
@@ -73,17 +68,14 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     const keyring = lazyKeyring(remote);
     // Parse keyrings at start-up so a bad file fails fast, naming the key.
     if (remote.keyrings.length) await keyring();
-    if (remote.type === 'apt') {
-      const apt = new AptRemote(remote, upstream, content, new ReleaseStore(remote, upstream, content, keyring, rlog), rlog);
-      live.set(remote.name, apt);
-      remotes.set(remote.name, new CheckpointRouter(apt, catalogue, (m, path) => serveAptCheckpoint(apt, content, m, path)));
-    } else if (remote.type === 'yum') {
-      const yum = new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, rlog), rlog);
-      live.set(remote.name, yum);
-      remotes.set(remote.name, new CheckpointRouter(yum, catalogue, (m, path) => serveYumCheckpoint(yum, content, m, path)));
-    }
+    const type = repositoryTypes.get(remote.type);
+    if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
+    const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
+    const live = type.createRemote({ remote, upstream, content, keyring, log: rlog });
+    sources.set(remote.name, live);
+    remotes.set(remote.name, new CheckpointRouter(live, catalogue));
   }
-  const checkpoints = new CheckpointService(config, content, catalogue, signer, live, log);
+  const checkpoints = new CheckpointService(config, content, catalogue, signer, sources, log);
   return {
     config, log, content, remotes, signer, checkpoints,
     close: async () => {

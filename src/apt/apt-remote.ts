@@ -1,5 +1,7 @@
+import type { CheckpointSource, SnapshotContext, SnapshotResult } from '../checkpoints/checkpoint-source.ts';
+import type { CheckpointManifest } from '../checkpoints/manifest.ts';
+import type { AptRemoteConfig } from '../config/types.ts';
 import { ancestors, dirnameOf as dirname } from '../formats/rel-path.ts';
-import type { RemoteConfig } from '../config/types.ts';
 import { RepointError } from '../errors.ts';
 import type { Digest, Expected } from '../formats/digests.ts';
 import { fillSpec } from '../fill/fill.ts';
@@ -10,6 +12,8 @@ import type { Logger } from '../log.ts';
 import type { Upstream } from '../upstream/upstream.ts';
 import { ContentService } from '../serve/content.ts';
 import type { RemoteHandler, ServeRequest } from '../serve/remote-handler.ts';
+import { serveAptCheckpoint } from './checkpoint-view.ts';
+import { snapshotApt } from './snapshot.ts';
 import { IMMUTABLE, contentTypeFor, shortLived, type Reply } from '../serve/reply.ts';
 import { PoolIndex } from './pool-index.ts';
 import type { ReleaseStore } from './release-store.ts';
@@ -27,17 +31,17 @@ export function expectedFromEntry(e: ReleaseFileEntry): Expected {
  * apt remote: InRelease/Release are verified with the keyring; indexes against the Release the
  * proxy serves; pool files against the Packages/Sources that list them.
  */
-export class AptRemote implements RemoteHandler {
+export class AptRemote implements RemoteHandler, CheckpointSource {
   readonly name: string;
   readonly type = 'apt' as const;
   readonly releases: ReleaseStore;
   readonly pool: PoolIndex;
   readonly upstream: Upstream;
-  #remote: RemoteConfig;
+  #remote: AptRemoteConfig;
   #content: ContentService;
   #log: Logger;
 
-  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, releases: ReleaseStore, log: Logger) {
+  constructor(remote: AptRemoteConfig, upstream: Upstream, content: ContentService, releases: ReleaseStore, log: Logger) {
     this.name = remote.name;
     this.#remote = remote;
     this.upstream = upstream;
@@ -46,7 +50,7 @@ export class AptRemote implements RemoteHandler {
     this.#log = log;
     this.pool = new PoolIndex(remote.name, content.state, content.blobs, log);
     releases.onNewRelease((dir, release) => {
-      this.pool.track(this.#refreshIndexes(dir, release).catch((err: Error) => this.#log.warn('index refresh failed', { dir, reason: err.message })));
+      this.pool.track(release.then((r) => this.#refreshIndexes(dir, r)).catch((err: Error) => this.#log.warn('index refresh failed', { dir, reason: err.message })));
     });
   }
 
@@ -94,17 +98,21 @@ export class AptRemote implements RemoteHandler {
     return this.#uncovered(path);
   }
 
+  snapshot(ctx: SnapshotContext): Promise<SnapshotResult> {
+    if (!this.#remote.checkpoints) throw new RepointError('CHECKPOINT_FAILED', `remotes.${this.name}.checkpoints is not configured`);
+    return snapshotApt(this, this.#remote.checkpoints, ctx);
+  }
+
+  serveCheckpoint(m: CheckpointManifest, path: string, _req: ServeRequest): Promise<Reply> {
+    return serveAptCheckpoint(this, this.#content, m, path);
+  }
+
   async #serveRelease(dir: string, name: string): Promise<Reply> {
     const kind = name === 'InRelease' ? 'inrelease' : 'release';
     // Release.gpg must match the Release the client just got: no revalidation in between.
-    const held = name === 'Release.gpg' ? await this.releases.record('release', dir) : undefined;
-    let view = held ? { record: held } : await this.releases.fresh(kind, dir);
-    const shaOf = (): string | undefined => (name === 'Release.gpg' ? view.record.gpgSha256 : view.record.sha256);
-    let info = shaOf() ? await this.#content.hit(shaOf()!) : undefined;
-    if (!info) { // collected by gc (or lost): fetch and verify it again
-      view = await this.releases.fresh(kind, dir, { force: true });
-      info = shaOf() ? await this.#content.hit(shaOf()!) : undefined;
-    }
+    const view = await this.releases.serveable(kind, dir, { revalidate: name !== 'Release.gpg' });
+    const sha = name === 'Release.gpg' ? view.record.gpgSha256 : view.record.sha256;
+    const info = sha ? await this.#content.hit(sha) : undefined;
     if (!info) throw new RepointError('NOT_FOUND', `no verified ${name} for ${dir}`);
     const mtime = view.record.lastModified ? Date.parse(view.record.lastModified) : view.record.fetchedAt;
     const headers: Record<string, string> = view.stale

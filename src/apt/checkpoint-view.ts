@@ -1,21 +1,18 @@
-import type { AptSuiteSnapshot, CheckpointManifest, ManifestFile } from '../checkpoints/manifest.ts';
+import type { CheckpointManifest, ManifestFile } from '../checkpoints/manifest.ts';
 import { RepointError } from '../errors.ts';
 import { DerivedUpstream } from '../fill/derived-upstream.ts';
-import type { Expected } from '../formats/digests.ts';
-import { compressionOf, isReleaseFile, parseByHashPath } from './formats/paths.ts';
 import { fillSpec } from '../fill/fill.ts';
-import type { AptRemote } from './apt-remote.ts';
+import type { Expected } from '../formats/digests.ts';
+import { dirnameOf as dirname } from '../formats/rel-path.ts';
 import type { ContentService } from '../serve/content.ts';
 import { IMMUTABLE, contentTypeFor, type Reply } from '../serve/reply.ts';
-
-function dirname(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i < 0 ? '' : p.slice(0, i);
-}
+import type { AptRemote } from './apt-remote.ts';
+import { compressionOf, isReleaseFile, parseByHashPath } from './formats/paths.ts';
+import { aptSuites, type AptSuiteSnapshot } from './manifest.ts';
 
 /** Serves one apt checkpoint: re-signed Release files, frozen indexes, pool files verified against its indexes. */
 export async function serveAptCheckpoint(remote: AptRemote, content: ContentService, m: CheckpointManifest, path: string): Promise<Reply> {
-  const suites = m.suites ?? [];
+  const suites = aptSuites(m);
   const meta = (p: string): Omit<Reply, 'body'> => ({ contentType: contentTypeFor(p), cacheControl: IMMUTABLE });
   const name = path.slice(path.lastIndexOf('/') + 1);
   const created = Date.parse(m.createdAt);

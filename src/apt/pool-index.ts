@@ -1,168 +1,108 @@
-import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import type { Expected } from '../formats/digests.ts';
+import { joinRelPath } from '../formats/rel-path.ts';
+import type { Logger } from '../log.ts';
+import { DigestIndex, type IndexScheme, type IndexedPackage } from '../serve/digest-index.ts';
+import { stateKeys } from '../state/keys.ts';
+import type { StateStore } from '../state/state-store.ts';
 import { decompressor } from '../streams/decompress.ts';
 import { parseStanzasFromChunks } from './formats/deb822.ts';
 import { indexEntries, type IndexEntry } from './formats/packages-index.ts';
 import { compressionOf, indexKindOf } from './formats/paths.ts';
-import type { Logger } from '../log.ts';
-import type { StateEntry, StateStore } from '../state/state-store.ts';
+import type { IndexRef } from './manifest.ts';
 
+/** What a pool file must be, as recorded from a verified index. */
 export interface PoolRecord {
   size: number;
   sha256?: string;
   sha512?: string;
 }
 
-/** A verified Packages/Sources blob and the directory its Filename fields are relative to. */
-export interface IndexRef {
-  sha256: string;
-  root: string;
-  /** The Release path it was listed under, which tells its compression and kind. */
-  path: string;
-  /** The suite directory whose Release listed it (live indexes). */
-  dir?: string;
+/** Generations kept per index path: clients may still hold an older Release. */
+const PER_PATH = 3;
+
+/** Streams the pool entries of a verified Packages/Sources blob (nothing for other indexes). */
+export async function* poolEntries(blobs: BlobStore, ref: IndexRef): AsyncGenerator<IndexEntry> {
+  const kind = indexKindOf(ref.path);
+  if (kind === 'other') return;
+  const text = new PassThrough({ highWaterMark: 1 << 20 });
+  const piping = pipeline(blobs.createReadStream(ref.sha256), decompressor(compressionOf(ref.path)), text);
+  piping.catch(() => {}); // surfaced below
+  try {
+    yield* indexEntries(kind, parseStanzasFromChunks(text));
+  } finally {
+    text.destroy();
+  }
+  await piping;
 }
 
-const BATCH = 2000;
-/** Generations kept per index path (clients may still hold an older Release), and an overall guard. */
-const PER_PATH = 3;
-const LIVE_MAX = 4096;
+/** The record for an entry; weak-hash-only entries are not servable as verified. */
+export function poolRecordOf(e: IndexEntry): PoolRecord | undefined {
+  if (!e.sha256 && !e.sha512) return undefined;
+  return { size: e.size, ...(e.sha256 ? { sha256: e.sha256 } : {}), ...(e.sha512 ? { sha512: e.sha512 } : {}) };
+}
 
-/**
- * Pool-file digests, recorded per index blob (`apt:idx:<index sha256>:<Filename>`). The records
- * are immutable like the index they come from, so checkpoints that share an index share them,
- * and a checkpoint verifies pool files against exactly its own indexes.
- */
+function expectedOf(rec: PoolRecord): Expected {
+  const digests: Expected['digests'] = [];
+  if (rec.sha256) digests.push({ algo: 'sha256', hex: rec.sha256 });
+  if (rec.sha512) digests.push({ algo: 'sha512', hex: rec.sha512 });
+  return { size: rec.size, digests };
+}
+
+function isPoolRecord(v: unknown): v is PoolRecord {
+  return typeof v === 'object' && v !== null && typeof (v as PoolRecord).size === 'number';
+}
+
+function poolScheme(remote: string, blobs: BlobStore): IndexScheme<IndexRef> {
+  return {
+    liveKey: stateKeys.aptLiveIndexes(remote),
+    perSlot: PER_PATH,
+    // Filename fields are relative to the root, so one index blob read under two roots is two ingestions.
+    idOf: (r) => `${r.sha256}:${r.root}`,
+    sameSlot: (a, b) => a.root === b.root && a.path === b.path && a.dir === b.dir,
+    recordKey: (r, path) => {
+      if (r.root !== '' && !path.startsWith(`${r.root}/`)) return undefined;
+      return stateKeys.aptIndexRecord(r.sha256, r.root === '' ? path : path.slice(r.root.length + 1));
+    },
+    doneKey: (r) => stateKeys.aptIndexDone(r.sha256),
+    async *entries(r): AsyncGenerator<IndexedPackage> {
+      for await (const e of poolEntries(blobs, r)) {
+        const rec = poolRecordOf(e);
+        if (rec) yield { path: joinRelPath(r.root, e.filename), key: stateKeys.aptIndexRecord(r.sha256, e.filename), value: rec };
+      }
+    },
+    decode: (v) => (isPoolRecord(v) && (v.sha256 || v.sha512) ? expectedOf(v) : undefined),
+  };
+}
+
+/** Pool-file digests of one apt remote, keyed by the Packages/Sources blob they come from. */
 export class PoolIndex {
-  #remote: string;
-  #state: StateStore;
-  #blobs: BlobStore;
-  #log: Logger;
-  #pending = new Map<string, Promise<void>>();
-  /** Live indexes already ingested and listed by this process: index hits skip all bookkeeping. */
-  #registered = new Set<string>();
-  #workSeq = 0;
+  readonly #index: DigestIndex<IndexRef>;
 
   constructor(remote: string, state: StateStore, blobs: BlobStore, log: Logger) {
-    this.#remote = remote;
-    this.#state = state;
-    this.#blobs = blobs;
-    this.#log = log;
-  }
-
-  get #liveKey(): string {
-    return `apt:live-indexes:${this.#remote}`;
+    this.#index = new DigestIndex(poolScheme(remote, blobs), state, log);
   }
 
   /** Indexes the live (non-checkpoint) remote serves from, newest first. */
-  async liveIndexes(): Promise<IndexRef[]> {
-    return (await this.#state.get<IndexRef[]>(this.#liveKey)) ?? [];
+  liveIndexes(): Promise<IndexRef[]> {
+    return this.#index.live();
   }
 
   /** Digests a pool path must have according to `indexes` (live ones by default). */
-  async lookup(path: string, indexes?: readonly IndexRef[]): Promise<Expected | undefined> {
-    const hit = await this.#lookupOnce(path, indexes ?? (await this.liveIndexes()));
-    if (hit || indexes || this.#pending.size === 0) return hit;
-    await Promise.allSettled(this.#pending.values()); // an index is being read: its entries may be the answer
-    return this.#lookupOnce(path, await this.liveIndexes());
-  }
-
-  async #lookupOnce(path: string, indexes: readonly IndexRef[]): Promise<Expected | undefined> {
-    const keys: string[] = [];
-    for (const ix of indexes) {
-      if (ix.root === '' || path.startsWith(`${ix.root}/`)) keys.push(`apt:idx:${ix.sha256}:${ix.root === '' ? path : path.slice(ix.root.length + 1)}`);
-    }
-    if (keys.length === 0) return undefined;
-    const rec = (await this.#state.getMany<PoolRecord>(keys)).find((r) => r !== undefined);
-    if (!rec) return undefined;
-    const digests: Expected['digests'] = [];
-    if (rec.sha256) digests.push({ algo: 'sha256', hex: rec.sha256 });
-    if (rec.sha512) digests.push({ algo: 'sha512', hex: rec.sha512 });
-    return { size: rec.size, digests };
+  lookup(path: string, indexes?: readonly IndexRef[]): Promise<Expected | undefined> {
+    return this.#index.lookup(path, indexes);
   }
 
   /** Work that will list new indexes (e.g. fetching them first): lookups that miss wait for it too. */
   track(work: Promise<void>): void {
-    const key = `work:${++this.#workSeq}`;
-    this.#pending.set(key, work.catch(() => {}).finally(() => this.#pending.delete(key)));
+    this.#index.track(work);
   }
 
   /** Ingests a verified index blob (once per content) and, when live, lists it for lookups. */
   ingest(ref: IndexRef, live: boolean): Promise<void> {
-    const kind = indexKindOf(ref.path);
-    if (kind === 'other') return Promise.resolve();
-    const key = `${live ? 'live' : 'cp'}:${ref.sha256}:${ref.root}`;
-    if (this.#registered.has(key)) return Promise.resolve();
-    let p = this.#pending.get(key);
-    if (!p) {
-      // Tracked until the live list is written too, so lookup() never sees "nothing pending" in between.
-      p = this.#ingestOnce(ref)
-        .then(() => (live ? this.#addLive(ref) : undefined))
-        .then(() => { this.#registered.add(key); })
-        .finally(() => this.#pending.delete(key));
-      this.#pending.set(key, p);
-    }
-    return p;
+    if (indexKindOf(ref.path) === 'other') return Promise.resolve();
+    return this.#index.ingest(ref, live);
   }
-
-  async #ingestOnce(ref: IndexRef): Promise<void> {
-    const doneKey = `apt:ingested:${ref.sha256}`;
-    if (await this.#state.get<boolean>(doneKey)) return;
-    const started = Date.now();
-    const count = await this.#run(ref);
-    await this.#state.set(doneKey, true);
-    this.#log.info('indexed pool files', { index: ref.path, entries: count, ms: Date.now() - started });
-  }
-
-  async #addLive(ref: IndexRef): Promise<void> {
-    const list = await this.liveIndexes();
-    if (list[0]?.sha256 === ref.sha256 && list[0].root === ref.root) return;
-    // Newer generations of the same index replace older ones; other suites' indexes are never pushed out.
-    let siblings = 1;
-    const next = [ref, ...list.filter((r) => {
-      if (r.sha256 === ref.sha256 && r.root === ref.root) return false;
-      if (r.root === ref.root && r.path === ref.path && r.dir === ref.dir) return ++siblings <= PER_PATH;
-      return true;
-    })].slice(0, LIVE_MAX);
-    await this.#state.set(this.#liveKey, next);
-  }
-
-  /** Streams the pool entries of a verified index blob (for prefetching a checkpoint's packages). */
-  async *entries(ref: IndexRef): AsyncGenerator<IndexEntry> {
-    const kind = indexKindOf(ref.path);
-    if (kind === 'other') return;
-    const text = new PassThrough({ highWaterMark: 1 << 20 });
-    const piping = pipeline(this.#blobs.createReadStream(ref.sha256), decompressor(compressionOf(ref.path)), text);
-    piping.catch(() => {}); // surfaced below
-    try {
-      yield* indexEntries(kind, parseStanzasFromChunks(text));
-    } finally {
-      text.destroy();
-    }
-    await piping;
-  }
-
-  async #run(ref: IndexRef): Promise<number> {
-    let batch: StateEntry[] = [];
-    let count = 0;
-    for await (const entry of this.entries(ref)) {
-      const rec = toRecord(entry);
-      if (!rec) continue;
-      batch.push({ key: `apt:idx:${ref.sha256}:${entry.filename}`, value: rec });
-      count++;
-      if (batch.length >= BATCH) {
-        await this.#state.setMany(batch);
-        batch = [];
-      }
-    }
-    if (batch.length) await this.#state.setMany(batch);
-    return count;
-  }
-}
-
-function toRecord(e: IndexEntry): PoolRecord | undefined {
-  if (!e.sha256 && !e.sha512) return undefined; // weak-hash-only entries are not servable as verified
-  return { size: e.size, ...(e.sha256 ? { sha256: e.sha256 } : {}), ...(e.sha512 ? { sha512: e.sha512 } : {}) };
 }

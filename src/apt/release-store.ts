@@ -1,90 +1,78 @@
-import { readFile } from 'node:fs/promises';
-import { LRUCache } from 'lru-cache';
 import type { RemoteConfig } from '../config/types.ts';
-import { RepointError, isRepointError } from '../errors.ts';
-import { readCapped } from '../streams/read-capped.ts';
-import { SingleFlight } from '../fill/single-flight.ts';
-import { parseRelease, type ReleaseFile } from './formats/release.ts';
+import { RepointError } from '../errors.ts';
 import { joinRelPath } from '../formats/rel-path.ts';
 import type { Logger } from '../log.ts';
+import type { ContentService } from '../serve/content.ts';
+import { MetadataPointer, lastModifiedOf, type PointerRecord, type PointerType, type PointerView, type TypeFields } from '../serve/metadata-pointer.ts';
+import { ParsedBlobCache } from '../serve/parsed-blob-cache.ts';
+import { stateKeys } from '../state/keys.ts';
+import { readCapped } from '../streams/read-capped.ts';
 import type { Keyring } from '../trust/keyring.ts';
 import { verifyClearsigned, verifyDetached } from '../trust/verify.ts';
-import { discard, type Upstream } from '../upstream/upstream.ts';
-import type { ContentService } from '../serve/content.ts';
+import { discard, type Upstream, type UpstreamResponse } from '../upstream/upstream.ts';
+import { parseRelease, type ReleaseFile } from './formats/release.ts';
 
 export type ReleaseKind = 'inrelease' | 'release';
 
 /** The state pointer for one suite directory: which verified blobs to serve, and when they were checked. */
-export interface ReleaseRecord {
+export interface ReleaseRecord extends PointerRecord {
   kind: ReleaseKind;
   /** The exact upstream file served to clients (InRelease, or Release). */
   sha256: string;
   /** Release.gpg, for kind 'release'. */
   gpgSha256?: string;
-  /** The verified Release text that indexes are checked against. */
+  /** The verified Release text that indexes are checked against (history holds earlier ones). */
   textSha256: string;
-  fetchedAt: number;
-  lastModified?: string;
-  etag?: string;
   dateMs?: number;
-  /** Earlier verified texts, newest first: by-hash requests from clients holding one still verify. */
-  history: string[];
 }
 
-export interface ReleaseView {
-  record: ReleaseRecord;
-  /** Why the record was not refreshed although due (upstream down, a refused update). */
-  stale?: string;
+export type ReleaseView = PointerView<ReleaseRecord>;
+
+interface ReleaseSlot {
+  kind: ReleaseKind;
+  dir: string;
 }
 
 const MAX_RELEASE_BYTES = 64 * 2 ** 20;
-const HISTORY = 4;
 
+/**
+ * Verified InRelease (or Release + Release.gpg) per suite directory, on the shared MetadataPointer:
+ * this class adds apt's verification and policy (Valid-Until, no Date rollback) and the parsed view.
+ */
 export class ReleaseStore {
-  #remote: RemoteConfig;
-  #upstream: Upstream;
-  #content: ContentService;
-  #keyring: () => Promise<Keyring>;
-  #log: Logger;
-  #inflight = new SingleFlight<ReleaseView>();
-  #parsed = new LRUCache<string, ReleaseFile>({ max: 64 });
-  #listeners: Array<(dir: string, release: ReleaseFile) => void> = [];
+  readonly #pointer: MetadataPointer<ReleaseRecord, ReleaseSlot>;
+  readonly #parsed: ParsedBlobCache<ReleaseFile>;
 
   constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger) {
-    this.#remote = remote;
-    this.#upstream = upstream;
-    this.#content = content;
-    this.#keyring = keyring;
-    this.#log = log;
+    this.#parsed = new ParsedBlobCache(content.blobs, parseRelease, { maxBytes: 64 * 2 ** 20, maxBlobBytes: MAX_RELEASE_BYTES });
+    const type = releaseType(remote, upstream, content, keyring, this.#parsed);
+    this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs });
   }
 
-  /** Called (without waiting) after a changed Release has been verified and recorded. */
-  onNewRelease(listener: (dir: string, release: ReleaseFile) => void): void {
-    this.#listeners.push(listener);
+  /**
+   * Called synchronously, before the request that verified it is answered, after a changed Release has
+   * been verified and recorded (so work it starts is tracked before the client's next request).
+   */
+  onNewRelease(listener: (dir: string, release: Promise<ReleaseFile>) => void): void {
+    this.#pointer.onChange((slot, rec) => listener(slot.dir, this.#parsed.get(rec.textSha256)));
   }
 
-  key(kind: ReleaseKind, dir: string): string {
-    return `apt:release:${this.#remote.name}:${kind}:${dir}`;
-  }
-
-  async record(kind: ReleaseKind, dir: string): Promise<ReleaseRecord | undefined> {
-    return this.#content.state.get<ReleaseRecord>(this.key(kind, dir));
+  record(kind: ReleaseKind, dir: string): Promise<ReleaseRecord | undefined> {
+    return this.#pointer.record({ kind, dir });
   }
 
   /** The record, revalidated against upstream when older than metadataTtl (single flight per suite). */
-  async fresh(kind: ReleaseKind, dir: string, opts: { force?: boolean } = {}): Promise<ReleaseView> {
-    const rec = await this.record(kind, dir);
-    if (rec && !opts.force && Date.now() - rec.fetchedAt < this.#remote.metadataTtlMs) return { record: rec };
-    return this.#inflight.run(this.key(kind, dir), () => this.#refresh(kind, dir, rec));
+  fresh(kind: ReleaseKind, dir: string, opts: { force?: boolean } = {}): Promise<ReleaseView> {
+    return this.#pointer.fresh({ kind, dir }, opts);
   }
 
-  async parsed(textSha256: string): Promise<ReleaseFile> {
-    const hit = this.#parsed.get(textSha256);
-    if (hit) return hit;
-    const text = await readFile(this.#content.blobs.filePath(textSha256), 'utf8');
-    const rel = parseRelease(text);
-    this.#parsed.set(textSha256, rel);
-    return rel;
+  /** For serving: a record whose blobs are stored (see MetadataPointer.serveable). */
+  serveable(kind: ReleaseKind, dir: string, opts: { revalidate: boolean }): Promise<ReleaseView> {
+    return this.#pointer.serveable({ kind, dir }, opts);
+  }
+
+  parsed(textSha256: string): Promise<ReleaseFile> {
+    return this.#parsed.get(textSha256);
   }
 
   /** The verified Release (newest of InRelease/Release) covering dir, plus its recent predecessors. */
@@ -106,84 +94,54 @@ export class ReleaseStore {
       return undefined; // its text was collected: not covered until the next InRelease request refreshes it
     }
   }
+}
 
-  async #refresh(kind: ReleaseKind, dir: string, rec: ReleaseRecord | undefined): Promise<ReleaseView> {
-    const name = kind === 'inrelease' ? 'InRelease' : 'Release';
-    const path = joinRelPath(dir, name);
-    const staleOr = (err: unknown): ReleaseView => {
-      if (!rec || !isRepointError(err) || err.code === 'UPSTREAM_NOT_FOUND') throw err;
-      this.#log.warn('serving last verified metadata', { path, code: err.code, reason: err.message });
-      return { record: rec, stale: err.code };
-    };
-    try {
-      // Conditional only when what the record names is still stored (gc may have removed it).
-      const intact = rec && (await this.#content.blobs.stat(rec.sha256)) && (await this.#content.blobs.stat(rec.textSha256));
-      const headers: Record<string, string> = {};
-      if (intact && rec.lastModified) headers['if-modified-since'] = rec.lastModified;
-      if (intact && rec.etag) headers['if-none-match'] = rec.etag;
-      const res = await this.#upstream.fetch({ path, headers });
-      if (res.status === 304 && rec) {
-        const next = { ...rec, fetchedAt: Date.now() };
-        await this.#content.state.set(this.key(kind, dir), next);
-        return { record: next };
-      }
-      if (res.status !== 200) {
-        discard(res.body);
-        throw new RepointError('UPSTREAM_NOT_FOUND', `upstream has no ${path} (status ${res.status})`, { status: res.status });
-      }
-      const raw = await readCapped(res.body, MAX_RELEASE_BYTES, path);
-      const { text, gpg } = await this.#verify(kind, dir, raw);
-      const release = parseRelease(text);
-      this.#checkPolicy(release, rec, path);
-      const lm = res.headers['last-modified'];
-      const mtime = lm && !Number.isNaN(Date.parse(lm)) ? new Date(lm) : undefined;
-      const [blob, textBlob, gpgBlob] = await Promise.all([
-        this.#content.storeBytes(raw, mtime),
-        this.#content.storeBytes(Buffer.from(text)),
-        gpg ? this.#content.storeBytes(gpg, mtime) : Promise.resolve(undefined),
-      ]);
-      this.#parsed.set(textBlob.sha256, release);
-      const history = rec && rec.textSha256 !== textBlob.sha256 ? [rec.textSha256, ...rec.history].slice(0, HISTORY) : (rec?.history ?? []);
-      const next: ReleaseRecord = {
-        kind, sha256: blob.sha256, textSha256: textBlob.sha256, fetchedAt: Date.now(), history,
-        ...(gpgBlob ? { gpgSha256: gpgBlob.sha256 } : {}),
-        ...(lm ? { lastModified: lm } : {}),
-        ...(res.headers.etag ? { etag: res.headers.etag } : {}),
-        ...(release.date ? { dateMs: release.date.getTime() } : {}),
-      };
-      await this.#content.state.set(this.key(kind, dir), next);
-      if (!rec || rec.textSha256 !== next.textSha256) {
-        this.#log.info('verified new release', { path, date: release.date?.toISOString(), files: release.files.size });
-        for (const l of this.#listeners) l(dir, release);
-      }
-      return { record: next };
-    } catch (err) {
-      if (isRepointError(err) && /^(SIGNATURE|METADATA)_/.test(err.code)) this.#log.error('refused upstream metadata', { path, code: err.code, reason: err.message });
-      return staleOr(err);
-    }
-  }
-
-  async #verify(kind: ReleaseKind, dir: string, raw: Buffer): Promise<{ text: string; gpg?: Buffer }> {
-    const keyring = await this.#keyring();
-    const opts = { allowSha1: this.#remote.allowSha1 };
-    if (kind === 'inrelease') return { text: (await verifyClearsigned(raw.toString('utf8'), keyring, opts)).text };
-    const sigPath = joinRelPath(dir, 'Release.gpg');
-    const res = await this.#upstream.fetch({ path: sigPath });
+function releaseType(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, parsed: ParsedBlobCache<ReleaseFile>): PointerType<ReleaseRecord, ReleaseSlot> {
+  const verify = async (slot: ReleaseSlot, raw: Buffer): Promise<{ text: string; gpg?: Buffer }> => {
+    const opts = { allowSha1: remote.allowSha1 };
+    if (slot.kind === 'inrelease') return { text: (await verifyClearsigned(raw.toString('utf8'), await keyring(), opts)).text };
+    const sigPath = joinRelPath(slot.dir, 'Release.gpg');
+    const res = await upstream.fetch({ path: sigPath });
     if (res.status !== 200) {
       discard(res.body);
       throw new RepointError('SIGNATURE_MISSING', `upstream has no ${sigPath}; unsigned repositories are refused`);
     }
     const gpg = await readCapped(res.body, 1 << 20, sigPath);
-    await verifyDetached(raw, gpg, keyring, opts);
+    await verifyDetached(raw, gpg, await keyring(), opts);
     return { text: raw.toString('utf8'), gpg };
-  }
+  };
+  return {
+    key: (s) => stateKeys.aptRelease(remote.name, s.kind, s.dir),
+    path: (s) => joinRelPath(s.dir, s.kind === 'inrelease' ? 'InRelease' : 'Release'),
+    maxBytes: MAX_RELEASE_BYTES,
+    blobsOf: (r) => [r.sha256, r.textSha256, ...(r.gpgSha256 ? [r.gpgSha256] : [])],
+    generationOf: (r) => r.textSha256,
+    async accept(slot, raw, res: UpstreamResponse, prev): Promise<TypeFields<ReleaseRecord>> {
+      const path = joinRelPath(slot.dir, slot.kind === 'inrelease' ? 'InRelease' : 'Release');
+      const { text, gpg } = await verify(slot, raw);
+      const release = parseRelease(text);
+      checkPolicy(release, prev, path);
+      const mtime = lastModifiedOf(res);
+      const [blob, textBlob, gpgBlob] = await Promise.all([
+        content.storeBytes(raw, mtime),
+        content.storeBytes(Buffer.from(text)),
+        gpg ? content.storeBytes(gpg, mtime) : Promise.resolve(undefined),
+      ]);
+      parsed.set(textBlob.sha256, release, text.length);
+      return {
+        kind: slot.kind, sha256: blob.sha256, textSha256: textBlob.sha256,
+        ...(gpgBlob ? { gpgSha256: gpgBlob.sha256 } : {}),
+        ...(release.date ? { dateMs: release.date.getTime() } : {}),
+      };
+    },
+  };
+}
 
-  #checkPolicy(release: ReleaseFile, rec: ReleaseRecord | undefined, path: string): void {
-    if (release.validUntil && release.validUntil.getTime() < Date.now()) {
-      throw new RepointError('METADATA_EXPIRED', `${path} expired at ${release.validUntil.toISOString()} (Valid-Until)`);
-    }
-    if (rec?.dateMs !== undefined && release.date && release.date.getTime() < rec.dateMs) {
-      throw new RepointError('METADATA_ROLLBACK', `${path} is dated ${release.date.toISOString()}, older than the verified one from ${new Date(rec.dateMs).toISOString()}; refusing a rollback`);
-    }
+function checkPolicy(release: ReleaseFile, rec: ReleaseRecord | undefined, path: string): void {
+  if (release.validUntil && release.validUntil.getTime() < Date.now()) {
+    throw new RepointError('METADATA_EXPIRED', `${path} expired at ${release.validUntil.toISOString()} (Valid-Until)`);
+  }
+  if (rec?.dateMs !== undefined && release.date && release.date.getTime() < rec.dateMs) {
+    throw new RepointError('METADATA_ROLLBACK', `${path} is dated ${release.date.toISOString()}, older than the verified one from ${new Date(rec.dateMs).toISOString()}; refusing a rollback`);
   }
 }

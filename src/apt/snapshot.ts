@@ -1,37 +1,25 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { SnapshotContext, SnapshotResult } from '../checkpoints/checkpoint-source.ts';
+import { forEachLimit } from '../checkpoints/limit.ts';
+import type { ManifestFile } from '../checkpoints/manifest.ts';
+import { checkpointFailed, prefetch, type PrefetchItem } from '../checkpoints/prefetch.ts';
 import type { AptCheckpointConfig } from '../config/types.ts';
-import { decompressor } from '../streams/decompress.ts';
-import { MultiHasher, isStrong, type Expected } from '../formats/digests.ts';
 import { isRepointError } from '../errors.ts';
+import { fillSpec } from '../fill/fill.ts';
+import { MultiHasher, isStrong, type Expected } from '../formats/digests.ts';
+import { joinRelPath } from '../formats/rel-path.ts';
+import { ContentService } from '../serve/content.ts';
+import { decompressor } from '../streams/decompress.ts';
+import { expectedFromEntry, type AptRemote } from './apt-remote.ts';
 import { selectCheckpointGroups } from './formats/checkpoint-select.ts';
 import { strongestHash } from './formats/hashes.ts';
-import { joinRelPath } from '../formats/rel-path.ts';
 import { archiveRootOf, byHashPath, compressionOf, indexKindOf, stripCompression } from './formats/paths.ts';
 import { writeRelease } from './formats/release-writer.ts';
 import type { ReleaseFile } from './formats/release.ts';
-import type { Logger } from '../log.ts';
-import { fillSpec } from '../fill/fill.ts';
-import { expectedFromEntry, type AptRemote } from './apt-remote.ts';
-import { checkpointFailed, prefetch, type PrefetchItem } from '../checkpoints/prefetch.ts';
-import type { IndexRef } from './pool-index.ts';
+import { aptSuites, type AptSuiteSnapshot, type IndexRef } from './manifest.ts';
+import { poolEntries } from './pool-index.ts';
 import type { ReleaseView } from './release-store.ts';
-import { ContentService } from '../serve/content.ts';
-import type { Signer } from '../trust/signer.ts';
-import { forEachLimit } from '../checkpoints/limit.ts';
-import type { AptSuiteSnapshot, ManifestFile } from '../checkpoints/manifest.ts';
-
-export interface SnapshotContext {
-  content: ContentService;
-  signer: Signer;
-  log: Logger;
-  /** Called for each stored file, for progress output. */
-  onFile: (path: string, bytes: number) => void;
-  /** `<publicUrl>/<remote>/@SNAPSHOTID@/` for the Snapshots: field. */
-  snapshotsUrl: string;
-  /** The newest published checkpoint's suites, to reuse signatures over an unchanged Release. */
-  previous?: AptSuiteSnapshot[];
-}
 
 const fail = checkpointFailed;
 
@@ -48,7 +36,15 @@ async function freshRelease(remote: AptRemote, dir: string): Promise<ReleaseView
 }
 
 /** Verifies and stores everything a suite's re-signed Release will list, then signs it. */
-export async function snapshotAptSuite(remote: AptRemote, cfg: AptCheckpointConfig, suite: string, ctx: SnapshotContext): Promise<AptSuiteSnapshot> {
+export async function snapshotApt(remote: AptRemote, cfg: AptCheckpointConfig, ctx: SnapshotContext): Promise<SnapshotResult> {
+  const previous = ctx.previous ? aptSuites(ctx.previous) : undefined;
+  const suites: AptSuiteSnapshot[] = [];
+  for (const suite of cfg.suites) suites.push(await snapshotAptSuite(remote, cfg, suite, ctx, previous));
+  const packages = cfg.packages === 'immediate' ? await prefetchAptPackages(remote, suites, ctx) : undefined;
+  return { fields: { suites }, ...(packages !== undefined ? { packages } : {}) };
+}
+
+async function snapshotAptSuite(remote: AptRemote, cfg: AptCheckpointConfig, suite: string, ctx: SnapshotContext, previous: AptSuiteSnapshot[] | undefined): Promise<AptSuiteSnapshot> {
   const dir = `dists/${suite}`;
   const view = await freshRelease(remote, dir);
   const release = await remote.releases.parsed(view.record.textSha256);
@@ -72,7 +68,7 @@ export async function snapshotAptSuite(remote: AptRemote, cfg: AptCheckpointConf
   const text = writeRelease(release, { keepPaths: new Set(Object.keys(files)), snapshotsUrl: ctx.snapshotsUrl, validUntil: null });
   const releaseBlob = await ctx.content.storeBytes(Buffer.from(text));
   // An unchanged Release keeps the previous signatures, so an unchanged checkpoint adds only its manifest.
-  const prev = ctx.previous?.find((p) => p.dir === dir && p.release === releaseBlob.sha256);
+  const prev = previous?.find((p) => p.dir === dir && p.release === releaseBlob.sha256);
   const [inRelease, releaseGpg] = prev && (await ctx.content.blobs.stat(prev.inRelease)) && (await ctx.content.blobs.stat(prev.releaseGpg))
     ? [prev.inRelease, prev.releaseGpg]
     : await Promise.all([
@@ -152,12 +148,12 @@ async function storeListed(remote: AptRemote, release: ReleaseFile, dir: string,
 }
 
 /** packages: immediate — every package the suites' indexes list (each path once). */
-export async function prefetchAptPackages(remote: AptRemote, suites: readonly AptSuiteSnapshot[], ctx: SnapshotContext): Promise<number> {
+async function prefetchAptPackages(remote: AptRemote, suites: readonly AptSuiteSnapshot[], ctx: SnapshotContext): Promise<number> {
   async function* items(): AsyncGenerator<PrefetchItem> {
     const seen = new Set<string>();
     for (const s of suites) {
       for (const ref of s.indexes) {
-        for await (const e of remote.pool.entries(ref)) {
+        for await (const e of poolEntries(ctx.content.blobs, ref)) {
           const path = joinRelPath(ref.root, e.filename);
           if (seen.has(path) || (!e.sha256 && !e.sha512)) continue;
           seen.add(path);

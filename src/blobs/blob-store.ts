@@ -37,6 +37,8 @@ export interface BlobStore {
   /** Absolute file path of a committed blob (fs stores only; used for zero-copy sends). */
   filePath(sha256: string): string;
   createReadStream(sha256: string, range?: ByteRange): Readable;
+  /** A whole small blob (metadata); refuses one larger than maxBytes. Throws NOT_FOUND when absent. */
+  readAll(sha256: string, maxBytes?: number): Promise<Buffer>;
   createWriter(): Promise<BlobWriter>;
   delete(sha256: string): Promise<boolean>;
   /** Streams every committed blob; never loads the whole list. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, type Dirent } from 'node:fs';
-import { link, mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RepointError } from '../errors.ts';
@@ -74,6 +74,13 @@ export class FsBlobStore implements BlobStore {
       throw new RepointError('BAD_RANGE', `invalid byte range ${range.start}-${range.end}`);
     }
     return createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK, start: range?.start, end: range?.end });
+  }
+
+  async readAll(sha256: string, maxBytes = 64 * 2 ** 20): Promise<Buffer> {
+    const info = await this.stat(sha256);
+    if (!info) throw new RepointError('NOT_FOUND', `blob ${sha256} is not in the store`);
+    if (info.size > maxBytes) throw new RepointError('UPSTREAM_TOO_LARGE', `blob ${sha256} is larger than ${maxBytes} bytes`);
+    return readFile(blobPath(this.dir, sha256));
   }
 
   async createWriter(): Promise<BlobWriter> {

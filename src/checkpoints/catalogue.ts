@@ -1,48 +1,47 @@
-import { readFile } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import type { BlobStore } from '../blobs/blob-store.ts';
-import { RepointError } from '../errors.ts';
+import { RepointError, isRepointError } from '../errors.ts';
+import { stateKeys } from '../state/keys.ts';
 import type { StateStore } from '../state/state-store.ts';
-import type { CatalogueEntry, CheckpointManifest } from './manifest.ts';
+import { parseManifest, type CatalogueEntry, type CheckpointManifest } from './manifest.ts';
+
+const MAX_MANIFEST_BYTES = 64 * 2 ** 20;
 
 /** The list of a remote's checkpoints (one state key, so publishing is one atomic write). */
 export class Catalogue {
-  #state: StateStore;
-  #blobs: BlobStore;
-  #manifests = new LRUCache<string, CheckpointManifest>({ max: 256 });
+  readonly #state: StateStore;
+  readonly #blobs: BlobStore;
+  readonly #manifests = new LRUCache<string, CheckpointManifest>({ max: 256 });
 
   constructor(state: StateStore, blobs: BlobStore) {
     this.#state = state;
     this.#blobs = blobs;
   }
 
-  #key(remote: string): string {
-    return `cp:catalogue:${remote}`;
-  }
-
   /** Oldest first. */
   async list(remote: string): Promise<CatalogueEntry[]> {
-    return (await this.#state.get<CatalogueEntry[]>(this.#key(remote))) ?? [];
+    return (await this.#state.get<CatalogueEntry[]>(stateKeys.catalogue(remote))) ?? [];
   }
 
   /** Publishes an entry and drops the oldest beyond `keep`; returns the dropped ones. */
   async publish(remote: string, entry: CatalogueEntry, keep: number): Promise<CatalogueEntry[]> {
     const list = [...(await this.list(remote)), entry].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
     const dropped = list.length > keep ? list.splice(0, list.length - keep) : [];
-    await this.#state.set(this.#key(remote), list);
+    await this.#state.set(stateKeys.catalogue(remote), list);
     return dropped;
   }
 
   async manifest(sha256: string): Promise<CheckpointManifest> {
     const hit = this.#manifests.get(sha256);
     if (hit) return hit;
-    let text: string;
+    let raw: Buffer;
     try {
-      text = await readFile(this.#blobs.filePath(sha256), 'utf8');
-    } catch {
-      throw new RepointError('CHECKPOINT_NOT_FOUND', `checkpoint manifest ${sha256} is missing from the blob store`);
+      raw = await this.#blobs.readAll(sha256, MAX_MANIFEST_BYTES);
+    } catch (err) {
+      if (isRepointError(err, 'NOT_FOUND')) throw new RepointError('CHECKPOINT_NOT_FOUND', `checkpoint manifest ${sha256} is missing from the blob store`);
+      throw err;
     }
-    const m = JSON.parse(text) as CheckpointManifest;
+    const m = parseManifest(raw.toString('utf8'), sha256);
     this.#manifests.set(sha256, m);
     return m;
   }

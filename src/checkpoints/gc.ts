@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.ts';
-import type { Config } from '../config/types.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { Catalogue } from './catalogue.ts';
-import { checkpointPins } from './pins.ts';
+import { checkpointPins, type PinSources } from './pins.ts';
 
 export interface GcResult {
   removed: number;
@@ -20,8 +19,8 @@ const BUCKET_MS = 60_000; // access-time resolution of the LRU order
  * cache.maxSize (or all unpinned ones with `all`). Two streaming passes, so memory stays bounded whatever
  * the store's size: one builds an access-time histogram, the second deletes below the cut.
  */
-export async function collectGarbage(config: Config, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void; onDelete?: (sha256: string) => void }): Promise<GcResult> {
-  const pins = await checkpointPins(config, new Catalogue(state, blobs), state, blobs);
+export async function collectGarbage(budget: { maxSizeBytes: number; sources: PinSources }, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void; onDelete?: (sha256: string) => void }): Promise<GcResult> {
+  const pins = await checkpointPins(budget.sources, new Catalogue(state, blobs), state, blobs);
   let total = 0;
   let pinnedBytes = 0;
   const byBucket = new Map<number, number>(); // unpinned bytes per access minute
@@ -31,7 +30,7 @@ export async function collectGarbage(config: Config, blobs: BlobStore, state: St
     const bucket = Math.floor((await atime(blobs.filePath(b.sha256))) / BUCKET_MS);
     byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + b.size);
   }
-  let toFree = Math.max(0, total - (opts.all ? 0 : config.cache.maxSizeBytes));
+  let toFree = Math.max(0, total - (opts.all ? 0 : budget.maxSizeBytes));
   // Everything accessed before the cut bucket goes; from the cut bucket itself only what is still needed.
   let cut = -Infinity;
   let neededFromCut = 0;

@@ -1,4 +1,4 @@
-import type { IndexRef } from '../apt/pool-index.ts';
+import { RepointError } from '../errors.ts';
 
 /** A stored file: its blob and every digest metadata listed (by-hash requests may use any). */
 export interface ManifestFile {
@@ -9,47 +9,24 @@ export interface ManifestFile {
   from?: string;
 }
 
-export interface AptSuiteSnapshot {
-  /** Suite directory below the remote root, e.g. "dists/bookworm". */
-  dir: string;
-  /** The verified upstream InRelease/Release blob it was made from. */
-  upstream: string;
-  /** Re-signed Release text, InRelease (clearsigned) and Release.gpg (armored detached). */
-  release: string;
-  inRelease: string;
-  releaseGpg: string;
-  /** Files kept (listed in the re-signed Release), by path relative to dir. */
-  files: Record<string, ManifestFile>;
-  /** Packages/Sources blobs that pool files are verified against. */
-  indexes: IndexRef[];
-}
-
-export interface YumRepoSnapshot {
-  /** Repository directory (parent of repodata/) below the remote root. */
-  dir: string;
-  /** repomd.xml exactly as upstream published it, and the mirror's signature over it. */
-  repomd: string;
-  repomdAsc: string;
-  /** Metadata files, by location relative to dir. */
-  files: Record<string, ManifestFile & { algo?: string; hex?: string }>;
-  /** The primary metadata blob (and its location, for its compression) packages are verified against. */
-  primary?: { sha256: string; location: string };
-}
-
-/** Immutable once written: stored as a JSON blob; the catalogue points at it. */
-export interface CheckpointManifest {
+/**
+ * Immutable once written: stored as a JSON blob, and the catalogue points at it. The header is
+ * type-free; each repository type adds its own fields (apt: `suites`, yum: `repos`) and owns their
+ * definitions and validation.
+ */
+export interface ManifestHeader {
   version: 1;
   remote: string;
-  type: 'apt' | 'yum';
+  type: string;
   ts: string;
   createdAt: string;
   /** Fingerprint of the key that re-signed it. */
   signer: string;
-  suites?: AptSuiteSnapshot[];
-  repos?: YumRepoSnapshot[];
   /** Packages downloaded and verified at checkpoint time (packages: immediate). */
   packages?: number;
 }
+
+export type CheckpointManifest = ManifestHeader & { readonly [field: string]: unknown };
 
 export interface CatalogueEntry {
   ts: string;
@@ -59,12 +36,21 @@ export interface CatalogueEntry {
   bytes: number;
 }
 
-/** Every blob a manifest keeps alive (for GC pins). */
-export function manifestBlobs(m: CheckpointManifest): string[] {
-  const out: string[] = [];
-  for (const s of m.suites ?? []) {
-    out.push(s.upstream, s.release, s.inRelease, s.releaseGpg, ...Object.values(s.files).map((f) => f.sha256));
+/** Parses a manifest blob, checking the header: manifests also arrive from other nodes and bundles. */
+export function parseManifest(text: string, sha256: string): CheckpointManifest {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new RepointError('METADATA_INVALID', `checkpoint manifest ${sha256} is not JSON`);
   }
-  for (const r of m.repos ?? []) out.push(r.repomd, r.repomdAsc, ...Object.values(r.files).map((f) => f.sha256));
-  return out;
+  if (!isManifest(v)) throw new RepointError('METADATA_INVALID', `checkpoint manifest ${sha256} lacks its header (version 1, remote, type, ts)`);
+  return v;
+}
+
+function isManifest(v: unknown): v is CheckpointManifest {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return m['version'] === 1 && typeof m['remote'] === 'string' && typeof m['type'] === 'string' && typeof m['ts'] === 'string'
+    && typeof m['createdAt'] === 'string' && typeof m['signer'] === 'string';
 }

@@ -2,7 +2,7 @@ import { RepointError } from '../errors.ts';
 import type { Expected } from '../formats/digests.ts';
 import { fillSpec } from '../fill/fill.ts';
 import type { Upstream } from '../upstream/upstream.ts';
-import type { SnapshotContext } from '../apt/snapshot.ts';
+import type { SnapshotContext } from './checkpoint-source.ts';
 import { forEachLimit } from './limit.ts';
 
 export function checkpointFailed(msg: string, cause?: unknown): RepointError {

@@ -1,15 +1,14 @@
-import type { Catalogue } from './catalogue.ts';
-import type { CatalogueEntry, CheckpointManifest } from './manifest.ts';
 import { RepointError } from '../errors.ts';
 import { resolveCheckpoint } from '../formats/checkpoint-time.ts';
-import { encodePath } from '../upstream/retry-policy.ts';
 import type { RemoteHandler, ServeRequest } from '../serve/remote-handler.ts';
 import type { Reply } from '../serve/reply.ts';
+import { encodePath } from '../upstream/retry-policy.ts';
+import type { Catalogue } from './catalogue.ts';
+import type { CheckpointSource } from './checkpoint-source.ts';
+import type { CatalogueEntry } from './manifest.ts';
 
 /** A path segment that is meant as a checkpoint timestamp (upstream trees never start with 8 digits). */
 const TS_LIKE = /^\d{8}/;
-
-export type CheckpointView = (m: CheckpointManifest, path: string, req: ServeRequest) => Promise<Reply>;
 
 /**
  * Wraps a live remote: `/<remote>/<TS>/...` is served from checkpoints (exact → 200, between →
@@ -19,16 +18,14 @@ export type CheckpointView = (m: CheckpointManifest, path: string, req: ServeReq
 export class CheckpointRouter implements RemoteHandler {
   readonly name: string;
   readonly type: RemoteHandler['type'];
-  #live: RemoteHandler;
-  #catalogue: Catalogue;
-  #view: CheckpointView;
+  readonly #live: RemoteHandler & CheckpointSource;
+  readonly #catalogue: Catalogue;
 
-  constructor(live: RemoteHandler, catalogue: Catalogue, view: CheckpointView) {
+  constructor(live: RemoteHandler & CheckpointSource, catalogue: Catalogue) {
     this.name = live.name;
     this.type = live.type;
     this.#live = live;
     this.#catalogue = catalogue;
-    this.#view = view;
   }
 
   async handle(path: string, req: ServeRequest): Promise<Reply> {
@@ -44,7 +41,7 @@ export class CheckpointRouter implements RemoteHandler {
       case 'exact': {
         if (rest === '' || rest.endsWith('/')) throw new RepointError('NOT_FOUND', `no directory listing inside checkpoint ${where}`);
         const entry = entries.find((e) => e.ts === r.ts)!;
-        return this.#view(await this.#catalogue.manifest(entry.manifest), rest, req);
+        return this.#live.serveCheckpoint(await this.#catalogue.manifest(entry.manifest), rest, req);
       }
       case 'earlier': {
         const location = `/${this.name}/${r.ts}/${encodePath(rest)}`;

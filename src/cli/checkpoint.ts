@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { createRuntime } from '../runtime.ts';
+import { formatBytes, Progress } from './progress.ts';
 
 /** `repoint checkpoint create <remote>` / `repoint checkpoint list [<remote>]`. */
 export async function runCheckpoint(config: Config, log: Logger, args: string[]): Promise<number> {
@@ -16,8 +17,16 @@ export async function runCheckpoint(config: Config, log: Logger, args: string[])
   const rt = await createRuntime(config, log);
   try {
     if (sub === 'create') {
-      const entry = await rt.checkpoints.create(remote!, { progress: process.stderr.isTTY });
-      process.stdout.write(`${remote}/${entry.ts}\n`);
+      const progress = process.stderr.isTTY ? new Progress(`checkpoint ${remote!}`) : undefined;
+      const started = Date.now();
+      try {
+        const entry = await rt.checkpoints.create(remote!, { onProgress: (p) => progress?.update(`${p.files} files, ${formatBytes(p.bytes)}`) });
+        progress?.done(`${remote!}/${entry.ts}: ${entry.files} files, ${formatBytes(entry.bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        process.stdout.write(`${remote!}/${entry.ts}\n`);
+      } catch (err) {
+        progress?.done(`failed: ${(err as Error).message}`);
+        throw err;
+      }
       return 0;
     }
     const names = remote ? [remote] : [...config.remotes.keys()];

@@ -6,6 +6,7 @@ import { internalRoutes } from '../http/internal-routes.ts';
 import type { Logger } from '../log.ts';
 import { startAutoGc } from '../checkpoints/auto-gc.ts';
 import { startCheckpointSchedules } from '../checkpoints/scheduler.ts';
+import { pinSources } from '../registry.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 
 export interface RunningServer {
@@ -18,7 +19,7 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const runtime = await createRuntime(config, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
-  const stopGc = startAutoGc(config, runtime.content, log);
+  const stopGc = startAutoGc(config, runtime.content, pinSources(config), log);
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
   const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime) });
   const server = await new Promise<ServerType>((resolve, reject) => {

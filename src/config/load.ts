@@ -121,9 +121,8 @@ function parseRemote(name: string, n: Node, rel: (p: string) => string): RemoteC
   const missing = keyrings.findIndex((k) => !existsSync(k));
   const unavailable = missing < 0 ? undefined
     : `${keyrings.length > 1 ? `${keyNode.path}[${missing}]` : keyNode.path}: file not found: ${keyrings[missing]} (install the distribution's keyring package, fix the path, or remove the remote)`;
-  const remote: RemoteConfig = {
+  const base = {
     name,
-    type,
     upstreams,
     keyrings,
     metadataTtlMs: n.child('metadataTtl').duration('5m'),
@@ -132,12 +131,13 @@ function parseRemote(name: string, n: Node, rel: (p: string) => string): RemoteC
     ...(unavailable ? { unavailable } : {}),
   };
   const cp = n.child('checkpoints');
+  if (type === 'apt') return { ...base, type, ...(cp.present ? { checkpoints: parseAptCheckpoints(cp) } : {}) };
+  const remote: RemoteConfig = { ...base, type };
   if (cp.present) {
-    if (type === 'apt') remote.aptCheckpoints = parseAptCheckpoints(cp);
-    else {
-      remote.yumCheckpoints = parseYumCheckpoints(cp);
+    {
+      remote.checkpoints = parseYumCheckpoints(cp);
       // A checkpoint re-signs repomd.xml with the mirror key: it must have been verified first.
-      if (keyrings.length === 0 && !remote.yumCheckpoints.trustTls) {
+      if (keyrings.length === 0 && !remote.checkpoints.trustTls) {
         cp.fail(`checkpoints re-sign repomd.xml, so it must be verified: set ${n.path}.keyring (upstream signs repomd.xml.asc), or set ${cp.path}.trustTls: true to trust repomd.xml fetched over https (as Pulp does)`);
       }
       if (keyrings.length === 0 && upstreams.some((u) => !u.startsWith('https://'))) {

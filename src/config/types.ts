@@ -1,4 +1,3 @@
-export type RemoteType = 'apt' | 'yum';
 
 export interface AptCheckpointConfig {
   schedule?: string;
@@ -21,9 +20,8 @@ export interface YumCheckpointConfig {
   keep: number;
 }
 
-export interface RemoteConfig {
+interface RemoteBase {
   name: string;
-  type: RemoteType;
   /** Base URLs without a trailing slash, tried in order (failover). */
   upstreams: string[];
   /** Keyring files; empty only for yum remotes without signature checking. */
@@ -35,9 +33,11 @@ export interface RemoteConfig {
   allowSha1: boolean;
   /** Set when the remote cannot run (a keyring file is missing): it answers 503 with this message. */
   unavailable?: string;
-  aptCheckpoints?: AptCheckpointConfig;
-  yumCheckpoints?: YumCheckpointConfig;
 }
+
+export type AptRemoteConfig = RemoteBase & { type: 'apt'; checkpoints?: AptCheckpointConfig };
+export type YumRemoteConfig = RemoteBase & { type: 'yum'; checkpoints?: YumCheckpointConfig };
+export type RemoteConfig = AptRemoteConfig | YumRemoteConfig;
 
 export interface UpstreamClientConfig {
   connectTimeoutMs: number;
@@ -46,6 +46,8 @@ export interface UpstreamClientConfig {
   retries: number;
   connectionsPerHost: number;
 }
+
+export type RemoteType = RemoteConfig['type'];
 
 export interface Config {
   /** Where the config was read from, for messages. */

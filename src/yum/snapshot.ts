@@ -1,12 +1,14 @@
+import type { SnapshotContext, SnapshotResult } from '../checkpoints/checkpoint-source.ts';
+import { forEachLimit } from '../checkpoints/limit.ts';
+import type { ManifestFile } from '../checkpoints/manifest.ts';
+import { checkpointFailed, prefetch, type PrefetchItem } from '../checkpoints/prefetch.ts';
 import type { YumCheckpointConfig } from '../config/types.ts';
 import { fillSpec } from '../fill/fill.ts';
 import { isStrong, type Expected } from '../formats/digests.ts';
-import type { YumRemote } from './yum-remote.ts';
 import { resolveHref } from './formats/yum-paths.ts';
-import type { SnapshotContext } from '../apt/snapshot.ts';
-import { forEachLimit } from '../checkpoints/limit.ts';
-import { checkpointFailed, prefetch, type PrefetchItem } from '../checkpoints/prefetch.ts';
-import type { ManifestFile, YumRepoSnapshot } from '../checkpoints/manifest.ts';
+import { primaryOf, yumRepos, type YumRepoSnapshot } from './manifest.ts';
+import { primaryEntries } from './package-index.ts';
+import type { YumRemote } from './yum-remote.ts';
 
 const fail = checkpointFailed;
 
@@ -14,7 +16,7 @@ const fail = checkpointFailed;
  * Freezes one repository: repomd.xml exactly as upstream signed it, every data file it lists
  * (verified against its checksum and stored), and a new repomd.xml.asc by the mirror key.
  */
-export async function snapshotYumRepo(remote: YumRemote, dir: string, ctx: SnapshotContext, trustTls: boolean, previous?: YumRepoSnapshot[]): Promise<YumRepoSnapshot> {
+async function snapshotYumRepo(remote: YumRemote, dir: string, ctx: SnapshotContext, trustTls: boolean, previous?: YumRepoSnapshot[]): Promise<YumRepoSnapshot> {
   const view = await remote.repomds.fresh(dir, { force: true });
   if (view.stale) throw fail(`${dir}: upstream repomd.xml could not be refreshed (${view.stale}); the last checkpoint stays`);
   // Never re-sign what was not verified: a signature check, or (opted in, https only) the TLS connection.
@@ -38,32 +40,29 @@ export async function snapshotYumRepo(remote: YumRemote, dir: string, ctx: Snaps
     }
   });
   if (!primary) throw fail(`${dir}: repomd.xml lists no primary metadata`);
-  await remote.packages.ingestFrozen(dir, primary.location, primary.sha256);
+  await remote.packages.ingest({ sha256: primary.sha256, dir, location: primary.location }, false);
   const prev = previous?.find((p) => p.dir === dir && p.repomd === view.record.sha256);
   const repomdAsc = prev && (await ctx.content.blobs.stat(prev.repomdAsc))
     ? prev.repomdAsc
-    : (await ctx.content.storeBytes(Buffer.from(await ctx.signer.detachSignArmored(new Uint8Array(await readBlob(ctx, view.record.sha256)))))).sha256;
+    : (await ctx.content.storeBytes(Buffer.from(await ctx.signer.detachSignArmored(new Uint8Array(await ctx.content.blobs.readAll(view.record.sha256)))))).sha256;
   return { dir, repomd: view.record.sha256, repomdAsc, files, primary };
 }
 
-async function readBlob(ctx: SnapshotContext, sha256: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of ctx.content.blobs.createReadStream(sha256) as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
-}
-
-export async function snapshotYumRepos(remote: YumRemote, cfg: YumCheckpointConfig, ctx: SnapshotContext, previous?: YumRepoSnapshot[]): Promise<YumRepoSnapshot[]> {
+export async function snapshotYum(remote: YumRemote, cfg: YumCheckpointConfig, ctx: SnapshotContext): Promise<SnapshotResult> {
+  const previous = ctx.previous ? yumRepos(ctx.previous) : undefined;
   const repos: YumRepoSnapshot[] = [];
   for (const dir of cfg.repos) repos.push(await snapshotYumRepo(remote, dir, ctx, cfg.trustTls, previous));
-  return repos;
+  const packages = cfg.packages === 'immediate' ? await prefetchYumPackages(remote, repos, ctx) : undefined;
+  return { fields: { repos }, ...(packages !== undefined ? { packages } : {}) };
 }
 
 /** packages: immediate — every RPM the repos' primaries list. */
-export async function prefetchYumPackages(remote: YumRemote, repos: readonly YumRepoSnapshot[], ctx: SnapshotContext): Promise<number> {
+async function prefetchYumPackages(remote: YumRemote, repos: readonly YumRepoSnapshot[], ctx: SnapshotContext): Promise<number> {
   async function* items(): AsyncGenerator<PrefetchItem> {
     for (const r of repos) {
-      if (!r.primary) continue;
-      for await (const { path, record } of remote.packages.entries(r.dir, r.primary.location, r.primary.sha256)) {
+      const primary = primaryOf(r);
+      if (!primary) continue;
+      for await (const { path, record } of primaryEntries(ctx.content.blobs, remote.upstream.bases, primary)) {
         yield { path, expected: { size: record.size, digests: [{ algo: record.algo, hex: record.hex }] } };
       }
     }

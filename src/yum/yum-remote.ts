@@ -1,4 +1,6 @@
-import type { RemoteConfig } from '../config/types.ts';
+import type { CheckpointSource, SnapshotContext, SnapshotResult } from '../checkpoints/checkpoint-source.ts';
+import type { CheckpointManifest } from '../checkpoints/manifest.ts';
+import type { YumRemoteConfig } from '../config/types.ts';
 import { RepointError } from '../errors.ts';
 import { isStrong, type Expected } from '../formats/digests.ts';
 import { fillSpec, type FillSpec } from '../fill/fill.ts';
@@ -9,7 +11,10 @@ import type { Upstream } from '../upstream/upstream.ts';
 import { ContentService } from '../serve/content.ts';
 import type { RemoteHandler, ServeRequest } from '../serve/remote-handler.ts';
 import { IMMUTABLE, contentTypeFor, shortLived, type Reply } from '../serve/reply.ts';
+import { serveYumCheckpoint } from './checkpoint-view.ts';
+import type { PrimaryRef } from './manifest.ts';
 import { PackageIndex } from './package-index.ts';
+import { snapshotYum } from './snapshot.ts';
 import type { RepomdStore } from './repomd-store.ts';
 import { ancestors } from '../formats/rel-path.ts';
 import { isHashNamed, resolveHref, splitRepodataPath } from './formats/yum-paths.ts';
@@ -22,17 +27,17 @@ function expectedOf(checksum: YumChecksum, size: number | undefined): Expected {
  * yum/dnf remote: repomd.xml is verified with the keyring (repomd.xml.asc); data files against
  * the repomd the proxy serves; RPMs against the primary.xml that lists them.
  */
-export class YumRemote implements RemoteHandler {
+export class YumRemote implements RemoteHandler, CheckpointSource {
   readonly name: string;
   readonly type = 'yum' as const;
   readonly repomds: RepomdStore;
   readonly packages: PackageIndex;
-  #remote: RemoteConfig;
+  #remote: YumRemoteConfig;
   readonly upstream: Upstream;
   #content: ContentService;
   #log: Logger;
 
-  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, repomds: RepomdStore, log: Logger) {
+  constructor(remote: YumRemoteConfig, upstream: Upstream, content: ContentService, repomds: RepomdStore, log: Logger) {
     this.name = remote.name;
     this.#remote = remote;
     this.upstream = upstream;
@@ -54,15 +59,23 @@ export class YumRemote implements RemoteHandler {
     return (await this.#findPackage(path)) ?? (await this.#findData(path, undefined)) ?? this.#uncovered(path);
   }
 
+  snapshot(ctx: SnapshotContext): Promise<SnapshotResult> {
+    if (!this.#remote.checkpoints) throw new RepointError('CHECKPOINT_FAILED', `remotes.${this.name}.checkpoints is not configured`);
+    return snapshotYum(this, this.#remote.checkpoints, ctx);
+  }
+
+  serveCheckpoint(m: CheckpointManifest, path: string, _req: ServeRequest): Promise<Reply> {
+    return serveYumCheckpoint(this, this.#content, m, path);
+  }
+
   async #serveRepomd(dir: string, name: string): Promise<Reply> {
     // The .asc follows the record the client just got with repomd.xml: revalidating here could
     // pair it with a newer repomd than the one the client holds.
-    const rec = name === 'repomd.xml.asc' ? await this.repomds.record(dir) : undefined;
-    const view = rec ? { record: rec, stale: undefined } : await this.repomds.fresh(dir);
+    const view = await this.repomds.serveable(dir, { revalidate: name === 'repomd.xml' });
     const sha = name === 'repomd.xml' ? view.record.sha256 : view.record.ascSha256;
     if (!sha) throw new RepointError('NOT_FOUND', `upstream publishes no ${name} for /${this.name}/${dir}`);
     const info = await this.#content.blobs.stat(sha);
-    if (!info) throw new RepointError('INTERNAL', `verified ${name} blob ${sha} is missing; run "repoint verify"`);
+    if (!info) throw new RepointError('NOT_FOUND', `no verified ${name} is stored for /${this.name}/${dir}`);
     const mtime = view.record.lastModified ? Date.parse(view.record.lastModified) : view.record.fetchedAt;
     const headers: Record<string, string> = view.stale
       ? { 'x-repoint-stale': view.stale, warning: '111 repoint "Revalidation Failed"' }
@@ -114,10 +127,20 @@ export class YumRemote implements RemoteHandler {
   }
 
   #ingestWhenStored(reply: Reply, dir: string, entry: RepomdData): void {
-    if (reply.body.kind === 'blob') void this.packages.ingest(dir, entry, reply.body.sha256);
-    else if (reply.body.kind === 'bytes' && reply.body.sha256) void this.packages.ingest(dir, entry, reply.body.sha256);
-    else if (reply.body.kind === 'fill') {
-      reply.body.fill.done.then((blob) => this.packages.ingest(dir, entry, blob.sha256), () => {});
+    const ingest = (sha256: string): void => { void this.#ingest({ sha256, dir, location: entry.location }); };
+    if (reply.body.kind === 'blob') ingest(reply.body.sha256);
+    else if (reply.body.kind === 'bytes' && reply.body.sha256) ingest(reply.body.sha256);
+    else if (reply.body.kind === 'fill') reply.body.fill.done.then((blob) => ingest(blob.sha256), () => {});
+  }
+
+  /** Never rejects: a primary that cannot be read leaves its RPMs uncovered, and says so. */
+  async #ingest(ref: PrimaryRef): Promise<boolean> {
+    try {
+      await this.packages.ingest(ref, true);
+      return true;
+    } catch (err) {
+      this.#log.error('primary ingestion failed', { dir: ref.dir, primary: ref.location, reason: (err as Error).message });
+      return false;
     }
   }
 
@@ -140,13 +163,16 @@ export class YumRemote implements RemoteHandler {
   async #ensureIngested(dir: string): Promise<boolean> {
     const cur = await this.repomds.current(dir);
     const primary = cur?.repomd.data.find((d) => d.type === 'primary');
-    if (!primary || !isStrong(primary.checksum) || (await this.packages.ingested(dir, primary))) return false;
+    if (!primary || !isStrong(primary.checksum)) return false;
+    const expected = expectedOf(primary.checksum, primary.size);
+    // Already listed? (by name when repomd gives its sha256, so a collected primary is not fetched again)
+    const sha = primary.checksum.algo === 'sha256' ? primary.checksum.hex.toLowerCase() : (await this.#content.findBlob(expected))?.sha256;
+    if (sha && (await this.packages.isLive({ sha256: sha, dir, location: primary.location }))) return false;
     const path = resolveHref(dir, primary.location, primary.xmlBase, this.upstream.bases);
     if (path === undefined) return false;
     try {
-      const blob = await this.#content.ensure(this.#spec(path, expectedOf(primary.checksum, primary.size)));
-      await this.packages.ingest(dir, primary, blob.sha256);
-      return true;
+      const blob = await this.#content.ensure(this.#spec(path, expected));
+      return await this.#ingest({ sha256: blob.sha256, dir, location: primary.location });
     } catch (err) {
       this.#log.warn('could not fetch primary for package lookups', { dir, primary: path, reason: (err as Error).message });
       return false;

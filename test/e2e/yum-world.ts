@@ -45,9 +45,10 @@ export async function startYumWorld(opts: { remote?: Record<string, unknown>; pa
   const proxy = await startProxy({ remotes: { [remote]: { type: 'yum', upstream: upstream.url, keyring: key.publicKeyArmoredPath, ...opts.remote } }, ...(opts.extra ? { extra: opts.extra } : {}) });
   const clients: DnfClient[] = [];
   const temps: string[] = [];
-  const base = `${proxy.url}/${remote}`;
   return {
-    key, repo, upstream, proxy, remote, base,
+    key, repo, upstream, proxy, remote,
+    // a getter: a restart listens on a new port
+    get base() { return `${proxy.url}/${remote}`; },
     client: async (o = {}) => {
       const c = await createDnfClient({
         repoId: 'repoint', baseurl: `${proxy.url}/${o.path ?? remote}/`, gpgkey: o.gpgkey ?? `file://${key.publicKeyArmoredPath}`, repoGpgcheck: true,

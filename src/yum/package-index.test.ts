@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
-import { silentLogger } from '../../src/log.ts';
-import { ContentService } from '../../src/serve/content.ts';
-import { PackageIndex } from '../../src/yum/package-index.ts';
-import { openSqliteState } from '../../src/state/open-state.ts';
-import type { StateStore } from '../../src/state/state-store.ts';
+import { FsBlobStore } from '../blobs/fs-blob-store.ts';
+import { silentLogger } from '../log.ts';
+import { ContentService } from '../serve/content.ts';
+import { PackageIndex } from './package-index.ts';
+import { openSqliteState } from '../state/open-state.ts';
+import type { StateStore } from '../state/state-store.ts';
 
 const hex = (algo: string, seed: string): string => createHash(algo).update(seed).digest('hex');
 
@@ -45,10 +45,10 @@ describe('PackageIndex over a real blob and state store', () => {
   it('indexes servable packages by remote path and skips the rest', async () => {
     const gz = gzipSync(PRIMARY);
     const blob = await content.storeBytes(gz);
-    const ref = { location: 'repodata/x-primary.xml.gz', checksum: { algo: 'sha256' as const, hex: blob.sha256 } };
-    expect(await index.ingested('os', ref)).toBe(false);
-    await index.ingest('os', ref, blob.sha256);
-    expect(await index.ingested('os', ref)).toBe(true);
+    const ref = { sha256: blob.sha256, dir: 'os', location: 'repodata/x-primary.xml.gz' };
+    expect(await index.isLive(ref)).toBe(false);
+    await index.ingest(ref, true);
+    expect(await index.isLive(ref)).toBe(true);
 
     expect(await index.lookup('os/Packages/p/plain.rpm')).toEqual({ size: 500, digests: [{ algo: 'sha256', hex: hex('sha256', 'plain') }] });
     expect(await index.lookup('extra/b/based.rpm')).toEqual({ size: 500, digests: [{ algo: 'sha512', hex: hex('sha512', 'based') }] });
@@ -61,21 +61,21 @@ describe('PackageIndex over a real blob and state store', () => {
 <metadata xmlns="http://linux.duke.edu/metadata/common" packages="1">${pkg('same', 'Packages/s/same.rpm', algo)}</metadata>\n`;
     const first = await content.storeBytes(gzipSync(primaryWith('sha256')));
     const second = await content.storeBytes(gzipSync(primaryWith('sha512')));
-    const ref = (sha: string) => ({ location: `repodata/${sha}-primary.xml.gz`, checksum: { algo: 'sha256' as const, hex: sha } });
-    await index.ingest('re', ref(first.sha256), first.sha256);
+    const ref = (sha: string) => ({ sha256: sha, dir: 're', location: `repodata/${sha}-primary.xml.gz` });
+    await index.ingest(ref(first.sha256), true);
     expect(await index.lookup('re/Packages/s/same.rpm')).toEqual({ size: 400, digests: [{ algo: 'sha256', hex: hex('sha256', 'same') }] });
-    await index.ingest('re', ref(second.sha256), second.sha256);
+    await index.ingest(ref(second.sha256), true);
     expect(await index.lookup('re/Packages/s/same.rpm')).toEqual({ size: 400, digests: [{ algo: 'sha512', hex: hex('sha512', 'same') }] });
-    expect(await index.lookupFrozen('re/Packages/s/same.rpm', first.sha256)).toEqual({ size: 400, digests: [{ algo: 'sha256', hex: hex('sha256', 'same') }] });
+    expect(await index.lookup('re/Packages/s/same.rpm', [ref(first.sha256)])).toEqual({ size: 400, digests: [{ algo: 'sha256', hex: hex('sha256', 'same') }] });
   });
 
-  it('never rejects on a broken primary, and does not mark it ingested', async () => {
+  it('refuses a broken primary and does not list it', async () => {
     const blob = await content.storeBytes(gzipSync('<metadata xmlns="http://linux.duke.edu/metadata/common"><package>'));
-    const ref = { location: 'repodata/y-primary.xml.gz', checksum: { algo: 'sha256' as const, hex: blob.sha256 } };
-    await expect(index.ingest('os', ref, blob.sha256)).resolves.toBeUndefined();
-    expect(await index.ingested('os', ref)).toBe(false);
-    const zck = { location: 'repodata/z-primary.xml.zck', checksum: ref.checksum };
-    await expect(index.ingest('os2', zck, blob.sha256)).resolves.toBeUndefined();
-    expect(await index.ingested('os2', zck)).toBe(false);
+    const ref = { sha256: blob.sha256, dir: 'os', location: 'repodata/y-primary.xml.gz' };
+    await expect(index.ingest(ref, true)).rejects.toThrow();
+    expect(await index.isLive(ref)).toBe(false);
+    const zck = { sha256: blob.sha256, dir: 'os2', location: 'repodata/z-primary.xml.zck' };
+    await expect(index.ingest(zck, true)).rejects.toMatchObject({ code: 'METADATA_INVALID' });
+    expect(await index.isLive(zck)).toBe(false);
   });
 });

@@ -1,0 +1,34 @@
+/**
+ * Every state key, in one place: docs/DESIGN.md's key table lists the same set. Keys are namespaced by
+ * the StateStore (`repoint:` by default), so several deployments can share one Redis.
+ */
+export const stateKeys = {
+  /** ReleaseRecord of one suite directory (apt), per kind (InRelease, or Release + Release.gpg). */
+  aptRelease: (remote: string, kind: string, dir: string): string => `apt:release:${remote}:${kind}:${dir}`,
+  /** Pool-file digests listed by one verified Packages/Sources blob; Filename relative to the archive root. */
+  aptIndexRecord: (indexSha256: string, filename: string): string => `apt:idx:${indexSha256}:${filename}`,
+  /** Set once every record of that index blob is written. */
+  aptIndexDone: (indexSha256: string): string => `apt:ingested:${indexSha256}`,
+  /** The indexes live pool lookups read, newest first. */
+  aptLiveIndexes: (remote: string): string => `apt:live-indexes:${remote}`,
+
+  /** RepomdRecord of one repository directory (yum). */
+  yumRepomd: (remote: string, dir: string): string => `yum:repomd:${remote}:${dir}`,
+  /** RPM digests listed by one verified primary blob; path relative to the remote root. */
+  yumIndexRecord: (primarySha256: string, path: string): string => `yum:idx:${primarySha256}:${path}`,
+  /** Set once every record of that primary blob, read for repository `dir`, is written. */
+  yumIndexDone: (primarySha256: string, dir: string): string => `yum:idx-done:${primarySha256}:${dir}`,
+  /** The primaries live RPM lookups read, newest first. */
+  yumLivePrimaries: (remote: string): string => `yum:live-primaries:${remote}`,
+
+  /** sha256 of a blob verified by another strong digest (sha512-only metadata still hits the cache). */
+  alias: (algo: string, hex: string): string => `alias:${algo}:${hex.toLowerCase()}`,
+  /** A remote's published checkpoints, oldest first: one write publishes or retires. */
+  catalogue: (remote: string): string => `cp:catalogue:${remote}`,
+} as const;
+
+/** Lock names (StateStore.tryLock): one holder at a time across every node sharing the state. */
+export const lockNames = {
+  checkpoint: (remote: string): string => `checkpoint:${remote}`,
+  gc: 'gc',
+} as const;

@@ -1,0 +1,26 @@
+import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
+import type { CheckpointManifest } from '../checkpoints/manifest.ts';
+import { RepointError } from '../errors.ts';
+import type { RepositoryType } from '../repository-type.ts';
+import { primaryOf, yumMetadataBlobs, yumRepos } from './manifest.ts';
+import { primaryEntries } from './package-index.ts';
+import { RepomdStore } from './repomd-store.ts';
+import { YumRemote } from './yum-remote.ts';
+
+/** Fedora/RHEL/Rocky repositories: repomd.xml(.asc) → primary → .rpm. */
+export const yum: RepositoryType = {
+  name: 'yum',
+  createRemote({ remote, upstream, content, keyring, log }) {
+    if (remote.type !== 'yum') throw new RepointError('INTERNAL', `remote ${remote.name} is not a yum remote`);
+    return new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, log), log);
+  },
+  metadataBlobs: yumMetadataBlobs,
+  async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {
+    for (const r of yumRepos(m)) {
+      const primary = primaryOf(r);
+      if (!primary || seen.has(primary.sha256) || !(await deps.blobs.stat(primary.sha256))) continue;
+      seen.add(primary.sha256);
+      for await (const { record } of primaryEntries(deps.blobs, deps.upstreams, primary)) if (record.algo === 'sha256') yield record.hex;
+    }
+  },
+};
