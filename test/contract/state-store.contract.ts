@@ -10,7 +10,7 @@ export interface StateStoreFixture {
 }
 
 /** The behaviour every StateStore must have; each implementation's test file calls this. */
-export function stateStoreContract(name: string, makeStore: () => Promise<StateStoreFixture>): void {
+export function stateStoreContract(name: string, makeStore: () => Promise<StateStoreFixture>, opts: { persistent: boolean } = { persistent: true }): void {
   describe(`StateStore contract: ${name}`, () => {
     let fx: StateStoreFixture;
     let store: StateStore;
@@ -103,7 +103,8 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StateS
       expect(await store.tryLock('gc', 10_000)).toBeTypeOf('function');
     });
 
-    it('keeps values across a re-open', async () => {
+    // an in-memory store has nothing to re-open
+    if (opts.persistent) it('keeps values across a re-open', async () => {
       await store.set('pointer', { inrelease: 'cd'.repeat(32) });
       await store.setMany([{ key: 'm1', value: [1] }, { key: 'm2', value: [2] }]);
       store = await fx.reopen();

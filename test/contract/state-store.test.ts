@@ -10,6 +10,7 @@ import { Keyv } from 'keyv';
 import { KeyvStateStore } from '../../src/state/keyv-state.ts';
 import { withLru } from '../../src/state/lru-state.ts';
 import { SqliteKeyvStore } from '../../src/state/sqlite-keyv-store.ts';
+import { openMemoryState } from '../../src/state/memory-state.ts';
 import { openRedisState, openSqliteState, openState } from '../../src/state/open-state.ts';
 import { redisAvailable, startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { stateStoreContract, type StateStoreFixture } from './state-store.contract.ts';
@@ -33,6 +34,10 @@ async function sqliteFixture(lru: boolean): Promise<StateStoreFixture> {
   };
 }
 
+stateStoreContract('memory', async () => {
+  const store = openMemoryState();
+  return { store, reopen: async () => store, cleanup: () => store.close() };
+}, { persistent: false });
 stateStoreContract('sqlite', () => sqliteFixture(false));
 stateStoreContract('withLru(sqlite)', () => sqliteFixture(true));
 
