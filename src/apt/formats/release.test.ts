@@ -1,6 +1,6 @@
 import { errorCodeOf } from '../../../test/helpers/error-code.ts';
 import { describe, expect, it } from 'vitest';
-import { findByHash, parseRelease, strongestHash } from './release.ts';
+import { parseRelease, strongestHash } from './release.ts';
 import { parseReleaseDate } from './release-date.ts';
 import { buildReleaseText, digest, type FixtureFile } from '../../../test/fixtures/release-fixture.ts';
 
@@ -46,18 +46,18 @@ describe('parseRelease', () => {
 
   it('finds entries by hash, optionally within a directory', () => {
     const xz = XZ;
-    expect(findByHash(release, 'sha256', digest('sha256', xz.content))?.path).toBe(xz.path);
-    expect(findByHash(release, 'sha256', digest('sha256', xz.content).toUpperCase())?.path).toBe(xz.path);
-    expect(findByHash(release, 'md5', digest('md5', xz.content))?.path).toBe(xz.path);
-    expect(findByHash(release, 'sha512', digest('sha512', xz.content))).toBeUndefined();
-    expect(findByHash(release, 'sha256', digest('sha256', 'not listed'))).toBeUndefined();
+    expect(release.findByHash('sha256', digest('sha256', xz.content))?.path).toBe(xz.path);
+    expect(release.findByHash('sha256', digest('sha256', xz.content).toUpperCase())?.path).toBe(xz.path);
+    expect(release.findByHash('md5', digest('md5', xz.content))?.path).toBe(xz.path);
+    expect(release.findByHash('sha512', digest('sha512', xz.content))).toBeUndefined();
+    expect(release.findByHash('sha256', digest('sha256', 'not listed'))).toBeUndefined();
     // Three empty indexes share a digest: the directory picks the right one.
     const empty = digest('sha256', '');
-    expect(findByHash(release, 'sha256', empty, 'contrib/binary-amd64')?.path).toBe('contrib/binary-amd64/Packages');
-    expect(findByHash(release, 'sha256', empty, 'main/debian-installer/binary-amd64')?.path).toBe(
+    expect(release.findByHash('sha256', empty, 'contrib/binary-amd64')?.path).toBe('contrib/binary-amd64/Packages');
+    expect(release.findByHash('sha256', empty, 'main/debian-installer/binary-amd64')?.path).toBe(
       'main/debian-installer/binary-amd64/Packages',
     );
-    expect(findByHash(release, 'sha256', empty, 'main/binary-amd64')).toBeUndefined();
+    expect(release.findByHash('sha256', empty, 'main/binary-amd64')).toBeUndefined();
   });
 
   it('accepts case-insensitive field names and missing optional fields', () => {

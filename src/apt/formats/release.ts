@@ -150,8 +150,3 @@ export function parseRelease(text: string): ReleaseFile {
   if (paragraphs.length > 1) throw invalid(`Release: expected one paragraph, found ${paragraphs.length}`);
   return new ReleaseFile(first);
 }
-
-/** Free-function form of ReleaseFile.findByHash; O(1) after the first call. */
-export function findByHash(release: ReleaseFile, algo: HashAlgo, hex: string, dir?: string): ReleaseFileEntry | undefined {
-  return release.findByHash(algo, hex, dir);
-}
