@@ -48,7 +48,7 @@ if (!haveRedis) {
   if (redisRequired) {
     describe('StateStore contract: redis', () => {
       it('has a redis to test against (REPOINT_E2E=required)', () => {
-        throw new Error(`${why}; neither is available`);
+        expect.unreachable(`${why}; neither is available`);
       });
     });
   } else console.warn(`skipping redis state tests: ${why}`);

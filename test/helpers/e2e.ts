@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { describe, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 
 export interface ToolCheck {
   ok: boolean;
@@ -49,7 +49,7 @@ export function describeE2E(title: string, tools: readonly string[], fn: () => v
   if (e2eRequired()) {
     describe(title, () => {
       test('required tools are installed', () => {
-        throw new Error(`REPOINT_E2E=required but ${check.reason}`);
+        expect.unreachable(`REPOINT_E2E=required but ${check.reason}`);
       });
     });
     return;
