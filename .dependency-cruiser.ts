@@ -19,12 +19,15 @@ if (swc?.available !== true) {
 const TEST = '[.]test[.]ts$';
 /** Shared, type-free layers. */
 const SHARED = ['formats', 'streams', 'trust', 'upstream', 'blobs', 'state', 'fill', 'serve', 'checkpoints', 'config'];
+/** The composition root and the registry: only the edge and the CLI build on them. */
+const ROOT = '^src/(?:registry|runtime)[.]ts$';
+/** The interface a repository type implements: types import it, shared layers never do. */
+const TYPE_INTERFACE = '^src/repository-type[.]ts$';
 /**
  * Every top-level folder of src/ that is NOT a repository type. Any other folder (apt/, yum/, a
- * future zypper/) is a repository type. `fetch` is the pre-move name of fill/ and `types` holds
- * ambient declarations (*.d.ts).
+ * future zypper/) is a repository type. `types` holds ambient declarations (*.d.ts).
  */
-const NOT_A_TYPE = [...SHARED, 'http', 'cli', 'types', 'fetch'];
+const NOT_A_TYPE = [...SHARED, 'http', 'cli', 'types'];
 const notAType = NOT_A_TYPE.join('|');
 /** A repository type folder; group 1 is its name. */
 const TYPE_FOLDER = `^src/(?!(?:${notAType})/)([^/]+)/`;
@@ -113,21 +116,23 @@ const forbidden: IForbiddenRuleType[] = [
     name: 'type-not-to-edge',
     comment:
       'A repository type is wired in by the registry and runtime, and served by http/: it imports none of ' +
-      'src/repository-types.ts, src/runtime.ts or src/http/ (that would be a cycle through the edge).',
+      'src/registry.ts, src/runtime.ts or src/http/ (that would be a cycle through the edge); it implements ' +
+      'src/repository-type.ts.',
     severity: 'error',
     from: fromProd(TYPE_FOLDER),
-    to: { path: ['^src/(?:repository-types|runtime)[.]ts$', '^src/http/'] },
+    to: { path: [ROOT, '^src/http/'] },
   },
   {
     name: 'shared-not-to-types-or-edge',
     comment:
       `Shared layers (src/{${SHARED.join(',')}}) are type-free and below the edge: they never import a ` +
-      'repository type folder (src/apt/, src/yum/, ...), src/repository-types.ts, src/runtime.ts, src/http/ ' +
-      'or src/cli/. Put the type-specific part behind an interface in src/serve/repository-type.ts.',
+      'repository type folder (src/apt/, src/yum/, ...), src/repository-type.ts, src/registry.ts, ' +
+      'src/runtime.ts, src/http/ or src/cli/. Put what a type must provide behind an interface in the shared ' +
+      'layer that uses it (e.g. src/checkpoints/checkpoint-source.ts).',
     severity: 'error',
     from: fromProd(`^src/(?:${SHARED.join('|')})/`),
     to: {
-      path: [ANY_TYPE_FOLDER, '^src/(?:repository-types|runtime)[.]ts$', '^src/(?:http|cli)/'],
+      path: [ANY_TYPE_FOLDER, TYPE_INTERFACE, ROOT, '^src/(?:http|cli)/'],
     },
   },
   {

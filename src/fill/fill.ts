@@ -64,12 +64,11 @@ export class Fill extends EventEmitter {
     this.#log = log;
     this.size = spec.expected.size;
     this.#hasher = new MultiHasher(spec.expected.digests.filter((d) => d.algo !== 'sha256').map((d) => d.algo));
-    let readyResolve!: () => void;
-    let readyReject!: (e: unknown) => void;
-    this.ready = new Promise((res, rej) => ((readyResolve = res), (readyReject = rej)));
+    const ready = Promise.withResolvers<void>();
+    this.ready = ready.promise;
     this.ready.catch(() => {});
-    this.once('streaming', readyResolve);
-    this.once('failed', readyReject);
+    this.once('streaming', ready.resolve);
+    this.once('failed', ready.reject);
     this.done = this.#run();
     this.done.catch(() => {});
   }

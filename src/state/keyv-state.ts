@@ -98,7 +98,7 @@ export class KeyvStateStore implements StateStore {
     const ctx: CallContext = {};
     const result = await this.#calls.run(ctx, fn);
     if (ctx.error !== undefined) {
-      const reason = ctx.error instanceof Error ? ctx.error.message : String(ctx.error);
+      const reason = ctx.error instanceof Error ? ctx.error.message : JSON.stringify(ctx.error);
       throw new RepointError('INTERNAL', `state ${this.kind} ${op} failed: ${reason}`, { op }, { cause: ctx.error });
     }
     return result;

@@ -8,7 +8,7 @@ import type { YumChecksum } from './formats/checksum.ts';
 import type { Repomd, RepomdData } from './formats/repomd.ts';
 import type { Logger } from '../log.ts';
 import type { Upstream } from '../upstream/upstream.ts';
-import { ContentService } from '../serve/content.ts';
+import type { ContentService } from '../serve/content.ts';
 import type { RemoteHandler, ServeRequest } from '../serve/remote-handler.ts';
 import { IMMUTABLE, contentTypeFor, shortLived, type Reply } from '../serve/reply.ts';
 import { serveYumCheckpoint } from './checkpoint-view.ts';
