@@ -50,7 +50,7 @@ export class CheckpointService {
   #remote(name: string): RemoteConfig {
     const r = this.#config.remotes.get(name);
     if (!r) throw new RepointError('UNKNOWN_REMOTE', `unknown remote "${name}"; configured: ${[...this.#config.remotes.keys()].join(', ')}`);
-    if (!r.aptCheckpoints && !r.yumCheckpoints) throw new RepointError('CHECKPOINT_FAILED', `remotes.${name}.checkpoints is not configured; add it to take checkpoints of this remote`);
+    if (!r.checkpoints) throw new RepointError('CHECKPOINT_FAILED', `remotes.${name}.checkpoints is not configured; add it to take checkpoints of this remote`);
     return r;
   }
 
@@ -81,13 +81,13 @@ export class CheckpointService {
       };
       const manifest: CheckpointManifest = { version: 1, remote: remote.name, type: remote.type, ts: '', createdAt: '', signer: this.#signer.fingerprint };
       const handler = this.#remotes.get(remote.name);
-      if (remote.aptCheckpoints && handler instanceof AptRemote) {
+      if (remote.type === 'apt' && remote.checkpoints && handler instanceof AptRemote) {
         manifest.suites = [];
-        for (const suite of remote.aptCheckpoints.suites) manifest.suites.push(await snapshotAptSuite(handler, remote.aptCheckpoints, suite, ctx));
-        if (remote.aptCheckpoints.packages === 'immediate') manifest.packages = await prefetchAptPackages(handler, manifest.suites, ctx);
-      } else if (remote.yumCheckpoints && handler instanceof YumRemote) {
-        manifest.repos = await snapshotYumRepos(handler, remote.yumCheckpoints, ctx, prevManifest?.repos);
-        if (remote.yumCheckpoints.packages === 'immediate') manifest.packages = await prefetchYumPackages(handler, manifest.repos, ctx);
+        for (const suite of remote.checkpoints.suites) manifest.suites.push(await snapshotAptSuite(handler, remote.checkpoints, suite, ctx));
+        if (remote.checkpoints.packages === 'immediate') manifest.packages = await prefetchAptPackages(handler, manifest.suites, ctx);
+      } else if (remote.type === 'yum' && remote.checkpoints && handler instanceof YumRemote) {
+        manifest.repos = await snapshotYumRepos(handler, remote.checkpoints, ctx, prevManifest?.repos);
+        if (remote.checkpoints.packages === 'immediate') manifest.packages = await prefetchYumPackages(handler, manifest.repos, ctx);
       } else {
         throw new RepointError('CHECKPOINT_FAILED', `remote ${remote.name} is not available (${remote.unavailable ?? 'no handler'})`);
       }
@@ -100,7 +100,7 @@ export class CheckpointService {
       // The manifest blob is written last; the catalogue write that follows is what publishes it.
       const blob = await this.#content.storeBytes(Buffer.from(JSON.stringify(manifest)));
       const entry: CatalogueEntry = { ts, manifest: blob.sha256, createdAt: manifest.createdAt, files, bytes };
-      const dropped = await this.#catalogue.publish(remote.name, entry, (remote.aptCheckpoints ?? remote.yumCheckpoints)!.keep);
+      const dropped = await this.#catalogue.publish(remote.name, entry, remote.checkpoints!.keep);
       progress?.done(`${remote.name}/${ts}: ${files} files, ${formatBytes(bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       this.#log.info('checkpoint published', { remote: remote.name, ts, files, bytes, ms: Date.now() - started, dropped: dropped.map((d) => d.ts) });
       return entry;

@@ -7,7 +7,7 @@ import type { CheckpointService } from './checkpoint-service.ts';
 export function startCheckpointSchedules(config: Config, service: CheckpointService, log: Logger): () => void {
   const tasks: ScheduledTask[] = [];
   for (const remote of config.remotes.values()) {
-    const expr = (remote.aptCheckpoints ?? remote.yumCheckpoints)?.schedule;
+    const expr = remote.checkpoints?.schedule;
     if (!expr || remote.unavailable) continue;
     tasks.push(schedule(expr, async () => {
       try {

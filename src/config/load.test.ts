@@ -66,8 +66,8 @@ describe('loadConfig', () => {
     expect(await error(`remotes:\n  f: { type: yum, upstream: "http://x", checkpoints: { repos: ["/"], trustTls: true } }\n`))
       .toMatch(/^remotes\.f\.checkpoints\.trustTls: only https upstreams/);
     const ok = await load(`remotes:\n  f: { type: yum, upstream: "https://x", checkpoints: { repos: ["/"], trustTls: true } }\n  g: { type: yum, upstream: "http://x", keyring: "${keyring}", checkpoints: { repos: ["a/b/"] } }\n`);
-    expect(ok.remotes.get('f')!.yumCheckpoints).toMatchObject({ repos: [''], trustTls: true });
-    expect(ok.remotes.get('g')!.yumCheckpoints).toMatchObject({ repos: ['a/b'], trustTls: false });
+    expect(ok.remotes.get('f')!.checkpoints).toMatchObject({ repos: [''], trustTls: true });
+    expect(ok.remotes.get('g')!.checkpoints).toMatchObject({ repos: ['a/b'], trustTls: false });
   });
 
   it('disables only a remote whose keyring file is missing, saying how to fix it', async () => {
