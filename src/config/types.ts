@@ -1,65 +1,13 @@
+/** The config's types, derived from the one schema (schema.ts, remote-schema.ts); never written by hand. */
+import type { z } from 'zod';
+import type { aptCheckpointsSchema, yumCheckpointsSchema } from './remote-schema.ts';
+import type { configSchema } from './schema.ts';
 
-export interface AptCheckpointConfig {
-  schedule?: string;
-  suites: string[];
-  components: string[];
-  architectures: string[];
-  packages: 'on-demand' | 'immediate';
-  keep: number;
-}
-
-export interface YumCheckpointConfig {
-  schedule?: string;
-  repos: string[];
-  /**
-   * Re-sign repomd.xml that no keyring verified, trusting the https connection to upstream instead.
-   * Off by default (fail closed); only allowed for https upstreams.
-   */
-  trustTls: boolean;
-  packages: 'on-demand' | 'immediate';
-  keep: number;
-}
-
-interface RemoteBase {
-  name: string;
-  /** Base URLs without a trailing slash, tried in order (failover). */
-  upstreams: string[];
-  /** Keyring files; empty only for yum remotes without signature checking. */
-  keyrings: string[];
-  metadataTtlMs: number;
-  /** Refuse (404) paths no verified metadata covers instead of streaming them uncached. */
-  strict: boolean;
-  /** Accept SHA-1 signatures (openpgp.js rejects them by default). */
-  allowSha1: boolean;
-  /** Set when the remote cannot run (a keyring file is missing): it answers 503 with this message. */
-  unavailable?: string;
-}
-
-export type AptRemoteConfig = RemoteBase & { type: 'apt'; checkpoints?: AptCheckpointConfig };
-export type YumRemoteConfig = RemoteBase & { type: 'yum'; checkpoints?: YumCheckpointConfig };
-export type RemoteConfig = AptRemoteConfig | YumRemoteConfig;
-
-export interface UpstreamClientConfig {
-  connectTimeoutMs: number;
-  /** Idle time allowed between body bytes (and before headers). */
-  bodyTimeoutMs: number;
-  retries: number;
-  connectionsPerHost: number;
-}
-
+export type Config = z.output<ReturnType<typeof configSchema>>;
+export type RemoteConfig = Config['remotes'] extends Map<string, infer R> ? R : never;
+export type AptRemoteConfig = Extract<RemoteConfig, { type: 'apt' }>;
+export type YumRemoteConfig = Extract<RemoteConfig, { type: 'yum' }>;
 export type RemoteType = RemoteConfig['type'];
-
-export interface Config {
-  /** Where the config was read from, for messages. */
-  source: string;
-  listen: { host: string; port: number };
-  dataDir: string;
-  state: string;
-  cache: { maxSizeBytes: number; gcIntervalMs: number };
-  upstream: UpstreamClientConfig;
-  signing: { keyPath: string };
-  publicUrl?: string;
-  admin: { token?: string };
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  remotes: Map<string, RemoteConfig>;
-}
+export type AptCheckpointConfig = z.output<typeof aptCheckpointsSchema>;
+export type YumCheckpointConfig = z.output<typeof yumCheckpointsSchema>;
+export type UpstreamClientConfig = Config['upstream'];

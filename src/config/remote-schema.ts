@@ -1,0 +1,122 @@
+/** The `remotes:` part of the config schema: one apt or yum remote per name. */
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { choice, cron, duration, flag, got, httpUrl, oneOrMany, strict, text, wholeNumber } from './fields.ts';
+
+const REMOTE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const NAME_RULE = 'remote names must match [a-z0-9][a-z0-9._-]*';
+
+const schedule = cron().optional()
+  .describe('node-cron expression, e.g. "0 */6 * * *"; omit for manual-only (repoint checkpoint create <remote>).');
+const packages = choice(['on-demand', 'immediate']).default('on-demand')
+  .describe('on-demand: fetched and verified when asked | immediate: all downloaded at checkpoint time.');
+const keep = wholeNumber(1, 100_000).default(30)
+  .describe('The newest N checkpoints are kept; `repoint gc` frees what only dropped ones used.');
+
+export const aptCheckpointsSchema = strict({
+  schedule,
+  suites: oneOrMany(text()).describe('Suites to checkpoint, e.g. [bookworm, bookworm-updates].'),
+  components: oneOrMany(text()).prefault(['main']).describe('Components to checkpoint.'),
+  architectures: oneOrMany(text()).prefault(['amd64'])
+    .describe('Architectures; binary-all is included when Release lists it; add "source" for Sources.'),
+  packages,
+  keep,
+});
+
+export const yumCheckpointsSchema = strict({
+  schedule,
+  // "/" or "." is the repository at the remote's root.
+  repos: oneOrMany(text().transform((r) => (r === '.' ? '' : r.replace(/^\/+|\/+$/g, ''))))
+    .describe('Repositories (directories holding repodata/) under the remote, e.g. "releases/41/Everything/x86_64/os"; "/" is the remote root.'),
+  packages,
+  keep,
+  trustTls: flag().default(false)
+    .describe('Re-sign repomd.xml that no keyring verified, trusting the https connection to upstream instead (https upstreams only). Needed for checkpoints of a remote without keyring.'),
+});
+
+const upstream = oneOrMany(httpUrl('expected an http(s) URL'))
+  .describe('Upstream base URL, or a list of mirrors tried in order (failover).');
+const tuning = {
+  metadataTtl: duration().prefault('5m').describe('How long a verified InRelease/repomd.xml is served before it is revalidated upstream.'),
+  strict: flag().default(false).describe('true: paths no verified index lists are refused (404). false: streamed through, never cached.'),
+  allowSha1: flag().default(false).describe('Accept SHA-1 signatures (openpgp.js refuses them by default). Only for old third-party repositories.'),
+};
+
+/** Renames the file's keys to what the code uses. */
+function common(r: { upstream: string[]; keyring?: string[] | undefined; metadataTtl: number; strict: boolean; allowSha1: boolean }) {
+  return { upstreams: r.upstream, keyrings: r.keyring ?? [], metadataTtlMs: r.metadataTtl, strict: r.strict, allowSha1: r.allowSha1 };
+}
+
+const aptRemote = strict({
+  type: z.literal('apt').default('apt').describe('Repository type: apt | yum.'),
+  upstream,
+  keyring: oneOrMany(text(), 'required for apt remotes: the upstream archive keyring (e.g. /usr/share/keyrings/debian-archive-keyring.gpg)')
+    .describe('The upstream archive keyring: binary (.gpg) or armored (.asc); one path or a list. A missing file disables only this remote.'),
+  ...tuning,
+  checkpoints: aptCheckpointsSchema.optional()
+    .describe('Immutable, re-signed snapshots served at /<remote>/<YYYYMMDDTHHMMSSZ>/ (UTC). Omit to disable.'),
+}).transform(({ type, checkpoints, ...r }) => ({ type, ...common(r), ...(checkpoints ? { checkpoints } : {}) }));
+
+const yumRemote = strict({
+  type: z.literal('yum').describe('Repository type: apt | yum.'),
+  upstream,
+  keyring: oneOrMany(text()).optional()
+    .describe('Optional for yum: when set, repodata/repomd.xml.asc is required and verified with it. Without it repomd.xml is trusted as fetched over https.'),
+  ...tuning,
+  checkpoints: yumCheckpointsSchema.optional()
+    .describe('Immutable, re-signed snapshots served at /<remote>/<YYYYMMDDTHHMMSSZ>/ (UTC). Omit to disable.'),
+}).transform(({ type, checkpoints, ...r }) => ({ type, ...common(r), ...(checkpoints ? { checkpoints } : {}) }));
+
+const remoteSchema = z.discriminatedUnion('type', [aptRemote, yumRemote], {
+  error: (iss) => iss.code === 'invalid_union'
+    ? `expected one of apt | yum, got ${got(typeof iss.input === 'object' && iss.input !== null ? (iss.input as { type?: unknown }).type : undefined)}`
+    : `expected a mapping with upstream (and keyring for apt), got ${got(iss.input)}`,
+});
+type ParsedRemote = z.output<typeof remoteSchema>;
+
+// zod skips a "__proto__" key silently (it guards against prototype pollution); refuse it like any other bad name.
+function refuseProtoKey(v: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof v === 'object' && v !== null && Object.hasOwn(v, '__proto__')) {
+    ctx.issues.push({ code: 'custom', message: NAME_RULE, input: v, path: ['__proto__'] });
+  }
+  return v;
+}
+
+// A checkpoint re-signs repomd.xml with the mirror key: it must have been verified first.
+function checkYumTrust(remotes: Record<string, ParsedRemote>, ctx: z.RefinementCtx): void {
+  for (const [name, r] of Object.entries(remotes)) {
+    if (r.type !== 'yum' || !r.checkpoints || r.keyrings.length > 0) continue;
+    if (!r.checkpoints.trustTls) {
+      ctx.addIssue({
+        code: 'custom', path: [name, 'checkpoints'],
+        message: `checkpoints re-sign repomd.xml, so it must be verified: set remotes.${name}.keyring (upstream signs repomd.xml.asc), or set remotes.${name}.checkpoints.trustTls: true to trust repomd.xml fetched over https (as Pulp does)`,
+      });
+    } else if (r.upstreams.some((u) => !u.startsWith('https://'))) {
+      ctx.addIssue({ code: 'custom', path: [name, 'checkpoints', 'trustTls'], message: 'only https upstreams can be trusted without a keyring; use https:// URLs or a keyring' });
+    }
+  }
+}
+
+/** A missing keyring disables only its remote (e.g. the example's Ubuntu remote on a Debian host). */
+function missingKeyring(keyPath: string, keyrings: readonly string[]): string | undefined {
+  const i = keyrings.findIndex((k) => !existsSync(k));
+  if (i < 0) return undefined;
+  return `${keyrings.length > 1 ? `${keyPath}[${i}]` : keyPath}: file not found: ${keyrings[i]} (install the distribution's keyring package, fix the path, or remove the remote)`;
+}
+
+/** `remotes:` by name; keyring paths are resolved with `rel` (against the config file's directory). */
+export function remotesSchema(rel: (path: string) => string) {
+  const remotes = z.record(z.string().regex(REMOTE_NAME), remoteSchema, {
+    error: (iss) => (iss.code === 'invalid_key' ? NAME_RULE : `expected a mapping of remote names, got ${got(iss.input)}`),
+  });
+  return z.preprocess(refuseProtoKey, remotes)
+    .refine((r) => Object.keys(r).length > 0, { error: 'no remotes configured; add at least one (see mirror.example.yaml)' })
+    .superRefine(checkYumTrust)
+    .transform((r) => new Map(Object.entries(r).map(([name, remote]) => {
+      const keyrings = remote.keyrings.map(rel);
+      const unavailable = missingKeyring(`remotes.${name}.keyring`, keyrings);
+      const config = { name, ...remote, keyrings, ...(unavailable ? { unavailable } : {}) };
+      return [name, config] as const;
+    })))
+    .describe('Remotes by name (matching [a-z0-9][a-z0-9._-]*); each is served at http://<proxy>/<name>/<upstream path>.');
+}

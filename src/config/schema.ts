@@ -1,0 +1,95 @@
+/**
+ * The config, defined once: it validates the YAML file (messages name the fix), produces the typed
+ * Config (types.ts derives the types from it) and generates config/schema.json for editors.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { choice, duration, httpUrl, oneOrMany, size, strict, text, wholeNumber } from './fields.ts';
+import { remotesSchema } from './remote-schema.ts';
+
+/** What the file's values are resolved against. */
+export interface ConfigContext {
+  /** The config file; relative paths in it are relative to its directory. */
+  file: string;
+  /** Overrides from the environment (PORT, REPOINT_DATA_DIR, REPOINT_ADMIN_TOKEN), already checked. */
+  port?: number;
+  dataDir?: string;
+  adminToken?: string;
+}
+
+export const includeSchema = oneOrMany(text()).prefault([])
+  .describe('Files whose `remotes:` are merged in (this file wins on a name clash). Presets live in config/presets/.');
+
+const LISTEN = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/;
+const listen = text().regex(LISTEN, { error: 'expected "host:port", e.g. "0.0.0.0:8080"' }).transform((s, ctx) => {
+  const m = LISTEN.exec(s);
+  const port = Number(m?.[3]);
+  if (port > 65535) ctx.issues.push({ code: 'custom', message: 'port must be 0-65535', input: s });
+  return { host: m?.[1] ?? (m?.[2] || '0.0.0.0'), port };
+});
+
+const cache = strict({
+  maxSize: size().prefault('50GiB').describe('Size budget of the blob store. While serving, every gcInterval, least recently used blobs no kept checkpoint needs are removed until it fits.'),
+  gcInterval: duration().prefault('10m').describe('How often the cache budget is checked.'),
+}).transform((c) => ({ maxSizeBytes: c.maxSize, gcIntervalMs: c.gcInterval }));
+
+const upstream = strict({
+  connectTimeout: duration().prefault('10s').describe('TCP/TLS connect timeout.'),
+  bodyTimeout: duration().prefault('30s').describe('Longest silence allowed before headers or between body bytes.'),
+  retries: wholeNumber(0, 10).default(3).describe('Retries per mirror on connect errors, 408, 429 and 5xx (Retry-After honoured).'),
+  connectionsPerHost: wholeNumber(1, 1024).default(16).describe('Connection pool size per upstream host.'),
+}).transform((u) => ({
+  connectTimeoutMs: u.connectTimeout,
+  bodyTimeoutMs: u.bodyTimeout,
+  retries: u.retries,
+  connectionsPerHost: u.connectionsPerHost,
+}));
+
+const STATE = /^(?:sqlite$|rediss?:\/\/)/;
+
+/** Resolves a path written in `file` against the file's directory. */
+export function relativeTo(file: string): (path: string) => string {
+  return (p) => (isAbsolute(p) ? p : resolve(dirname(file), p));
+}
+
+/** The whole file, resolved against `ctx`. */
+export function configSchema(ctx: ConfigContext) {
+  const rel = relativeTo(ctx.file);
+  return strict({
+    include: includeSchema,
+    listen: listen.prefault('0.0.0.0:8080').describe('Address to listen on, "host:port". The environment variable PORT overrides the port.'),
+    dataDir: text().prefault('./data')
+      .describe('Where blobs, the embedded state database and the mirror key live; relative to this file. The environment variable REPOINT_DATA_DIR overrides it.'),
+    state: text().regex(STATE, { error: 'expected "sqlite" or a redis URL like "redis://127.0.0.1:6379/0"' }).default('sqlite')
+      .describe('Metadata state: "sqlite" (embedded, node:sqlite) or a Redis URL shared by several nodes, e.g. "redis://127.0.0.1:6379/0".'),
+    cache: cache.prefault({}).describe('The blob store\'s size budget, kept while serving.'),
+    upstream: upstream.prefault({}).describe('How repoint talks to upstream mirrors.'),
+    signing: strict({
+      key: text().optional().describe('Default: <dataDir>/keys/mirror.asc.'),
+    }).prefault({}).describe('The mirror\'s own OpenPGP key, which re-signs checkpoints; created at first start when absent (ed25519, v4, mode 0600).'),
+    publicUrl: httpUrl('expected an http(s) URL like "http://mirror.example:8080"').optional()
+      .describe('Base URL clients use to reach this mirror, for Snapshots: fields and API answers. Default: the API request\'s Host, or http://<hostname>:<port> for scheduled runs.'),
+    admin: strict({
+      token: text().optional().describe('Bearer token (`Authorization: Bearer <token>`). Unset disables the API. The environment variable REPOINT_ADMIN_TOKEN also sets it.'),
+    }).prefault({}).describe('The admin API (POST /-/api/remotes/<remote>/checkpoints).'),
+    logLevel: choice(['debug', 'info', 'warn', 'error']).default('info').describe('Log level on stderr (JSON lines).'),
+    remotes: remotesSchema(rel).prefault({}),
+  }).transform((c) => {
+    const dataDir = ctx.dataDir ?? rel(c.dataDir);
+    const token = c.admin.token ?? ctx.adminToken;
+    const admin: { token?: string } = token ? { token } : {};
+    return {
+      /** Where the config was read from, for messages. */
+      source: ctx.file,
+      listen: { host: c.listen.host, port: ctx.port ?? c.listen.port },
+      dataDir,
+      state: c.state,
+      cache: c.cache,
+      upstream: c.upstream,
+      signing: { keyPath: rel(c.signing.key ?? resolve(dataDir, 'keys/mirror.asc')) },
+      ...(c.publicUrl !== undefined ? { publicUrl: c.publicUrl } : {}),
+      admin,
+      logLevel: c.logLevel,
+      remotes: c.remotes,
+    };
+  });
+}
