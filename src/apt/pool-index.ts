@@ -134,7 +134,7 @@ export class PoolIndex {
     const kind = indexKindOf(ref.path);
     if (kind === 'other') return;
     const text = new PassThrough({ highWaterMark: 1 << 20 });
-    const piping = pipeline(this.#blobs.createReadStream(ref.sha256), decompressor(compressionOf(ref.path)), text);
+    const piping = pipeline(this.#blobs.open(ref.sha256), decompressor(compressionOf(ref.path)), text);
     piping.catch(() => {}); // surfaced below
     try {
       yield* indexEntries(kind, parseStanzasFromChunks(text));

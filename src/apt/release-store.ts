@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import type { RemoteConfig } from '../config/types.ts';
 import { RepointError, isRepointError } from '../errors.ts';
@@ -81,7 +80,7 @@ export class ReleaseStore {
   async parsed(textSha256: string): Promise<ReleaseFile> {
     const hit = this.#parsed.get(textSha256);
     if (hit) return hit;
-    const text = await readFile(this.#content.blobs.filePath(textSha256), 'utf8');
+    const text = (await this.#content.blobs.readAll(textSha256)).toString('utf8');
     const rel = parseRelease(text);
     this.#parsed.set(textSha256, rel);
     return rel;

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
@@ -38,7 +37,7 @@ export class Catalogue {
     if (hit) return hit;
     let text: string;
     try {
-      text = await readFile(this.#blobs.filePath(sha256), 'utf8');
+      text = (await this.#blobs.readAll(sha256)).toString('utf8');
     } catch {
       throw new RepointError('CHECKPOINT_NOT_FOUND', `checkpoint manifest ${sha256} is missing from the blob store`);
     }

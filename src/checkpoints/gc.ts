@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import type { Config } from '../config/types.ts';
 import type { StateStore } from '../state/state-store.ts';
@@ -28,7 +27,7 @@ export async function collectGarbage(config: Config, blobs: BlobStore, state: St
   for await (const b of blobs.list()) {
     total += b.size;
     if (pins.has(b.sha256)) { pinnedBytes += b.size; continue; }
-    const bucket = Math.floor((await atime(blobs.filePath(b.sha256))) / BUCKET_MS);
+    const bucket = Math.floor((await atime(blobs, b.sha256)) / BUCKET_MS);
     byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + b.size);
   }
   let toFree = Math.max(0, total - (opts.all ? 0 : config.cache.maxSizeBytes));
@@ -47,7 +46,7 @@ export async function collectGarbage(config: Config, blobs: BlobStore, state: St
   if (cut > -Infinity) {
     for await (const b of blobs.list()) {
       if (pins.has(b.sha256)) continue;
-      const bucket = Math.floor((await atime(blobs.filePath(b.sha256))) / BUCKET_MS);
+      const bucket = Math.floor((await atime(blobs, b.sha256)) / BUCKET_MS);
       if (bucket > cut || (bucket === cut && freedFromCut >= neededFromCut)) continue;
       if (bucket === cut) freedFromCut += b.size;
       if (!opts.dryRun) {
@@ -62,10 +61,9 @@ export async function collectGarbage(config: Config, blobs: BlobStore, state: St
   return { removed, freed, pinned: pins.size, pinnedBytes, total };
 }
 
-async function atime(path: string): Promise<number> {
+async function atime(blobs: BlobStore, sha256: string): Promise<number> {
   try {
-    const s = await stat(path);
-    return Math.max(s.atimeMs, s.mtimeMs);
+    return (await blobs.lastAccess(sha256)) ?? 0;
   } catch {
     return 0;
   }

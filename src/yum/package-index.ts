@@ -127,7 +127,7 @@ export class PackageIndex {
     const compression = compressionOfHref(location);
     if (compression === undefined) throw new RepointError('METADATA_INVALID', `cannot read ${location}: zchunk primaries are not ingested`);
     const text = new PassThrough({ highWaterMark: 1 << 20 });
-    const piping = pipeline(this.#blobs.createReadStream(sha256), decompressor(compression), text);
+    const piping = pipeline(this.#blobs.open(sha256), decompressor(compression), text);
     piping.catch(() => {}); // awaited below; a parse error ends the loop first
     for await (const pkgs of parsePrimaryBatches(text)) {
       for (const pkg of pkgs) {

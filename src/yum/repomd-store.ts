@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import type { RemoteConfig } from '../config/types.ts';
 import { RepointError, isRepointError } from '../errors.ts';
@@ -86,7 +85,7 @@ export class RepomdStore {
   async parsed(sha256: string): Promise<Repomd> {
     const hit = this.#parsed.get(sha256);
     if (hit) return hit;
-    const md = parseRepomd(await readFile(this.#content.blobs.filePath(sha256), 'utf8'));
+    const md = parseRepomd((await this.#content.blobs.readAll(sha256)).toString('utf8'));
     this.#parsed.set(sha256, md);
     return md;
   }

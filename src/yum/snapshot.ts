@@ -48,7 +48,7 @@ export async function snapshotYumRepo(remote: YumRemote, dir: string, ctx: Snaps
 
 async function readBlob(ctx: SnapshotContext, sha256: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of ctx.content.blobs.createReadStream(sha256) as AsyncIterable<Buffer>) chunks.push(c);
+  for await (const c of ctx.content.blobs.open(sha256) as AsyncIterable<Buffer>) chunks.push(c);
   return Buffer.concat(chunks);
 }
 

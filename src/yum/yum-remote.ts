@@ -116,8 +116,8 @@ export class YumRemote implements RemoteHandler {
   #ingestWhenStored(reply: Reply, dir: string, entry: RepomdData): void {
     if (reply.body.kind === 'blob') void this.packages.ingest(dir, entry, reply.body.sha256);
     else if (reply.body.kind === 'bytes' && reply.body.sha256) void this.packages.ingest(dir, entry, reply.body.sha256);
-    else if (reply.body.kind === 'fill') {
-      reply.body.fill.done.then((blob) => this.packages.ingest(dir, entry, blob.sha256), () => {});
+    else if (reply.body.kind === 'growing') {
+      reply.body.done.then((blob) => this.packages.ingest(dir, entry, blob.sha256), () => {});
     }
   }
 

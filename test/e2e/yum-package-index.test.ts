@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
+import { withHotCache } from '../../src/blobs/hot-cache.ts';
 import { silentLogger } from '../../src/log.ts';
 import { ContentService } from '../../src/serve/content.ts';
 import { PackageIndex } from '../../src/yum/package-index.ts';
@@ -34,7 +35,7 @@ describe('PackageIndex over a real blob and state store', () => {
     dir = await mkdtemp(join(tmpdir(), 'repoint-pkgidx-'));
     state = openSqliteState(join(dir, 'state.sqlite'));
     const blobs = await FsBlobStore.open(join(dir, 'blobs'));
-    content = new ContentService(blobs, state, silentLogger);
+    content = new ContentService(withHotCache(blobs), state, silentLogger);
     index = new PackageIndex('el', ['http://127.0.0.1:9/base'], state, blobs, silentLogger);
   });
   afterAll(async () => {
