@@ -82,6 +82,20 @@ describe('Fill', () => {
     expect((await store.readAll(sha256(data))).equals(data)).toBe(true);
   });
 
+  it.each([
+    ['broke off', (data: Buffer, lastModified: string) => serveFile(data, { lastModified, breakAt: 70_000 })],
+    ['ended early', (data: Buffer, lastModified: string) => () => ({ status: 200, headers: { 'last-modified': lastModified }, body: [data.subarray(0, 70_000)] })],
+  ] as const)('resumes a body that %s from a server that ignores Range, skipping what it has', async (_, first) => {
+    const data = randomBytes(200_000);
+    const lastModified = 'Tue, 01 Oct 2024 10:00:00 GMT';
+    const up = new ScriptedUpstream(serveFile(data, { lastModified, ignoreRange: true })).queue(first(data, lastModified));
+    const fill = startFill(new MemoryBlobStore(), up, expectOf(data));
+    const r = track(fill.reader());
+    await fill.done;
+    expect((await r.done).equals(data)).toBe(true);
+    expect(up.requests[1]?.headers).toEqual({ range: 'bytes=70000-', 'if-range': lastModified });
+  });
+
   it.each(['sha256', 'sha512'] as const)('a %s mismatch makes every reader error and commits nothing', async (algo) => {
     const good = randomBytes(50_000);
     const bad = Buffer.from(good);

@@ -154,8 +154,8 @@ export class Fill extends EventEmitter {
     this.size ??= length;
     this.state = 'streaming';
     this.emit('streaming');
+    let skip = 0; // set when a 200 answered a resume; outside the loop, which `continue`s with it
     for (let attempt = 0; ; attempt++) {
-      let skip = 0;
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
           let data: Buffer = chunk;
