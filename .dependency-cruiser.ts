@@ -185,6 +185,8 @@ const config: IConfiguration = {
     // the swc parser sees TypeScript syntax, including `import type` (counted as a dependency)
     parser: 'swc',
     doNotFollow: { path: 'node_modules' },
+    // co-located tests are exempt from every rule; left in, they make folder cycles through test/ helpers
+    exclude: { path: TEST },
     moduleSystems: ['es6', 'cjs'],
     enhancedResolveOptions: {
       exportsFields: ['exports'],

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
+import type { BlobStore } from './blobs/blob-store.ts';
 import { FsBlobStore } from './blobs/fs-blob-store.ts';
+import { withHotCache } from './blobs/hot-cache.ts';
 import { Catalogue } from './checkpoints/catalogue.ts';
 import type { CheckpointSource } from './checkpoints/checkpoint-source.ts';
 import { CheckpointService } from './checkpoints/checkpoint-service.ts';
@@ -42,7 +44,7 @@ function lazyKeyring(remote: RemoteConfig): () => Promise<Keyring> {
   return () => (p ??= loadKeyring(remote.keyrings));
 }
 
-export async function openStores(config: Config, log: Logger): Promise<{ blobs: FsBlobStore; state: StateStore }> {
+export async function openStores(config: Config, log: Logger): Promise<{ blobs: BlobStore; state: StateStore }> {
   const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), { logger: log });
   const removed = await blobs.removeTempFiles();
   if (removed > 0) log.warn('removed partial downloads left by an earlier crash', { count: removed });
@@ -51,7 +53,9 @@ export async function openStores(config: Config, log: Logger): Promise<{ blobs: 
 }
 
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
-  const { blobs, state } = await openStores(config, log);
+  const stores = await openStores(config, log);
+  const { state } = stores;
+  const blobs = withHotCache(stores.blobs);
   const content = new ContentService(blobs, state, log);
   const agent: Dispatcher = createUpstreamAgent(config.upstream);
   const remotes = new Map<string, RemoteHandler>();

@@ -164,7 +164,7 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
     };
     if (reply.body.kind === 'blob') ingest(reply.body.sha256);
     else if (reply.body.kind === 'bytes' && reply.body.sha256) ingest(reply.body.sha256);
-    else if (reply.body.kind === 'fill') reply.body.fill.done.then((blob) => ingest(blob.sha256), () => {});
+    else if (reply.body.kind === 'growing') reply.body.done.then((blob) => ingest(blob.sha256), () => {});
   }
 
   async #uncovered(path: string): Promise<Reply> {

@@ -28,7 +28,7 @@ export async function* poolEntries(blobs: BlobStore, ref: IndexRef): AsyncGenera
   const kind = indexKindOf(ref.path);
   if (kind === 'other') return;
   const text = new PassThrough({ highWaterMark: 1 << 20 });
-  const piping = pipeline(blobs.createReadStream(ref.sha256), decompressor(compressionOf(ref.path)), text);
+  const piping = pipeline(blobs.open(ref.sha256), decompressor(compressionOf(ref.path)), text);
   piping.catch(() => {}); // surfaced below
   try {
     yield* indexEntries(kind, parseStanzasFromChunks(text));

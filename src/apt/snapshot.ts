@@ -122,7 +122,7 @@ async function storeGroup(remote: AptRemote, release: ReleaseFile, dir: string, 
 async function verifyDerived(ctx: SnapshotContext, fromSha256: string, compression: ReturnType<typeof compressionOf>, expected: Expected, what: string): Promise<void> {
   const hasher = new MultiHasher(expected.digests.filter(isStrong).map((d) => d.algo));
   let size = 0;
-  await pipeline(ctx.content.blobs.createReadStream(fromSha256), decompressor(compression), new Writable({
+  await pipeline(ctx.content.blobs.open(fromSha256), decompressor(compression), new Writable({
     write(chunk: Buffer, _enc, cb) { hasher.update(chunk); size += chunk.length; cb(); },
   }));
   const bad = hasher.mismatch(expected.digests.filter(isStrong));

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { RepointError } from '../errors.ts';
+import type { ByteRange } from './blob-store.ts';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -11,6 +12,12 @@ export function isSha256Hex(s: string): boolean {
 export function assertSha256Hex(s: string): void {
   if (!SHA256_HEX.test(s)) {
     throw new RepointError('BAD_PATH', `not a sha256 hex digest: ${JSON.stringify(s.slice(0, 80))}`);
+  }
+}
+
+export function assertByteRange(range: ByteRange | undefined): void {
+  if (range && !(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && range.start >= 0 && range.end >= range.start)) {
+    throw new RepointError('BAD_RANGE', `invalid byte range ${range.start}-${range.end}`);
   }
 }
 

@@ -7,24 +7,6 @@ export interface BlobInfo {
   mtimeMs: number;
 }
 
-/**
- * A blob being written. Bytes land in a temp file that followers may read while it grows;
- * nothing is visible under its content address until commit().
- */
-export interface BlobWriter {
-  /** Path of the temp file; readable (positional reads) while writing, for followers. */
-  readonly tempPath: string;
-  readonly bytesWritten: number;
-  write(chunk: Uint8Array): Promise<void>;
-  /**
-   * fsync, then rename to sha256/<ab>/<cd>/<hex>. The writer hashes what it wrote; when
-   * expectSha256 is given and differs, it aborts and throws RepointError UPSTREAM_DIGEST_MISMATCH.
-   */
-  commit(opts?: { expectSha256?: string; mtime?: Date }): Promise<BlobInfo>;
-  /** Remove the temp file. Safe to call more than once and after commit (no-op then). */
-  abort(): Promise<void>;
-}
-
 export interface ByteRange {
   /** inclusive */
   start: number;
@@ -32,13 +14,57 @@ export interface ByteRange {
   end: number;
 }
 
+/**
+ * Positional reads of the bytes a writer has written so far, for followers of a download in
+ * progress. Opened before commit, it keeps reading the same bytes after commit; it fails once the
+ * writer was aborted (or its commit failed), so a follower never finishes a discarded blob.
+ */
+export interface WrittenBytesReader {
+  /** Up to `length` bytes at `position`; never beyond bytesWritten at the time of the call; empty past it. */
+  read(position: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** A blob being written. Nothing is visible under its content address until commit(). */
+export interface BlobWriter {
+  readonly bytesWritten: number;
+  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * A reader of what has been written (and, after commit, of the committed blob). Rejects after
+   * abort. Each reader holds resources until close().
+   */
+  openReader(): Promise<WrittenBytesReader>;
+  /**
+   * Make the blob durable and visible under its sha256. The writer hashes what it wrote; when
+   * expectSha256 is given and differs, it aborts and throws RepointError UPSTREAM_DIGEST_MISMATCH.
+   */
+  commit(opts?: { expectSha256?: string; mtime?: Date }): Promise<BlobInfo>;
+  /** Discard what was written. Safe to call more than once and after commit (no-op then). */
+  abort(): Promise<void>;
+}
+
+/**
+ * Content-addressed, immutable blobs. No filesystem path crosses this seam, so a backend may keep
+ * blobs anywhere. What an object-storage (S3) backend needs, and why the interface allows it:
+ * - writes go to a LOCAL temp file (the "temp tier") and, alongside, a multipart upload; followers
+ *   tail the local file through BlobWriter.openReader, commit completes the upload only after the
+ *   digest verified (conditional create, so concurrent nodes race safely) and abort cancels it;
+ * - reads are streams with an optional range (ranged GETs), readAll is for small metadata only;
+ * - object stores keep no atime: lastAccess may come from its own record (state) instead;
+ * - list() streams (paginated listing), totals() is a running count kept without a rescan;
+ * - removeTempFiles() clears the local tier (and may abort stale multipart uploads); close()
+ *   flushes whatever the backend keeps in memory.
+ * Invalid names (not lowercase sha256 hex) are RepointError BAD_PATH: thrown by open(), rejected
+ * by the async methods.
+ */
 export interface BlobStore {
   stat(sha256: string): Promise<BlobInfo | undefined>;
-  /** Absolute file path of a committed blob (fs stores only; used for zero-copy sends). */
-  filePath(sha256: string): string;
-  createReadStream(sha256: string, range?: ByteRange): Readable;
-  /** A whole small blob (metadata); refuses one larger than maxBytes. Throws NOT_FOUND when absent. */
+  /** The blob's bytes (a range when given, inclusive); a missing blob makes the stream error. Throws BAD_RANGE on an invalid range. */
+  open(sha256: string, range?: ByteRange): Readable;
+  /** The whole blob in memory, for small metadata; rejects NOT_FOUND when missing, INTERNAL when larger than maxBytes (default 64 MiB). */
   readAll(sha256: string, maxBytes?: number): Promise<Buffer>;
+  /** When the blob was last read or written (epoch ms), for least-recently-used eviction; undefined when missing. */
+  lastAccess(sha256: string): Promise<number | undefined>;
   createWriter(): Promise<BlobWriter>;
   delete(sha256: string): Promise<boolean>;
   /** Streams every committed blob; never loads the whole list. */
@@ -47,4 +73,9 @@ export interface BlobStore {
   removeTempFiles(): Promise<number>;
   /** Running totals, kept without a rescan at start-up. */
   totals(): Promise<{ count: number; bytes: number }>;
+  /** Persist what must survive a restart (running totals); the store is not used afterwards. */
+  close(): Promise<void>;
 }
+
+/** Cap of readAll when the caller gives none: it is for metadata, never for packages. */
+export const DEFAULT_READ_ALL_MAX = 64 * 2 ** 20;

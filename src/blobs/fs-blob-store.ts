@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, type Dirent } from 'node:fs';
-import { link, mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RepointError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import type { BlobInfo, BlobStore, BlobWriter, ByteRange } from './blob-store.ts';
-import { blobPath, isSha256Hex } from './blob-paths.ts';
+import { DEFAULT_READ_ALL_MAX, type BlobInfo, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.ts';
+import { assertByteRange, blobPath } from './blob-paths.ts';
+import { listBlobs, listPart } from './fs-blob-list.ts';
 import { BlobTotals, type TotalsSnapshot } from './blob-totals.ts';
 import { errCode, fsyncDir } from './fs-durable.ts';
 import { FsBlobWriter } from './fs-blob-writer.ts';
@@ -19,7 +20,6 @@ export interface FsBlobStoreOptions {
 }
 
 const READ_HIGH_WATER_MARK = 256 * 1024;
-const FAN_OUT = /^[0-9a-f]{2}$/;
 
 /**
  * Content-addressed blobs on a local filesystem:
@@ -53,10 +53,6 @@ export class FsBlobStore implements BlobStore {
     return store;
   }
 
-  filePath(sha256: string): string {
-    return blobPath(this.dir, sha256);
-  }
-
   async stat(sha256: string): Promise<BlobInfo | undefined> {
     const path = blobPath(this.dir, sha256);
     try {
@@ -68,19 +64,39 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  createReadStream(sha256: string, range?: ByteRange): Readable {
+  open(sha256: string, range?: ByteRange): Readable {
     const path = blobPath(this.dir, sha256);
-    if (range && !(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && range.start >= 0 && range.end >= range.start)) {
-      throw new RepointError('BAD_RANGE', `invalid byte range ${range.start}-${range.end}`);
-    }
+    assertByteRange(range);
     return createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK, start: range?.start, end: range?.end });
   }
 
-  async readAll(sha256: string, maxBytes = 64 * 2 ** 20): Promise<Buffer> {
-    const info = await this.stat(sha256);
-    if (!info) throw new RepointError('NOT_FOUND', `blob ${sha256} is not in the store`);
-    if (info.size > maxBytes) throw new RepointError('UPSTREAM_TOO_LARGE', `blob ${sha256} is larger than ${maxBytes} bytes`);
-    return readFile(blobPath(this.dir, sha256));
+  async readAll(sha256: string, maxBytes = DEFAULT_READ_ALL_MAX): Promise<Buffer> {
+    const path = blobPath(this.dir, sha256);
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') throw new RepointError('NOT_FOUND', `blob ${sha256} is not in the store`);
+      throw err;
+    }
+    try {
+      const { size } = await fh.stat();
+      if (size > maxBytes) throw new RepointError('INTERNAL', `blob ${sha256} has ${size} bytes, more than the ${maxBytes} allowed here`);
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** max(atime, mtime): mtime may be upstream's (older) Last-Modified, atime is set at commit. */
+  async lastAccess(sha256: string): Promise<number | undefined> {
+    try {
+      const st = await stat(blobPath(this.dir, sha256));
+      return Math.max(st.atimeMs, st.mtimeMs);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
   }
 
   async createWriter(): Promise<BlobWriter> {
@@ -88,7 +104,11 @@ export class FsBlobStore implements BlobStore {
     // 'ax': append-only, and fail rather than share a file if the name ever collided
     const fh = await open(tempPath, 'ax');
     this.#active.add(tempPath);
-    return new FsBlobWriter(fh, tempPath, (t, sha, size) => this.#place(t, sha, size), (t) => this.#active.delete(t));
+    return new FsBlobWriter(fh, tempPath, {
+      place: (t, sha, size) => this.#place(t, sha, size),
+      onDone: (t) => this.#active.delete(t),
+      committedPath: (sha) => blobPath(this.dir, sha),
+    });
   }
 
   async delete(sha256: string): Promise<boolean> {
@@ -214,42 +234,6 @@ export class FsBlobStore implements BlobStore {
     return fresh;
   }
 }
-
-/** Walks the fan-out tree with opendir, one directory handle per level: memory stays bounded. */
-export async function* listBlobs(dir: string): AsyncIterable<BlobInfo> {
-  const root = join(dir, 'sha256');
-  for await (const ab of await opendir(root)) {
-    if (ab.isDirectory() && FAN_OUT.test(ab.name)) yield* listPart(root, ab.name);
-  }
-}
-
-/** Every blob under `<root>/<ab>/`. */
-async function* listPart(root: string, ab: string): AsyncIterable<BlobInfo> {
-  for await (const cd of await opendirIfExists(join(root, ab))) {
-    if (!cd.isDirectory() || !FAN_OUT.test(cd.name)) continue;
-    const leaf = join(root, ab, cd.name);
-    for await (const f of await opendirIfExists(leaf)) {
-      if (!f.isFile() || !isSha256Hex(f.name) || !f.name.startsWith(ab + cd.name)) continue;
-      try {
-        const st = await stat(join(leaf, f.name));
-        yield { sha256: f.name, size: st.size, mtimeMs: st.mtimeMs };
-      } catch (err) {
-        if (errCode(err) !== 'ENOENT') throw err; // deleted while we walked
-      }
-    }
-  }
-}
-
-async function opendirIfExists(path: string): Promise<AsyncIterable<Dirent>> {
-  try {
-    return await opendir(path);
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return emptyDir();
-    throw err;
-  }
-}
-
-async function* emptyDir(): AsyncIterable<Dirent> {}
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
-import type { BlobInfo, BlobStore } from './blob-store.ts';
+import type { BlobInfo, BlobStore, BlobWriter, ByteRange } from './blob-store.ts';
 
 export interface HotBlob {
   info: BlobInfo;
-  /** Whole content for small blobs; absent for large ones (served from disk). */
+  /** Whole content for small blobs; absent for large ones (streamed from the store). */
   data?: Buffer;
 }
 
@@ -17,37 +17,61 @@ export interface HotCacheOptions {
   statTtlMs: number;
 }
 
+export const HOT_CACHE_DEFAULTS: HotCacheOptions = { maxBytes: 256 * 2 ** 20, maxItemBytes: 2 ** 20, statTtlMs: 5000 };
+
+/** A BlobStore that also answers hot lookups from memory. */
+export interface HotBlobStore extends BlobStore {
+  /** A small blob whose bytes and (fresh) stat are in memory: a map lookup, no I/O. */
+  cached(sha256: string): HotBlob | undefined;
+  /** stat (trusted for statTtlMs) plus, for a small blob, its bytes: read once, then kept. */
+  lookup(sha256: string): Promise<HotBlob | undefined>;
+}
+
 /**
  * Blobs are immutable, so their content and metadata can be cached without invalidation: a hot hit
  * is a map lookup and one write, with no stat, open or read. Only deletion (gc, verify) can make an
- * entry wrong, so stat results expire after a few seconds; content in memory stays correct anyway.
+ * entry wrong: delete() through this store forgets it, and stat results expire after a few seconds
+ * for deletions by another process. Every other call goes straight to the store underneath.
  */
-export class HotBlobCache {
-  #blobs: BlobStore;
-  #data: LRUCache<string, Buffer>;
-  #stats: LRUCache<string, BlobInfo>;
-  #maxItem: number;
+export function withHotCache(store: BlobStore, opts: Partial<HotCacheOptions> = {}): HotBlobStore {
+  return new HotCachedBlobStore(store, { ...HOT_CACHE_DEFAULTS, ...opts });
+}
 
-  constructor(blobs: BlobStore, opts: HotCacheOptions) {
-    this.#blobs = blobs;
+class HotCachedBlobStore implements HotBlobStore {
+  readonly #inner: BlobStore;
+  readonly #data: LRUCache<string, Buffer>;
+  readonly #stats: LRUCache<string, BlobInfo>;
+  readonly #maxItem: number;
+  /** Bumped by every delete: a lookup that overlapped one does not fill the cache. */
+  #deletes = 0;
+
+  constructor(inner: BlobStore, opts: HotCacheOptions) {
+    this.#inner = inner;
     this.#maxItem = opts.maxItemBytes;
     this.#data = new LRUCache<string, Buffer>({ maxSize: Math.max(1, opts.maxBytes), sizeCalculation: (b) => Math.max(1, b.length) });
     this.#stats = new LRUCache<string, BlobInfo>({ max: 100_000, ttl: opts.statTtlMs });
   }
 
-  async get(sha256: string): Promise<HotBlob | undefined> {
-    let info = this.#stats.get(sha256);
-    const cached = this.#data.get(sha256);
-    if (info && cached) return { info, data: cached };
-    info ??= await this.#blobs.stat(sha256);
+  cached(sha256: string): HotBlob | undefined {
+    const info = this.#stats.get(sha256);
+    const data = info && this.#data.get(sha256);
+    return info && data ? { info, data } : undefined;
+  }
+
+  async lookup(sha256: string): Promise<HotBlob | undefined> {
+    const hit = this.cached(sha256);
+    if (hit) return hit;
+    const deletes = this.#deletes;
+    const info = this.#stats.get(sha256) ?? (await this.#inner.stat(sha256));
     if (!info) return undefined;
-    this.#stats.set(sha256, info);
+    if (deletes === this.#deletes) this.#stats.set(sha256, info);
     if (info.size > this.#maxItem) return { info };
+    const cached = this.#data.get(sha256);
     if (cached) return { info, data: cached };
     try {
-      const data = await readFile(this.#blobs.filePath(sha256));
+      const data = await this.#inner.readAll(sha256, this.#maxItem);
       if (data.length !== info.size) return { info };
-      this.#data.set(sha256, data);
+      if (deletes === this.#deletes) this.#data.set(sha256, data);
       return { info, data };
     } catch {
       this.#stats.delete(sha256);
@@ -55,8 +79,54 @@ export class HotBlobCache {
     }
   }
 
-  forget(sha256: string): void {
+  async delete(sha256: string): Promise<boolean> {
+    this.#deletes++;
+    this.#forget(sha256);
+    try {
+      return await this.#inner.delete(sha256);
+    } finally {
+      this.#forget(sha256);
+    }
+  }
+
+  #forget(sha256: string): void {
     this.#stats.delete(sha256);
     this.#data.delete(sha256);
+  }
+
+  stat(sha256: string): Promise<BlobInfo | undefined> {
+    return this.#inner.stat(sha256);
+  }
+
+  open(sha256: string, range?: ByteRange): Readable {
+    return this.#inner.open(sha256, range);
+  }
+
+  readAll(sha256: string, maxBytes?: number): Promise<Buffer> {
+    return this.#inner.readAll(sha256, maxBytes);
+  }
+
+  lastAccess(sha256: string): Promise<number | undefined> {
+    return this.#inner.lastAccess(sha256);
+  }
+
+  createWriter(): Promise<BlobWriter> {
+    return this.#inner.createWriter();
+  }
+
+  list(): AsyncIterable<BlobInfo> {
+    return this.#inner.list();
+  }
+
+  removeTempFiles(): Promise<number> {
+    return this.#inner.removeTempFiles();
+  }
+
+  totals(): Promise<{ count: number; bytes: number }> {
+    return this.#inner.totals();
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
   }
 }

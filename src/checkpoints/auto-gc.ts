@@ -21,7 +21,7 @@ export function startAutoGc(config: Config, content: ContentService, sources: Pi
       const release = await state.tryLock(lockNames.gc, 3600_000);
       if (!release) return;
       try {
-        const r = await collectGarbage({ maxSizeBytes: config.cache.maxSizeBytes, sources }, blobs, state, { all: false, dryRun: false, onDelete: (sha) => content.forget(sha) });
+        const r = await collectGarbage({ maxSizeBytes: config.cache.maxSizeBytes, sources }, blobs, state, { all: false, dryRun: false });
         log.info('cache over budget: collected', { removed: r.removed, freed: r.freed, total: r.total, maxSize: config.cache.maxSizeBytes, pinned: r.pinned });
       } finally {
         await release();

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { Catalogue } from './catalogue.ts';
@@ -19,7 +18,7 @@ const BUCKET_MS = 60_000; // access-time resolution of the LRU order
  * cache.maxSize (or all unpinned ones with `all`). Two streaming passes, so memory stays bounded whatever
  * the store's size: one builds an access-time histogram, the second deletes below the cut.
  */
-export async function collectGarbage(budget: { maxSizeBytes: number; sources: PinSources }, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void; onDelete?: (sha256: string) => void }): Promise<GcResult> {
+export async function collectGarbage(budget: { maxSizeBytes: number; sources: PinSources }, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void }): Promise<GcResult> {
   const pins = await checkpointPins(budget.sources, new Catalogue(state, blobs), state, blobs);
   let total = 0;
   let pinnedBytes = 0;
@@ -27,7 +26,7 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
   for await (const b of blobs.list()) {
     total += b.size;
     if (pins.has(b.sha256)) { pinnedBytes += b.size; continue; }
-    const bucket = Math.floor((await atime(blobs.filePath(b.sha256))) / BUCKET_MS);
+    const bucket = Math.floor((await atime(blobs, b.sha256)) / BUCKET_MS);
     byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + b.size);
   }
   let toFree = Math.max(0, total - (opts.all ? 0 : budget.maxSizeBytes));
@@ -46,12 +45,11 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
   if (cut > -Infinity) {
     for await (const b of blobs.list()) {
       if (pins.has(b.sha256)) continue;
-      const bucket = Math.floor((await atime(blobs.filePath(b.sha256))) / BUCKET_MS);
+      const bucket = Math.floor((await atime(blobs, b.sha256)) / BUCKET_MS);
       if (bucket > cut || (bucket === cut && freedFromCut >= neededFromCut)) continue;
       if (bucket === cut) freedFromCut += b.size;
       if (!opts.dryRun) {
         await blobs.delete(b.sha256);
-        opts.onDelete?.(b.sha256);
       }
       removed++;
       freed += b.size;
@@ -61,10 +59,9 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
   return { removed, freed, pinned: pins.size, pinnedBytes, total };
 }
 
-async function atime(path: string): Promise<number> {
+async function atime(blobs: BlobStore, sha256: string): Promise<number> {
   try {
-    const s = await stat(path);
-    return Math.max(s.atimeMs, s.mtimeMs);
+    return (await blobs.lastAccess(sha256)) ?? 0;
   } catch {
     return 0;
   }

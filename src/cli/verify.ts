@@ -15,7 +15,7 @@ export async function runVerify(config: Config, log: Logger): Promise<number> {
   try {
     for await (const info of blobs.list()) {
       const h = createHash('sha256');
-      await pipeline(blobs.createReadStream(info.sha256), h);
+      await pipeline(blobs.open(info.sha256), h);
       const actual = h.digest('hex');
       if (actual !== info.sha256) {
         bad.push(info.sha256);

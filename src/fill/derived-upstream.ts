@@ -25,7 +25,7 @@ export class DerivedUpstream implements Upstream {
   async fetch(req: UpstreamRequest): Promise<UpstreamResponse> {
     if (req.headers?.range) throw new RepointError('UPSTREAM_BAD_STATUS', 'a derived file cannot be resumed');
     if (!(await this.#blobs.stat(this.#from))) throw new RepointError('UPSTREAM_NOT_FOUND', `source blob ${this.#from} for ${req.path} is missing`);
-    const body = pipeline(this.#blobs.createReadStream(this.#from), decompressor(this.#compression), () => {});
+    const body = pipeline(this.#blobs.open(this.#from), decompressor(this.#compression), () => {});
     return { status: 200, headers: {}, body, url: `blob:${this.#from}` };
   }
 }

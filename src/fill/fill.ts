@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { BlobInfo, BlobStore, BlobWriter } from '../blobs/blob-store.ts';
+import type { BlobInfo, BlobStore, BlobWriter, WrittenBytesReader } from '../blobs/blob-store.ts';
 import { RepointError, isRepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { toUpstreamError } from '../upstream/http-upstream.ts';
@@ -33,8 +33,8 @@ const WINDOW_BYTES = 2 * 2 ** 20;
 const DEFAULT_MAX_SIZE = 64 * 2 ** 30;
 
 /**
- * One upstream download, written to a temp blob and hashed while it streams. Readers tail the
- * temp file; the final byte is held back until the digest is verified, so no client ever
+ * One upstream download, written to a blob writer and hashed while it streams. Readers tail what
+ * the writer has written; the final byte is held back until the digest is verified, so no client ever
  * completes a body that failed verification (they get a reset instead).
  */
 export class Fill extends EventEmitter {
@@ -78,12 +78,14 @@ export class Fill extends EventEmitter {
     return this.blob?.sha256 ?? this.#spec.expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
   }
 
-  get tempPath(): string | undefined {
-    return this.#writer?.tempPath;
-  }
-
-  get blobPath(): string | undefined {
-    return this.blob ? this.#blobs.filePath(this.blob.sha256) : undefined;
+  /** Positional reads of the bytes written so far (and of the blob once committed); after ready. */
+  async openWritten(): Promise<WrittenBytesReader> {
+    if (this.state === 'failed' || !this.#writer) throw this.error ?? new RepointError('INTERNAL', 'fill has not started writing');
+    try {
+      return await this.#writer.openReader();
+    } catch (err) {
+      throw this.error ?? err; // set when the fill failed: the reason, not "writer closed"
+    }
   }
 
   /** Bytes a reader may consume now: all of them once verified, else all but the last. */
@@ -151,8 +153,8 @@ export class Fill extends EventEmitter {
     this.size ??= length;
     this.state = 'streaming';
     this.emit('streaming');
+    let skip = 0; // set when a 200 answered a resume; outside the loop, which `continue`s with it
     for (let attempt = 0; ; attempt++) {
-      let skip = 0;
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
           let data: Buffer = chunk;

@@ -1,17 +1,18 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import type { WrittenBytesReader } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
 import type { Fill } from './fill.ts';
 
 /**
- * Reads a fill's temp file while it grows. Waits for 'progress' when it has caught up; errors
- * (so the HTTP layer resets the connection) when the fill fails.
+ * Reads what a fill has written while it grows, through its blob writer (no file path). Waits for
+ * 'progress' when it has caught up; errors (so the HTTP layer resets the connection) when the fill
+ * fails.
  */
 export class TailReader extends Readable {
   #fill: Fill;
   #pos: number;
   #end: number | undefined;
-  #fh: FileHandle | undefined;
+  #src: WrittenBytesReader | undefined;
   #wake: (() => void) | undefined;
 
   constructor(fill: Fill, start: number, endInclusive?: number) {
@@ -26,24 +27,12 @@ export class TailReader extends Readable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    this.#openHandle().then(() => callback(), (err: Error) => callback(err));
+    this.#openSource().then(() => callback(), (err: Error) => callback(err));
   }
 
-  async #openHandle(): Promise<void> {
+  async #openSource(): Promise<void> {
     await this.#fill.ready;
-    const temp = this.#fill.tempPath;
-    try {
-      if (temp && this.#fill.state !== 'committed') {
-        this.#fh = await open(temp, 'r');
-        return;
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await this.#fill.done; // renamed under us: it has just been committed
-    }
-    const blob = this.#fill.blobPath;
-    if (!blob) throw this.#fill.error ?? new RepointError('INTERNAL', 'fill has neither a temp file nor a blob');
-    this.#fh = await open(blob, 'r');
+    this.#src = await this.#fill.openWritten(); // Node defers a destroy() until construction ends
   }
 
   override _read(size: number): void {
@@ -70,11 +59,10 @@ export class TailReader extends Readable {
           this.push(mem);
           return;
         }
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await this.#fh!.read(buf, 0, want, this.#pos);
-        if (bytesRead === 0) throw new RepointError('INTERNAL', 'blob shorter than announced');
-        this.#pos += bytesRead;
-        this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+        const buf = await this.#src!.read(this.#pos, want);
+        if (buf.length === 0) throw new RepointError('INTERNAL', 'blob shorter than announced');
+        this.#pos += buf.length;
+        this.push(buf);
         return;
       }
       await new Promise<void>((resolve) => { this.#wake = resolve; });
@@ -85,9 +73,9 @@ export class TailReader extends Readable {
     const w = this.#wake;
     this.#wake = undefined;
     w?.();
-    const fh = this.#fh;
-    this.#fh = undefined;
-    if (fh) fh.close().then(() => callback(err), () => callback(err));
+    const src = this.#src;
+    this.#src = undefined;
+    if (src) src.close().then(() => callback(err), () => callback(err));
     else callback(err);
   }
 }

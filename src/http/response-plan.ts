@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { multipartBoundary, multipartParts } from '../formats/http/multipart.ts';
 import { contentRange, ifRangeMatches, parseRange, unsatisfiedRange } from '../formats/http/range.ts';
@@ -30,18 +29,10 @@ interface Resolved {
 async function resolveBody(b: ReplyBody): Promise<Resolved> {
   switch (b.kind) {
     case 'blob':
-      return {
-        size: b.size, etag: `"${b.sha256}"`, lastModified: new Date(b.mtimeMs), rangeable: true,
-        open: (start, end) => createReadStream(b.path, { start, ...(end !== undefined ? { end } : {}), highWaterMark: 256 * 1024 }),
-      };
-    case 'fill': {
-      await b.fill.ready; // size and Last-Modified are known once upstream has answered
-      const sha = b.fill.expectedSha256;
-      return {
-        size: b.fill.size, etag: sha ? `"${sha}"` : undefined, lastModified: b.fill.lastModified, rangeable: b.fill.size !== undefined,
-        open: (start, end) => b.fill.reader(start, end),
-      };
-    }
+      return { size: b.size, etag: `"${b.sha256}"`, lastModified: new Date(b.mtimeMs), rangeable: true, open: (start, end) => b.open(start, end) };
+    case 'growing':
+      await b.ready; // size and Last-Modified are known once upstream has answered
+      return { size: b.size, etag: b.etag, lastModified: b.lastModified, rangeable: b.size !== undefined, open: (start, end) => b.open(start, end) };
     case 'stream':
       return {
         size: b.size, etag: b.etag, lastModified: b.lastModified ? new Date(b.lastModified) : undefined, rangeable: false,

@@ -1,14 +1,15 @@
-import type { BlobInfo, BlobStore } from '../blobs/blob-store.ts';
-import { HotBlobCache, type HotBlob, type HotCacheOptions } from '../blobs/hot-cache.ts';
+import type { Readable } from 'node:stream';
+import type { BlobInfo } from '../blobs/blob-store.ts';
+import type { HotBlob, HotBlobStore } from '../blobs/hot-cache.ts';
 import { RepointError } from '../errors.ts';
 import type { Digest, Expected } from '../formats/digests.ts';
 import { isStrong } from '../formats/digests.ts';
-import type { FillSpec } from '../fill/fill.ts';
+import type { Fill, FillSpec } from '../fill/fill.ts';
 import { FillRegistry } from '../fill/fill-registry.ts';
 import type { Logger } from '../log.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { discard, type Upstream } from '../upstream/upstream.ts';
-import type { Reply } from './reply.ts';
+import type { GrowingBody, Reply } from './reply.ts';
 
 export type CommitHook = (spec: FillSpec, blob: BlobInfo) => Promise<void>;
 
@@ -20,17 +21,15 @@ const aliasKey = (d: Digest): string => `alias:${d.algo}:${d.hex.toLowerCase()}`
  * single upstream download. Unverifiable paths stream through and are never stored.
  */
 export class ContentService {
-  readonly blobs: BlobStore;
+  /** Small blobs are answered from memory (withHotCache); delete through it to keep that right. */
+  readonly blobs: HotBlobStore;
   readonly state: StateStore;
   readonly fills: FillRegistry;
   #log: Logger;
   #hooks: CommitHook[] = [];
 
-  #hot: HotBlobCache;
-
-  constructor(blobs: BlobStore, state: StateStore, log: Logger, hot: HotCacheOptions = { maxBytes: 256 * 2 ** 20, maxItemBytes: 2 ** 20, statTtlMs: 5000 }) {
+  constructor(blobs: HotBlobStore, state: StateStore, log: Logger) {
     this.blobs = blobs;
-    this.#hot = new HotBlobCache(blobs, hot);
     this.state = state;
     this.#log = log;
     this.fills = new FillRegistry(blobs, log, async (spec, blob) => {
@@ -57,19 +56,14 @@ export class ContentService {
     const sha = expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase()
       ?? (await this.#firstAlias(expected.digests));
     if (!sha) return undefined;
-    const hot = await this.#hot.get(sha);
+    const hot = await this.blobs.lookup(sha);
     if (hot && expected.size !== undefined && hot.info.size !== expected.size) return undefined;
     return hot;
   }
 
-  /** Drops what the hot cache knows of a deleted blob. */
-  forget(sha256: string): void {
-    this.#hot.forget(sha256);
-  }
-
   /** A cached blob by address: small ones come from memory. */
   async hit(sha256: string): Promise<HotBlob | undefined> {
-    return this.#hot.get(sha256);
+    return this.blobs.lookup(sha256);
   }
 
   hotReply(hot: HotBlob, meta: Omit<Reply, 'body'>): Reply {
@@ -92,7 +86,10 @@ export class ContentService {
   }
 
   blobReply(info: BlobInfo, meta: Omit<Reply, 'body'>): Reply {
-    return { ...meta, body: { kind: 'blob', sha256: info.sha256, size: info.size, mtimeMs: info.mtimeMs, path: this.blobs.filePath(info.sha256) } };
+    const { sha256, size } = info;
+    const open = (start: number, end: number | undefined): Readable =>
+      start === 0 && end === undefined ? this.blobs.open(sha256) : this.blobs.open(sha256, { start, end: end ?? size - 1 });
+    return { ...meta, body: { kind: 'blob', sha256, size, mtimeMs: info.mtimeMs, open } };
   }
 
   /** A hit, or a (shared) fill whose bytes stream as they arrive. */
@@ -100,7 +97,7 @@ export class ContentService {
     const hit = await this.#findHot(spec.expected);
     if (hit) return this.hotReply(hit, meta);
     const { fill } = this.fills.getOrStart(spec);
-    return { ...meta, body: { kind: 'fill', fill } };
+    return { ...meta, body: growingBody(fill) };
   }
 
   /** The verified blob itself, downloading it if needed (metadata that the proxy must read). */
@@ -140,4 +137,17 @@ export class ContentService {
       throw err;
     }
   }
+}
+
+/** What http/ sees of a fill: no Fill, no path, only what it needs to plan and stream a response. */
+function growingBody(fill: Fill): GrowingBody {
+  return {
+    kind: 'growing',
+    ready: fill.ready,
+    get size() { return fill.size; },
+    get etag() { const sha = fill.expectedSha256; return sha ? `"${sha}"` : undefined; },
+    get lastModified() { return fill.lastModified; },
+    done: fill.done,
+    open: (start, end) => fill.reader(start, end),
+  };
 }

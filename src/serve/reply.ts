@@ -1,12 +1,52 @@
 import type { Readable } from 'node:stream';
-import type { Fill } from '../fill/fill.ts';
+
+/** A committed blob, streamed from the store. `end` is inclusive; undefined means to the end. */
+export interface BlobBody {
+  kind: 'blob';
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+  open(start: number, end: number | undefined): Readable;
+}
+
+/**
+ * A download in progress (a shared fill): readers start from what has arrived and then follow it.
+ * A reader withholds the last byte (of the file, and of its range) until the digest has verified,
+ * and errors when verification fails: the HTTP layer must then reset, never end the body cleanly.
+ */
+export interface GrowingBody {
+  kind: 'growing';
+  /** Resolves once upstream has answered: size, etag and lastModified are known from then on. */
+  readonly ready: Promise<void>;
+  readonly size: number | undefined;
+  readonly etag: string | undefined;
+  readonly lastModified: Date | undefined;
+  /** The verified, committed blob; rejects when the download fails. */
+  readonly done: Promise<{ sha256: string }>;
+  open(start: number, end: number | undefined): Readable;
+}
+
+/** Bytes from elsewhere, passed through once (not rangeable). */
+export interface StreamBody {
+  kind: 'stream';
+  stream: Readable;
+  size?: number;
+  lastModified?: string;
+  etag?: string;
+}
+
+/** Bytes in memory, sent with one write. */
+export interface BytesBody {
+  kind: 'bytes';
+  data: Uint8Array;
+  lastModified?: Date;
+  etag?: string;
+  /** set when the bytes are a cached blob */
+  sha256?: string;
+}
 
 /** What serve/ hands to http/: a body source plus the headers only it can know. */
-export type ReplyBody =
-  | { kind: 'blob'; sha256: string; size: number; mtimeMs: number; path: string }
-  | { kind: 'fill'; fill: Fill }
-  | { kind: 'stream'; stream: Readable; size?: number; lastModified?: string; etag?: string }
-  | { kind: 'bytes'; data: Uint8Array; lastModified?: Date; etag?: string; /** set when the bytes are a cached blob */ sha256?: string };
+export type ReplyBody = BlobBody | GrowingBody | StreamBody | BytesBody;
 
 export interface Reply {
   status?: number;

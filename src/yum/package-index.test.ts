@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../blobs/fs-blob-store.ts';
+import { withHotCache } from '../blobs/hot-cache.ts';
 import { silentLogger } from '../log.ts';
 import { ContentService } from '../serve/content.ts';
 import { PackageIndex } from './package-index.ts';
@@ -33,7 +34,7 @@ describe('PackageIndex over a real blob and state store', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'repoint-pkgidx-'));
     state = openSqliteState(join(dir, 'state.sqlite'));
-    const blobs = await FsBlobStore.open(join(dir, 'blobs'));
+    const blobs = withHotCache(await FsBlobStore.open(join(dir, 'blobs')));
     content = new ContentService(blobs, state, silentLogger);
     index = new PackageIndex('el', ['http://127.0.0.1:9/base'], state, blobs, silentLogger);
   });

@@ -27,7 +27,7 @@ export async function* primaryEntries(blobs: BlobStore, bases: readonly string[]
   const compression = compressionOfHref(ref.location);
   if (compression === undefined) throw new RepointError('METADATA_INVALID', `cannot read ${ref.location}: zchunk primaries are not ingested`);
   const text = new PassThrough({ highWaterMark: 1 << 20 });
-  const piping = pipeline(blobs.createReadStream(ref.sha256), decompressor(compression), text);
+  const piping = pipeline(blobs.open(ref.sha256), decompressor(compression), text);
   piping.catch(() => {}); // awaited below; a parse error ends the loop first
   for await (const pkgs of parsePrimaryBatches(text)) {
     for (const pkg of pkgs) {

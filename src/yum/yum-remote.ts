@@ -130,7 +130,7 @@ export class YumRemote implements RemoteHandler, CheckpointSource {
     const ingest = (sha256: string): void => { void this.#ingest({ sha256, dir, location: entry.location }); };
     if (reply.body.kind === 'blob') ingest(reply.body.sha256);
     else if (reply.body.kind === 'bytes' && reply.body.sha256) ingest(reply.body.sha256);
-    else if (reply.body.kind === 'fill') reply.body.fill.done.then((blob) => ingest(blob.sha256), () => {});
+    else if (reply.body.kind === 'growing') reply.body.done.then((blob) => ingest(blob.sha256), () => {});
   }
 
   /** Never rejects: a primary that cannot be read leaves its RPMs uncovered, and says so. */

@@ -1,15 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, open, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BlobInfo, BlobStore } from '../../src/blobs/blob-store.ts';
+import type { BlobInfo, BlobStore, BlobWriter } from '../../src/blobs/blob-store.ts';
 import { isRepointError } from '../../src/errors.ts';
 
 export interface BlobStoreFixture {
   store: BlobStore;
   /** Shut the current store down cleanly and open a new instance over the same storage. */
   reopen(): Promise<BlobStore>;
+  /** Put a blob into the backing storage behind the store's back (as an operator might): no commit counts it. */
+  plantUncounted(sha256: string, data: Uint8Array): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -33,7 +33,11 @@ async function collect(store: BlobStore): Promise<BlobInfo[]> {
   return out;
 }
 
-const gone = (path: string): Promise<void> => expect(access(path)).rejects.toMatchObject({ code: 'ENOENT' });
+/** A discarded writer leaves nothing: its bytes cannot be read, and there is no temp data to remove. */
+async function leftNothing(store: BlobStore, w: BlobWriter): Promise<void> {
+  await expect(w.openReader()).rejects.toThrow();
+  expect(await store.removeTempFiles()).toBe(0);
+}
 
 /** The behaviour every BlobStore must have; each implementation's test file calls this. */
 export function blobStoreContract(name: string, makeStore: () => Promise<BlobStoreFixture>): void {
@@ -53,7 +57,8 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       const info = await put(store, data);
       expect(info).toMatchObject({ sha256: sha(data), size: 5000 });
       expect(await store.stat(sha(data))).toMatchObject({ sha256: sha(data), size: 5000 });
-      expect(await readAll(store.createReadStream(sha(data)))).toEqual(data);
+      expect(await readAll(store.open(sha(data)))).toEqual(data);
+      expect(await store.readAll(sha(data))).toEqual(data);
       expect((await collect(store)).map((b) => b.sha256)).toEqual([sha(data)]);
       expect(await store.totals()).toEqual({ count: 1, bytes: 5000 });
     });
@@ -72,9 +77,12 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       const expected = sha(Buffer.from('what the index said'));
       const w = await store.createWriter();
       await w.write(data);
+      const early = await w.openReader();
       const err: unknown = await w.commit({ expectSha256: expected }).catch((e: unknown) => e);
       expect(isRepointError(err, 'UPSTREAM_DIGEST_MISMATCH')).toBe(true);
-      await gone(w.tempPath);
+      await expect(early.read(0, data.length)).rejects.toThrow(); // followers never finish rejected bytes
+      await early.close();
+      await leftNothing(store, w);
       expect(await store.stat(sha(data))).toBeUndefined();
       expect(await store.stat(expected)).toBeUndefined();
       expect(await collect(store)).toEqual([]);
@@ -88,12 +96,18 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       expect((await w.commit({ expectSha256: sha(data) })).sha256).toBe(sha(data));
     });
 
-    it('abort removes the temp file and is idempotent; abort after commit is a no-op', async () => {
+    it('abort discards the written bytes and is idempotent; abort after commit is a no-op', async () => {
       const w = await store.createWriter();
       await w.write(Buffer.from('partial'));
+      const early = await w.openReader();
+      expect(await early.read(0, 7)).toEqual(Buffer.from('partial'));
       await w.abort();
       await w.abort();
-      await gone(w.tempPath);
+      await expect(early.read(0, 7)).rejects.toThrow();
+      await early.close();
+      await expect(w.write(Buffer.from('more'))).rejects.toThrow();
+      await expect(w.commit()).rejects.toThrow();
+      await leftNothing(store, w);
       expect(await store.stat(sha(Buffer.from('partial')))).toBeUndefined();
       expect(await collect(store)).toEqual([]);
 
@@ -118,34 +132,36 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       const data = randomBytes(1000);
       await put(store, data);
       const h = sha(data);
-      expect(await readAll(store.createReadStream(h, { start: 10, end: 19 }))).toEqual(data.subarray(10, 20));
-      expect(await readAll(store.createReadStream(h, { start: 0, end: 0 }))).toEqual(data.subarray(0, 1));
-      expect(await readAll(store.createReadStream(h, { start: 999, end: 999 }))).toEqual(data.subarray(999));
-      expect(await readAll(store.createReadStream(h, { start: 500, end: 999 }))).toEqual(data.subarray(500));
-      expect(() => store.createReadStream(h, { start: 5, end: 4 })).toThrow(expect.objectContaining({ code: 'BAD_RANGE' }));
+      expect(await readAll(store.open(h, { start: 10, end: 19 }))).toEqual(data.subarray(10, 20));
+      expect(await readAll(store.open(h, { start: 0, end: 0 }))).toEqual(data.subarray(0, 1));
+      expect(await readAll(store.open(h, { start: 999, end: 999 }))).toEqual(data.subarray(999));
+      expect(await readAll(store.open(h, { start: 500, end: 999 }))).toEqual(data.subarray(500));
+      expect(() => store.open(h, { start: 5, end: 4 })).toThrow(expect.objectContaining({ code: 'BAD_RANGE' }));
     });
 
-    it('lets followers read the temp file while it grows, and after commit', async () => {
+    it('lets followers read what was written while it grows, and after commit', async () => {
       const one = randomBytes(3000);
       const two = randomBytes(4000);
       const w = await store.createWriter();
       await w.write(one);
-      const follower = await open(w.tempPath, 'r');
+      const follower = await w.openReader();
       try {
-        const buf = Buffer.alloc(7000);
-        let r = await follower.read(buf, 0, w.bytesWritten, 0);
-        expect(buf.subarray(0, r.bytesRead)).toEqual(one);
+        expect(await follower.read(0, 7000)).toEqual(one); // never past bytesWritten
+        expect(await follower.read(3000, 100)).toHaveLength(0);
         await w.write(two);
         expect(w.bytesWritten).toBe(7000);
-        r = await follower.read(buf, 3000, 4000, 3000);
-        expect(r.bytesRead).toBe(4000);
+        expect(await follower.read(3000, 4000)).toEqual(two);
+        expect(await follower.read(6990, 100)).toEqual(two.subarray(3990));
         await w.commit();
-        // the follower's open handle keeps working once the file has its content address
-        r = await follower.read(buf, 0, 7000, 0);
-        expect(buf).toEqual(Buffer.concat([one, two]));
+        // a reader opened before commit keeps working once the blob has its content address
+        expect(await follower.read(0, 7000)).toEqual(Buffer.concat([one, two]));
       } finally {
         await follower.close();
       }
+      // and one opened after commit reads the committed blob
+      const late = await w.openReader();
+      expect(await late.read(2999, 2)).toEqual(Buffer.concat([one.subarray(2999), two.subarray(0, 1)]));
+      await late.close();
     });
 
     it('removes temp files left by a crashed writer; that blob never appears', async () => {
@@ -155,7 +171,7 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       // "crash": the writer is never committed or aborted, and the process restarts
       store = await fx.reopen();
       expect(await store.removeTempFiles()).toBeGreaterThanOrEqual(1);
-      await gone(w.tempPath);
+      await expect(w.openReader()).rejects.toThrow();
       await expect(w.commit()).rejects.toThrow();
       expect(await store.stat(sha(data))).toBeUndefined();
       expect(await collect(store)).toEqual([]);
@@ -166,7 +182,9 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       const w = await store.createWriter();
       await w.write(Buffer.from('in flight'));
       expect(await store.removeTempFiles()).toBe(0);
-      await access(w.tempPath);
+      const r = await w.openReader();
+      expect(await r.read(0, 100)).toEqual(Buffer.from('in flight'));
+      await r.close();
       expect((await w.commit()).sha256).toBe(sha(Buffer.from('in flight')));
     });
 
@@ -195,9 +213,7 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       expect(await store.totals()).toEqual({ count: 3, bytes: 60 });
       store = await fx.reopen();
       // a file no commit accounted for: a rescan would count it, the saved totals do not
-      const stray = store.filePath(sha(Buffer.from('stray')));
-      await mkdir(dirname(stray), { recursive: true });
-      await writeFile(stray, 'stray');
+      await fx.plantUncounted(sha(Buffer.from('stray')), Buffer.from('stray'));
       expect(await store.totals()).toEqual({ count: 3, bytes: 60 });
       await put(store, randomBytes(40));
       expect(await store.totals()).toEqual({ count: 4, bytes: 100 });
@@ -208,8 +224,9 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       for (const b of bad) {
         await expect(store.stat(b)).rejects.toMatchObject({ code: 'BAD_PATH' });
         await expect(store.delete(b)).rejects.toMatchObject({ code: 'BAD_PATH' });
-        expect(() => store.filePath(b)).toThrow(expect.objectContaining({ code: 'BAD_PATH' }));
-        expect(() => store.createReadStream(b)).toThrow(expect.objectContaining({ code: 'BAD_PATH' }));
+        await expect(store.readAll(b)).rejects.toMatchObject({ code: 'BAD_PATH' });
+        await expect(store.lastAccess(b)).rejects.toMatchObject({ code: 'BAD_PATH' });
+        expect(() => store.open(b)).toThrow(expect.objectContaining({ code: 'BAD_PATH' }));
       }
     });
 
@@ -226,8 +243,32 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       const info = await w.commit({ expectSha256: digest });
       expect(info).toMatchObject({ sha256: digest, size: 20 * 1024 * 1024 });
       const again = createHash('sha256');
-      for await (const c of store.createReadStream(digest)) again.update(c as Uint8Array);
+      for await (const c of store.open(digest)) again.update(c as Uint8Array);
       expect(again.digest('hex')).toBe(digest);
+    });
+
+    it('reads small blobs whole, within a cap', async () => {
+      const data = randomBytes(300);
+      await put(store, data);
+      expect(await store.readAll(sha(data), 300)).toEqual(data);
+      await expect(store.readAll(sha(data), 299)).rejects.toMatchObject({ code: 'INTERNAL' });
+      await expect(store.readAll(sha(Buffer.from('never stored')))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
+    it('a missing blob makes open() error, and has no stat or last access', async () => {
+      const missing = sha(Buffer.from('never stored'));
+      await expect(readAll(store.open(missing))).rejects.toThrow();
+      expect(await store.stat(missing)).toBeUndefined();
+      expect(await store.lastAccess(missing)).toBeUndefined();
+    });
+
+    it('counts a commit as an access even when the blob keeps an older mtime', async () => {
+      const before = Date.now() - 1000; // filesystem timestamps may be coarser than Date.now()
+      const w = await store.createWriter();
+      await w.write(Buffer.from('published long ago'));
+      const info = await w.commit({ mtime: new Date('2001-01-01T00:00:00Z') });
+      expect(info.mtimeMs).toBe(Date.parse('2001-01-01T00:00:00Z'));
+      expect(await store.lastAccess(info.sha256)).toBeGreaterThanOrEqual(before);
     });
   });
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { blobStoreContract } from './blob-store.contract.ts';
@@ -15,6 +15,12 @@ blobStoreContract('FsBlobStore', async () => {
       await current.close();
       current = await FsBlobStore.open(dir);
       return current;
+    },
+    async plantUncounted(sha256, data) {
+      // the on-disk layout, computed here: the store hands out no paths
+      const path = join(dir, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, data);
     },
     async cleanup() {
       await current.close();

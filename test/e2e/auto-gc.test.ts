@@ -1,4 +1,5 @@
 import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sha256, startAptWorld, type AptWorld } from '../helpers/apt-world.ts';
 import { describeE2E } from '../helpers/e2e.ts';
@@ -20,7 +21,8 @@ describeE2E('automatic gc keeps the store within cache.maxSize while serving', [
     const pkg = (n: string) => w.repo.packages.find((p) => p.name === n)!;
     for (const n of ['old', 'mid', 'new']) await (await fetch(`${w.base}/${pkg(n).filename}`)).arrayBuffer();
     const anHourAgo = new Date(Date.now() - 3600_000);
-    await utimes(blobs.filePath(pkg('old').sha256), anHourAgo, anHourAgo);
+    const old = pkg('old').sha256; // the fs layout, computed here: the store hands out no paths
+    await utimes(join(w.proxy.dataDir, 'blobs/sha256', old.slice(0, 2), old.slice(2, 4), old), anHourAgo, anHourAgo);
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && (await blobs.totals()).bytes > 2 ** 20) await new Promise((r) => setTimeout(r, 200));
     expect((await blobs.totals()).bytes).toBeLessThanOrEqual(2 ** 20);
