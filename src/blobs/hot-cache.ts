@@ -17,7 +17,7 @@ export interface HotCacheOptions {
   statTtlMs: number;
 }
 
-export const HOT_CACHE_DEFAULTS: HotCacheOptions = { maxBytes: 256 * 2 ** 20, maxItemBytes: 2 ** 20, statTtlMs: 5000 };
+const HOT_CACHE_DEFAULTS: HotCacheOptions = { maxBytes: 256 * 2 ** 20, maxItemBytes: 2 ** 20, statTtlMs: 5000 };
 
 /** A BlobStore that also answers hot lookups from memory. */
 export interface HotBlobStore extends BlobStore {

@@ -211,7 +211,6 @@ export class Fill extends EventEmitter {
     this.#window = []; // readers that are behind continue from the committed blob
     this.#windowBytes = 0;
     this.emit('progress');
-    this.emit('committed', this.blob);
     return this.blob;
   }
 }

@@ -1,5 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
-import { multipartBoundary, multipartParts } from '../formats/http/multipart.ts';
+import { formatHttpDate } from '../formats/http/http-date.ts';
+import { multipartBoundary, multipartParts, multipartContentType } from '../formats/http/multipart.ts';
 import { contentRange, ifRangeMatches, parseRange, unsatisfiedRange } from '../formats/http/range.ts';
 import type { Reply, ReplyBody } from '../serve/reply.ts';
 
@@ -65,7 +66,7 @@ export async function planResponse(req: RequestMeta, reply: Reply): Promise<Resp
     'content-type': reply.contentType,
     'cache-control': reply.cacheControl,
     ...(r.etag ? { etag: r.etag } : {}),
-    ...(r.lastModified ? { 'last-modified': r.lastModified.toUTCString() } : {}),
+    ...(r.lastModified ? { 'last-modified': formatHttpDate(r.lastModified) } : {}),
     ...(r.rangeable ? { 'accept-ranges': 'bytes' } : {}),
     ...reply.headers,
   };
@@ -96,7 +97,7 @@ export async function planResponse(req: RequestMeta, reply: Reply): Promise<Resp
     if (parsed.kind === 'ranges') {
       const boundary = multipartBoundary();
       const mp = multipartParts(parsed.ranges, size, reply.contentType, boundary);
-      headers['content-type'] = `multipart/byteranges; boundary=${boundary}`;
+      headers['content-type'] = multipartContentType(boundary);
       headers['content-length'] = String(mp.totalLength);
       return { status: 206, headers, body: head ? undefined : () => multipartStream(mp, r.open) };
     }

@@ -7,14 +7,13 @@ import { isStrong } from '../formats/digests.ts';
 import type { Fill, FillSpec } from '../fill/fill.ts';
 import { FillRegistry } from '../fill/fill-registry.ts';
 import type { Logger } from '../log.ts';
+import { stateKeys } from '../state/keys.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { discard, type Upstream } from '../upstream/upstream.ts';
 import type { GrowingBody, Reply } from './reply.ts';
 
-export type CommitHook = (spec: FillSpec, blob: BlobInfo) => Promise<void>;
-
 /** Non-sha256 digests map to the blob address, so a SHA512-only index still hits the cache. */
-const aliasKey = (d: Digest): string => `alias:${d.algo}:${d.hex.toLowerCase()}`;
+const aliasKey = (d: Digest): string => stateKeys.alias(d.algo, d.hex);
 
 /**
  * Serves verified content: a cache hit is one lookup and one open; a miss joins or starts the
@@ -26,21 +25,12 @@ export class ContentService {
   readonly state: StateStore;
   readonly fills: FillRegistry;
   #log: Logger;
-  #hooks: CommitHook[] = [];
 
   constructor(blobs: HotBlobStore, state: StateStore, log: Logger) {
     this.blobs = blobs;
     this.state = state;
     this.#log = log;
-    this.fills = new FillRegistry(blobs, log, async (spec, blob) => {
-      await this.#recordAliases(spec.expected.digests, blob.sha256);
-      for (const hook of this.#hooks) await hook(spec, blob);
-    });
-  }
-
-  /** Called after every verified commit (index ingestion uses it). */
-  onCommit(hook: CommitHook): void {
-    this.#hooks.push(hook);
+    this.fills = new FillRegistry(blobs, log, (spec, blob) => this.#recordAliases(spec.expected.digests, blob.sha256));
   }
 
   /** Weak digests alone do not make content verified: such paths are treated as uncovered. */
@@ -102,7 +92,12 @@ export class ContentService {
 
   /** The verified blob itself, downloading it if needed (metadata that the proxy must read). */
   async ensure(spec: FillSpec): Promise<BlobInfo> {
-    return (await this.findBlob(spec.expected)) ?? this.fills.getOrStart(spec).fill.done;
+    const found = await this.findBlob(spec.expected);
+    if (found) return found;
+    const blob = await this.fills.getOrStart(spec).fill.done;
+    // the registry records aliases after every commit too, but the caller may look this blob up next
+    await this.#recordAliases(spec.expected.digests, blob.sha256);
+    return blob;
   }
 
   /** Streams a path no verified metadata covers, uncached. */

@@ -46,7 +46,7 @@ export async function loadOrCreateSigner(path: string, opts: SignerOptions = {})
   return createSigner(await parseKey(path, winner));
 }
 
-export function createSigner(key: PrivateKey): Signer {
+function createSigner(key: PrivateKey): Signer {
   const publicKey = key.toPublic();
   return {
     fingerprint: key.getFingerprint().toUpperCase(),

@@ -1,6 +1,6 @@
 import { errorCodeOf } from '../../../test/helpers/error-code.ts';
 import { describe, expect, it } from 'vitest';
-import { getField, parseParagraphsSync, parseStanzas, parseStanzasFromChunks, parseStanzasSync, splitLines, type Stanza } from './deb822.ts';
+import { parseParagraphsSync, parseStanzas, parseStanzasFromChunks, parseStanzasSync, splitLines, type Stanza } from './deb822.ts';
 
 const SAMPLE = [
   'Package: zlib1g',
@@ -48,9 +48,9 @@ describe('parseStanzasSync', () => {
     const [st] = parseStanzasSync('PACKAGE: a\nsha256: ABC\n');
     expect(st).toBeDefined();
     const s = st as Stanza;
-    expect(getField(s, 'Package')).toBe('a');
-    expect(getField(s, 'SHA256')).toBe('ABC');
-    expect(getField(s, 'Missing')).toBeUndefined();
+    expect(s['package']).toBe('a');
+    expect(s['sha256']).toBe('ABC');
+    expect(s['missing']).toBeUndefined();
   });
 
   it('handles CRLF, comments, repeated and whitespace-only separators, no final newline', () => {

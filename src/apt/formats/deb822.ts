@@ -14,11 +14,6 @@ export interface DebField {
   value: string;
 }
 
-/** Look up a field case-insensitively. */
-export function getField(stanza: Stanza, name: string): string | undefined {
-  return stanza[name.toLowerCase()];
-}
-
 // Printable US-ASCII without space and ':' (deb822(5)); must not start with '-' or '#'.
 const FIELD_NAME = /^[!-,.-9;-~][!-9;-~]*$/;
 

@@ -19,7 +19,7 @@ export const RELEASE_HASH_FIELD: Readonly<Record<HashAlgo, string>> = {
   sha512: 'SHA512',
 };
 
-export const HEX_LENGTH: Readonly<Record<HashAlgo, number>> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
+const HEX_LENGTH: Readonly<Record<HashAlgo, number>> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
 
 const HEX = /^[0-9a-fA-F]+$/;
 

@@ -19,7 +19,7 @@ const ALGO_OF_TYPE: Readonly<Record<string, YumChecksumAlgo>> = {
   md5: 'md5',
 };
 
-export const YUM_HEX_LENGTH: Readonly<Record<YumChecksumAlgo, number>> = {
+const YUM_HEX_LENGTH: Readonly<Record<YumChecksumAlgo, number>> = {
   sha512: 128,
   sha384: 96,
   sha256: 64,
@@ -31,7 +31,7 @@ export const YUM_HEX_LENGTH: Readonly<Record<YumChecksumAlgo, number>> = {
 const HEX = /^[0-9a-f]+$/;
 
 /** The algo for a `<checksum type="…">` value (case-insensitive), or undefined if unknown. */
-export function yumChecksumAlgo(type: string): YumChecksumAlgo | undefined {
+function yumChecksumAlgo(type: string): YumChecksumAlgo | undefined {
   const key = type.trim().toLowerCase();
   return Object.hasOwn(ALGO_OF_TYPE, key) ? ALGO_OF_TYPE[key] : undefined;
 }
