@@ -106,3 +106,11 @@ function chunked(data: Uint8Array, from: number, o: FileOptions): BodyStep[] {
   }
   return out;
 }
+
+/** Serves whatever `files()` holds now (a static file server over a map); 404 for anything else. */
+export function serveFiles(files: () => ReadonlyMap<string, Uint8Array>, o: FileOptions = {}): Responder {
+  return (req) => {
+    const data = files().get(req.path);
+    return data ? serveFile(data, o)(req) : { status: 404 };
+  };
+}
