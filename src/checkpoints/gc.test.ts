@@ -89,6 +89,15 @@ describe('gc and checkpoint pins', () => {
     expect([lru[0], lru[1], lru[2]].map((s) => left.has(s ?? ''))).toEqual([true, false, false]);
   });
 
+  it('takes from blobs used in the same minute only as many as the budget needs', async () => {
+    const { total } = await world();
+    const sameMinute = [await blobAt(5, 100, 'a'), await blobAt(5, 100, 'b'), await blobAt(5, 100, 'c')];
+    const r = await collectGarbage({ maxSizeBytes: total + 300 - 150, sources }, w.blobs, w.state, { all: false, dryRun: false });
+    expect(r).toMatchObject({ removed: 2, freed: 200 });
+    const left = await stored();
+    expect(sameMinute.filter((s) => left.has(s))).toHaveLength(1);
+  });
+
   it('removes nothing while the store fits', async () => {
     const { total } = await world();
     expect(await collectGarbage({ maxSizeBytes: total, sources }, w.blobs, w.state, { all: false, dryRun: false })).toMatchObject({ removed: 0, freed: 0 });
