@@ -1,4 +1,4 @@
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../log.ts';
 import type { TypedRemote } from '../repository-type.ts';
 import type { ServeRequest } from '../serve/remote-handler.ts';
@@ -27,6 +27,9 @@ describe('apt remote over the in-memory seams', () => {
     repo = await buildAptRepo({ key });
     files = new Map(repo.files);
     upstream = new ScriptedUpstream(serveFiles(() => files));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
   });
   const remote = (extra: Record<string, unknown> = {}): TypedRemote => {
     const config = remoteOf(configOf({ deb: { upstream: 'http://127.0.0.1:9/debian', keyring: key.keyringPath, metadataTtl: '1h', ...extra } }), 'deb');
@@ -112,6 +115,21 @@ describe('apt remote over the in-memory seams', () => {
     await expect(get(r, path)).rejects.toMatchObject({ code: 'UPSTREAM_DIGEST_MISMATCH' });
     expect(await w.store.stat(sha256Of(wrong))).toBeUndefined();
     expect(await w.store.totals()).toEqual(before);
+  });
+
+  it('after a new InRelease, covers the packages of its new indexes without a client fetching them (pdiff clients)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const r = remote({ strict: true });
+    await get(r, `${DIR}/InRelease`);
+    await get(r, GZ);
+    const next = await buildAptRepo({ key, packages: ['newer'], date: new Date(Date.now() + 60_000) });
+    for (const [p, d] of next.files) files.set(p, d);
+    vi.setSystemTime(Date.now() + 2 * 3600_000);
+    expect((await get(r, `${DIR}/InRelease`)).equals(next.inRelease)).toBe(true);
+    const [path, deb] = [...next.debs][0] ?? [];
+    if (!path || !deb) throw new Error('fixture has no .deb');
+    expect((await get(r, path)).equals(deb)).toBe(true);
+    expect(paths()).toContain(`${DIR}/main/binary-amd64/by-hash/SHA256/${sha256Of(next.packagesGz)}`);
   });
 
   it('passes a path no verified metadata covers through, marked unverified and not stored', async () => {
