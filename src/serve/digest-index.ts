@@ -48,6 +48,7 @@ export class DigestIndex<Ref> {
   readonly #registered = new Set<string>();
   readonly #waiters = new Map<string, Set<() => void>>();
   #workSeq = 0;
+  #liveWrites: Promise<void> = Promise.resolve();
 
   constructor(scheme: IndexScheme<Ref>, state: StateStore, log: Logger) {
     this.#scheme = scheme;
@@ -152,7 +153,17 @@ export class DigestIndex<Ref> {
     for (const wake of this.#waiters.get(path) ?? []) wake();
   }
 
-  async #addLive(ref: Ref): Promise<void> {
+  /**
+   * Read-modify-write of one state value: serialised in this process, or concurrent ingestions (apt
+   * fetches several indexes at once) would each write back a list without the others.
+   */
+  #addLive(ref: Ref): Promise<void> {
+    const next = this.#liveWrites.then(() => this.#writeLive(ref));
+    this.#liveWrites = next.catch(() => {});
+    return next;
+  }
+
+  async #writeLive(ref: Ref): Promise<void> {
     const list = await this.live();
     const id = this.#scheme.idOf(ref);
     if (list[0] && this.#scheme.idOf(list[0]) === id) return;
