@@ -7,6 +7,7 @@ import { Catalogue } from './checkpoints/catalogue.ts';
 import type { CheckpointSource } from './checkpoints/checkpoint-source.ts';
 import { CheckpointService } from './checkpoints/checkpoint-service.ts';
 import { CheckpointRouter } from './checkpoints/router.ts';
+import { prepareDataDir } from './config/data-dir.ts';
 import type { Config, RemoteConfig } from './config/types.ts';
 import { RepointError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -44,11 +45,19 @@ function lazyKeyring(remote: RemoteConfig): () => Promise<Keyring> {
   return () => (p ??= loadKeyring(remote.keyrings));
 }
 
-export async function openStores(config: Config, log: Logger): Promise<{ blobs: BlobStore; state: StateStore }> {
-  const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), { logger: log });
-  const removed = await blobs.removeTempFiles();
-  if (removed > 0) log.warn('removed partial downloads left by an earlier crash', { count: removed });
-  const state = withLru(await openState(config.state, config.dataDir), { max: 50_000, ttlMs: 2000 });
+export interface OpenStoresOptions {
+  /** Commands that only read: nothing under dataDir is created or rewritten (see FsBlobStore readOnly). */
+  readOnly?: boolean;
+}
+
+/**
+ * The blob store and the state. Opening them never removes anything: another process (a serving node
+ * while a CLI command runs) may be writing. Abandoned temp files are swept by sweepTempFiles.
+ */
+export async function openStores(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<{ blobs: BlobStore; state: StateStore }> {
+  await prepareDataDir(config.dataDir, { create: !opts.readOnly });
+  const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), { logger: log, tempMaxAgeMs: config.cache.tempMaxAgeMs, ...(opts.readOnly ? { readOnly: true } : {}) });
+  const state = withLru(await openState(config.state.backend, config.dataDir), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs });
   return { blobs, state };
 }
 

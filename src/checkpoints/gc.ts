@@ -18,7 +18,7 @@ const BUCKET_MS = 60_000; // access-time resolution of the LRU order
  * cache.maxSize (or all unpinned ones with `all`). Two streaming passes, so memory stays bounded whatever
  * the store's size: one builds an access-time histogram, the second deletes below the cut.
  */
-export async function collectGarbage(budget: { maxSizeBytes: number; sources: PinSources }, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void }): Promise<GcResult> {
+export async function collectGarbage(budget: { maxSizeBytes: number; sources: PinSources }, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void; signal?: AbortSignal }): Promise<GcResult> {
   const pins = await checkpointPins(budget.sources, new Catalogue(state, blobs), state, blobs);
   let total = 0;
   let pinnedBytes = 0;
@@ -49,6 +49,7 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
       if (bucket > cut || (bucket === cut && freedFromCut >= neededFromCut)) continue;
       if (bucket === cut) freedFromCut += b.size;
       if (!opts.dryRun) {
+        opts.signal?.throwIfAborted(); // the gc lease was lost: another collector may be running now
         await blobs.delete(b.sha256);
       }
       removed++;

@@ -17,7 +17,12 @@ commands:
   checkpoint list [<remote>]    list checkpoints
   gc [--all] [--dry-run]        remove blobs no kept checkpoint needs, least recently used first,
                                 until the store fits cache.maxSize (--all: every unpinned blob)
+
+exit codes: 0 done, 1 failed, 2 usage, 75 already running elsewhere (checkpoint create, gc): try again later
 `;
+
+/** sysexits EX_TEMPFAIL: another process holds the lease; retrying later will work. */
+const EXIT_BUSY = 75;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -60,6 +65,6 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (isRepointError(err)) process.stderr.write(`repoint: ${err.code}: ${err.message}\n`);
     else process.stderr.write(`repoint: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = isRepointError(err, 'CHECKPOINT_RUNNING') || isRepointError(err, 'GC_RUNNING') ? EXIT_BUSY : 1;
   },
 );

@@ -6,6 +6,7 @@ import { internalRoutes } from '../http/internal-routes.ts';
 import type { Logger } from '../log.ts';
 import { startAutoGc } from '../checkpoints/auto-gc.ts';
 import { startCheckpointSchedules } from '../checkpoints/scheduler.ts';
+import { startTempSweep, sweepTempFiles } from '../blobs/temp-sweep.ts';
 import { pinSources } from '../registry.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 
@@ -18,6 +19,9 @@ export interface RunningServer {
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const runtime = await createRuntime(config, log);
+  // Leftovers of crashed processes go before serving; live downloads of other processes stay.
+  await sweepTempFiles(runtime.content.blobs, log);
+  const stopSweep = startTempSweep(runtime.content.blobs, config.cache.gcIntervalMs, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
   const stopGc = startAutoGc(config, runtime.content, pinSources(config), log);
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
