@@ -29,6 +29,11 @@ export interface Runtime {
   remotes: Map<string, RemoteHandler>;
   signer: Signer;
   checkpoints: CheckpointService;
+  /**
+   * The end of a shutdown's grace: aborts every download in flight and drops upstream connections, so
+   * close() does not wait for them. Readers of those downloads error (their clients get a reset).
+   */
+  abort(): void;
   close(): Promise<void>;
 }
 
@@ -89,10 +94,18 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     remotes.set(remote.name, new CheckpointRouter(live, catalogue));
   }
   const checkpoints = new CheckpointService(config, content, catalogue, signer, sources, log);
+  let aborted = false;
   return {
     config, log, content, remotes, signer, checkpoints,
+    abort: () => {
+      if (aborted) return;
+      aborted = true;
+      content.fills.abortAll(new RepointError('SHUTTING_DOWN', 'repoint is shutting down; try again in a moment'));
+      agent.destroy().catch((err: Error) => log.warn('closing upstream connections failed', { reason: err.message }));
+    },
     close: async () => {
-      await agent.close();
+      // close() waits for requests in flight; after abort() there are none worth waiting for
+      await (aborted ? agent.destroy() : agent.close());
       await state.close();
       await blobs.close();
     },

@@ -41,8 +41,20 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const running = await startServer(config, log);
       const stop = (signal: string): void => {
-        log.info('shutting down', { signal });
-        running.close().then(() => process.exit(0), () => process.exit(1));
+        const started = Date.now();
+        log.info('shutting down', { signal, graceMs: config.shutdownGraceMs });
+        // A bound even if closing hangs somewhere: the grace, plus time to close the stores.
+        setTimeout(() => {
+          log.error('shutdown did not finish in time; exiting anyway', { ms: Date.now() - started });
+          process.exit(1);
+        }, config.shutdownGraceMs + 10_000).unref();
+        running.close().then(() => {
+          log.info('shut down', { ms: Date.now() - started });
+          process.exit(0);
+        }, (err: unknown) => {
+          log.error('shutdown failed', { reason: (err as Error).message });
+          process.exit(1);
+        });
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve as honoServe, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Config } from '../config/types.ts';
@@ -14,6 +16,10 @@ export interface RunningServer {
   runtime: Runtime;
   server: ServerType;
   port: number;
+  /**
+   * Graceful stop: stop accepting, let responses in flight finish for up to shutdownGrace, then abort
+   * downloads and close every connection; resolves once the stores are closed.
+   */
   close(): Promise<void>;
 }
 
@@ -45,11 +51,28 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     close: async () => {
       stopSchedules();
       stopGc();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
+      stopSweep();
+      // honoServe makes a node:http server here (the http2 types have no connection tracking)
+      if ('closeAllConnections' in server) await drain(server, config.shutdownGraceMs, log);
+      else await new Promise<void>((resolve) => server.close(() => resolve()));
+      runtime.abort(); // downloads nobody waits for any more (detached fills) must not hold the exit
       await runtime.close();
     },
   };
+}
+
+/** Stops accepting and waits for responses in flight, up to graceMs; then closes every connection. */
+async function drain(server: Server, graceMs: number, log: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const deadline = Date.now() + graceMs;
+  let done = false;
+  void closed.then(() => { done = true; });
+  // Keep-alive connections become idle as their last response ends: close them as they do.
+  while (!done && Date.now() < deadline) {
+    server.closeIdleConnections();
+    await Promise.race([closed, sleep(Math.min(100, Math.max(0, deadline - Date.now())))]);
+  }
+  if (!done) log.warn('shutdown grace is over: closing the connections still busy', { graceMs });
+  server.closeAllConnections();
+  await closed;
 }
