@@ -89,7 +89,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     const type = repositoryTypes.get(remote.type);
     if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
     const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
-    const live = type.createRemote({ remote, upstream, content, keyring, log: rlog });
+    const live = type.createRemote({ remote, upstream, content, keyring, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs });
     sources.set(remote.name, live);
     remotes.set(remote.name, new CheckpointRouter(live, catalogue));
   }
