@@ -48,11 +48,11 @@ class FullDisk extends MemoryBlobStore {
   full = false;
   override async createWriter(): Promise<BlobWriter> {
     const w = await super.createWriter();
-    const disk = this;
+    const full = (): boolean => this.full;
     return {
       get bytesWritten() { return w.bytesWritten; },
       write: async (c) => {
-        if (disk.full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        if (full()) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
         return w.write(c);
       },
       openReader: () => w.openReader(),
