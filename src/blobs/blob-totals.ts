@@ -29,6 +29,8 @@ interface TotalsFile extends TotalsSnapshot {
  *   `clean: false` (its numbers may lag by the debounce window), so the next open serves at once
  *   with those numbers as an estimate and starts a background recount walk to correct them.
  * - A missing or unreadable file is treated the same way (estimate 0, background recount).
+ * - Opened read-only (a command that only reads, beside a running server), the file is read and never
+ *   written.
  * - get() waits for a running recount; serving blobs never does. A change made while the walk runs
  *   is added to the walk's result only if the walk had already passed that part of the tree (the
  *   store tells us, see RecountGate), so every change is counted exactly once.

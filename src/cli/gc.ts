@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { sweepTempFiles } from '../blobs/temp-sweep.ts';
 import { collectGarbage } from '../checkpoints/gc.ts';
 import type { Config } from '../config/types.ts';
 import { RepointError } from '../errors.ts';
@@ -31,6 +32,7 @@ export async function runGc(config: Config, log: Logger, opts: GcOptions): Promi
       const run = await withLease(state.leases, leaseNames.gc, lease, ({ signal }) => collect(signal));
       if (!run.held) throw new RepointError('GC_RUNNING', `a garbage collection is already running${run.owner ? ` (${run.owner})` : ''}; try again when it has finished`);
       r = run.value;
+      await sweepTempFiles(blobs, log); // only abandoned ones: a serving node's downloads stay
     }
     progress.done(`${opts.dryRun ? 'would remove' : 'removed'} ${r.removed} blobs (${formatBytes(r.freed)}); ${r.pinned} pinned by checkpoints (${formatBytes(r.pinnedBytes)}); store ${formatBytes(r.total - (opts.dryRun ? 0 : r.freed))} of ${formatBytes(config.cache.maxSizeBytes)}`);
     return 0;
