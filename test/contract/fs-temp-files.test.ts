@@ -108,6 +108,9 @@ describe('finding 6: FsBlobStore removes only temp files it can prove abandoned'
     const fresh = join(dir, 'never-created');
     const none = await FsBlobStore.open(fresh, { readOnly: true });
     expect(await none.totals()).toEqual({ count: 0, bytes: 0 });
+    const listed: string[] = [];
+    for await (const b of none.list()) listed.push(b.sha256);
+    expect(listed).toEqual([]);
     await none.close();
     await expect(stat(fresh)).rejects.toMatchObject({ code: 'ENOENT' });
   });
