@@ -14,6 +14,8 @@ export interface RemoteDeps {
   /** Parsed once, on first use. */
   keyring: () => Promise<Keyring>;
   log: Logger;
+  /** upstream.metadataDeadline: the total time one revalidation of signed metadata may take. */
+  metadataDeadlineMs?: number;
 }
 
 /** A live remote of some type: serves its paths, and makes and serves its checkpoints. */

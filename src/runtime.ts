@@ -7,6 +7,7 @@ import { Catalogue } from './checkpoints/catalogue.ts';
 import type { CheckpointSource } from './checkpoints/checkpoint-source.ts';
 import { CheckpointService } from './checkpoints/checkpoint-service.ts';
 import { CheckpointRouter } from './checkpoints/router.ts';
+import { prepareDataDir } from './config/data-dir.ts';
 import type { Config, RemoteConfig } from './config/types.ts';
 import { RepointError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -28,6 +29,11 @@ export interface Runtime {
   remotes: Map<string, RemoteHandler>;
   signer: Signer;
   checkpoints: CheckpointService;
+  /**
+   * The end of a shutdown's grace: aborts every download in flight and drops upstream connections, so
+   * close() does not wait for them. Readers of those downloads error (their clients get a reset).
+   */
+  abort(): void;
   close(): Promise<void>;
 }
 
@@ -44,11 +50,19 @@ function lazyKeyring(remote: RemoteConfig): () => Promise<Keyring> {
   return () => (p ??= loadKeyring(remote.keyrings));
 }
 
-export async function openStores(config: Config, log: Logger): Promise<{ blobs: BlobStore; state: StateStore }> {
-  const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), { logger: log });
-  const removed = await blobs.removeTempFiles();
-  if (removed > 0) log.warn('removed partial downloads left by an earlier crash', { count: removed });
-  const state = withLru(await openState(config.state, config.dataDir), { max: 50_000, ttlMs: 2000 });
+export interface OpenStoresOptions {
+  /** Commands that only read: nothing under dataDir is created or rewritten (see FsBlobStore readOnly). */
+  readOnly?: boolean;
+}
+
+/**
+ * The blob store and the state. Opening them never removes anything: another process (a serving node
+ * while a CLI command runs) may be writing. Abandoned temp files are swept by sweepTempFiles.
+ */
+export async function openStores(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<{ blobs: BlobStore; state: StateStore }> {
+  await prepareDataDir(config.dataDir, { create: !opts.readOnly });
+  const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), { logger: log, tempMaxAgeMs: config.cache.tempMaxAgeMs, ...(opts.readOnly ? { readOnly: true } : {}) });
+  const state = withLru(await openState(config.state.backend, config.dataDir), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs });
   return { blobs, state };
 }
 
@@ -75,15 +89,23 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     const type = repositoryTypes.get(remote.type);
     if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
     const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
-    const live = type.createRemote({ remote, upstream, content, keyring, log: rlog });
+    const live = type.createRemote({ remote, upstream, content, keyring, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs });
     sources.set(remote.name, live);
     remotes.set(remote.name, new CheckpointRouter(live, catalogue));
   }
   const checkpoints = new CheckpointService(config, content, catalogue, signer, sources, log);
+  let aborted = false;
   return {
     config, log, content, remotes, signer, checkpoints,
+    abort: () => {
+      if (aborted) return;
+      aborted = true;
+      content.fills.abortAll(new RepointError('SHUTTING_DOWN', 'repoint is shutting down; try again in a moment'));
+      agent.destroy().catch((err: Error) => log.warn('closing upstream connections failed', { reason: err.message }));
+    },
     close: async () => {
-      await agent.close();
+      // close() waits for requests in flight; after abort() there are none worth waiting for
+      await (aborted ? agent.destroy() : agent.close());
       await state.close();
       await blobs.close();
     },

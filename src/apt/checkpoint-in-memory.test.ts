@@ -141,7 +141,8 @@ describe('apt checkpoint in memory', () => {
     const slow = new CheckpointService(config, w.content, catalogue, slowSigner, new Map([['deb', live]]), silentLogger);
     const creating = slow.create('deb');
     await signing.promise; // the indexes are stored and ingested, the Release is being signed
-    await collectGarbage({ maxSizeBytes: 0, sources: pinSources(config) }, w.blobs, w.state, { all: true, dryRun: false });
+    await expect(collectGarbage({ maxSizeBytes: 0, sources: pinSources(config) }, w.blobs, w.state, { all: true, dryRun: false }))
+      .rejects.toMatchObject({ code: 'CHECKPOINT_RUNNING' });
     signed.open();
     const entry = await creating;
     expect((await get(`${entry.ts}/${DIR}/${PACKAGES_PATH}.gz`)).equals(repo.packagesGz)).toBe(true);

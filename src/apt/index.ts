@@ -10,9 +10,9 @@ import { ReleaseStore } from './release-store.ts';
 /** Debian/Ubuntu repositories: InRelease → Packages/Sources → .deb. */
 export const apt: RepositoryType = {
   name: 'apt',
-  createRemote({ remote, upstream, content, keyring, log }) {
+  createRemote({ remote, upstream, content, keyring, log, metadataDeadlineMs }) {
     if (remote.type !== 'apt') throw new RepointError('INTERNAL', `remote ${remote.name} is not an apt remote`);
-    return new AptRemote(remote, upstream, content, new ReleaseStore(remote, upstream, content, keyring, log), log);
+    return new AptRemote(remote, upstream, content, new ReleaseStore(remote, upstream, content, keyring, log, metadataDeadlineMs), log);
   },
   metadataBlobs: aptMetadataBlobs,
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {

@@ -43,10 +43,10 @@ export class ReleaseStore {
   readonly #pointer: MetadataPointer<ReleaseRecord, ReleaseSlot>;
   readonly #parsed: ParsedBlobCache<ReleaseFile>;
 
-  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger) {
+  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger, deadlineMs?: number) {
     this.#parsed = new ParsedBlobCache(content.blobs, parseRelease, { maxBytes: 64 * 2 ** 20, maxBlobBytes: MAX_RELEASE_BYTES });
     const type = releaseType(remote, upstream, content, keyring, this.#parsed);
-    this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs });
+    this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
   }
 
   /**
@@ -97,11 +97,11 @@ export class ReleaseStore {
 }
 
 function releaseType(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, parsed: ParsedBlobCache<ReleaseFile>): PointerType<ReleaseRecord, ReleaseSlot> {
-  const verify = async (slot: ReleaseSlot, raw: Buffer): Promise<{ text: string; gpg?: Buffer }> => {
+  const verify = async (slot: ReleaseSlot, raw: Buffer, signal: AbortSignal): Promise<{ text: string; gpg?: Buffer }> => {
     const opts = { allowSha1: remote.allowSha1 };
     if (slot.kind === 'inrelease') return { text: (await verifyClearsigned(raw.toString('utf8'), await keyring(), opts)).text };
     const sigPath = joinRelPath(slot.dir, 'Release.gpg');
-    const res = await upstream.fetch({ path: sigPath });
+    const res = await upstream.fetch({ path: sigPath, signal });
     if (res.status !== 200) {
       discard(res.body);
       throw new RepointError('SIGNATURE_MISSING', `upstream has no ${sigPath}; unsigned repositories are refused`);
@@ -116,9 +116,9 @@ function releaseType(remote: RemoteConfig, upstream: Upstream, content: ContentS
     maxBytes: MAX_RELEASE_BYTES,
     blobsOf: (r) => [r.sha256, r.textSha256, ...(r.gpgSha256 ? [r.gpgSha256] : [])],
     generationOf: (r) => r.textSha256,
-    async accept(slot, raw, res: UpstreamResponse, prev): Promise<TypeFields<ReleaseRecord>> {
+    async accept(slot, raw, res: UpstreamResponse, prev, signal): Promise<TypeFields<ReleaseRecord>> {
       const path = joinRelPath(slot.dir, slot.kind === 'inrelease' ? 'InRelease' : 'Release');
-      const { text, gpg } = await verify(slot, raw);
+      const { text, gpg } = await verify(slot, raw, signal);
       const release = parseRelease(text);
       checkPolicy(release, prev, path);
       const mtime = lastModifiedOf(res);

@@ -52,7 +52,7 @@ export interface BlobWriter {
  * - reads are streams with an optional range (ranged GETs), readAll is for small metadata only;
  * - object stores keep no atime: lastAccess may come from its own record (state) instead;
  * - list() streams (paginated listing), totals() is a running count kept without a rescan;
- * - removeTempFiles() clears the local tier (and may abort stale multipart uploads); close()
+ * - removeTempFiles() clears abandoned temp data (and may abort stale multipart uploads); close()
  *   flushes whatever the backend keeps in memory.
  * Invalid names (not lowercase sha256 hex) are RepointError BAD_PATH: thrown by open(), rejected
  * by the async methods.
@@ -69,7 +69,11 @@ export interface BlobStore {
   delete(sha256: string): Promise<boolean>;
   /** Streams every committed blob; never loads the whole list. */
   list(): AsyncIterable<BlobInfo>;
-  /** Start-up recovery: delete leftover temp files from a crash. Returns how many. */
+  /**
+   * Deletes temp data proven abandoned (its writer is gone, or it is older than the store's age
+   * limit); never another live process's or node's download. Run at start-up and periodically.
+   * Returns how many.
+   */
   removeTempFiles(): Promise<number>;
   /** Running totals, kept without a rescan at start-up. */
   totals(): Promise<{ count: number; bytes: number }>;

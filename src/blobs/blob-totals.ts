@@ -11,6 +11,8 @@ export interface BlobTotalsOptions {
   /** Delay before a change is persisted; changes inside the window share one write. */
   flushDelayMs?: number;
   logger?: Logger;
+  /** Read the saved numbers and never write the file (read-only commands beside a running server). */
+  readOnly?: boolean;
 }
 
 interface TotalsFile extends TotalsSnapshot {
@@ -27,6 +29,8 @@ interface TotalsFile extends TotalsSnapshot {
  *   `clean: false` (its numbers may lag by the debounce window), so the next open serves at once
  *   with those numbers as an estimate and starts a background recount walk to correct them.
  * - A missing or unreadable file is treated the same way (estimate 0, background recount).
+ * - Opened read-only (a command that only reads, beside a running server), the file is read and never
+ *   written.
  * - get() waits for a running recount; serving blobs never does. A change made while the walk runs
  *   is added to the walk's result only if the walk had already passed that part of the tree (the
  *   store tells us, see RecountGate), so every change is counted exactly once.
@@ -43,6 +47,7 @@ export class BlobTotals {
   #delta: TotalsSnapshot | undefined;
   #recountFailed = false;
   #closed = false;
+  readonly #readOnly: boolean;
   /** True when the saved numbers cannot be trusted (missing file, or the last run crashed). */
   readonly needsRecount: boolean;
 
@@ -53,11 +58,12 @@ export class BlobTotals {
     this.#bytes = saved?.bytes ?? 0;
     this.#flushDelayMs = opts.flushDelayMs ?? 1000;
     this.#logger = opts.logger ?? silentLogger;
+    this.#readOnly = opts.readOnly ?? false;
   }
 
   static async open(file: string, opts: BlobTotalsOptions = {}): Promise<BlobTotals> {
     const t = new BlobTotals(file, opts, await readTotalsFile(file));
-    await t.#persist(false);
+    if (!t.#readOnly) await t.#persist(false);
     return t;
   }
 
@@ -132,6 +138,7 @@ export class BlobTotals {
 
   /** Writes are chained so two never race on the temp file; each writes the latest numbers. */
   #persist(clean: boolean): Promise<void> {
+    if (this.#readOnly) return Promise.resolve();
     const next = this.#writes.then(() => {
       const body: TotalsFile = { version: 1, count: this.#count, bytes: this.#bytes, clean };
       return writeFileAtomic(this.#file, JSON.stringify(body) + '\n');

@@ -10,7 +10,8 @@ const FAN_OUT = /^[0-9a-f]{2}$/;
 /** Walks the fan-out tree with opendir, one directory handle per level: memory stays bounded. */
 export async function* listBlobs(dir: string): AsyncIterable<BlobInfo> {
   const root = join(dir, 'sha256');
-  for await (const ab of await opendir(root)) {
+  // a store opened read-only over a dataDir nothing has been written to yet has no tree
+  for await (const ab of await opendirIfExists(root)) {
     if (ab.isDirectory() && FAN_OUT.test(ab.name)) yield* listPart(root, ab.name);
   }
 }

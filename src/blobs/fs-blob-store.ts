@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -12,19 +11,40 @@ import { BlobTotals, type TotalsSnapshot } from './blob-totals.ts';
 import { errCode, fsyncDir } from './fs-durable.ts';
 import { FsBlobWriter } from './fs-blob-writer.ts';
 import { RecountGate } from './recount-gate.ts';
+import { currentProcess, newInstanceId, ownerVerdict, parseTempName, systemProbe, tempName, type ProcessProbe } from './temp-owner.ts';
 
 export interface FsBlobStoreOptions {
   /** Debounce for persisting totals.json (default 1000 ms). */
   totalsFlushMs?: number;
   logger?: Logger;
+  /**
+   * Open for reading only (`checkpoint list`, `gc --dry-run`): nothing is created, totals.json is not
+   * rewritten, no temp file is removed, and writes are refused.
+   */
+  readOnly?: boolean;
+  /** A temp file untouched this long is removed even when its owner cannot be checked (default 24 h). */
+  tempMaxAgeMs?: number;
+  /** How other processes are looked at (tests replace it). */
+  probe?: ProcessProbe;
 }
+
+const DEFAULT_TEMP_MAX_AGE_MS = 24 * 3600_000;
+
+/**
+ * Store instances open in this process, by instance id: a temp file of this process whose instance
+ * is not here was left by an instance that closed (or a test's simulated crash). It is a fact about
+ * this process, like its pid, so it lives with the process, not with one store.
+ */
+const openInstances = new Set<string>();
 
 const READ_HIGH_WATER_MARK = 256 * 1024;
 
 /**
  * Content-addressed blobs on a local filesystem:
  *   <dir>/sha256/<ab>/<cd>/<hex>   committed, immutable
- *   <dir>/tmp/<unique>.part        being written (same filesystem, so link/rename is atomic)
+ *   <dir>/tmp/<owner>.part         being written (same filesystem, so link/rename is atomic); the name
+ *                                  says which process wrote it (temp-owner.ts), so only abandoned ones
+ *                                  are removed, never another live process's download
  *   <dir>/totals.json              running count/bytes (see BlobTotals)
  */
 export class FsBlobStore implements BlobStore {
@@ -32,24 +52,36 @@ export class FsBlobStore implements BlobStore {
   readonly #tmpDir: string;
   readonly #active = new Set<string>();
   readonly #totals: BlobTotals;
+  readonly #readOnly: boolean;
+  readonly #tempMaxAgeMs: number;
+  readonly #probe: ProcessProbe;
+  readonly #self = currentProcess();
+  readonly #instance = newInstanceId();
   /** Set while a background recount walks the tree. */
   #gate: RecountGate | undefined;
 
-  private constructor(dir: string, totals: BlobTotals) {
+  private constructor(dir: string, totals: BlobTotals, opts: FsBlobStoreOptions) {
     this.dir = dir;
     this.#tmpDir = join(dir, 'tmp');
     this.#totals = totals;
+    this.#readOnly = opts.readOnly ?? false;
+    this.#tempMaxAgeMs = opts.tempMaxAgeMs ?? DEFAULT_TEMP_MAX_AGE_MS;
+    this.#probe = opts.probe ?? systemProbe;
+    if (!this.#readOnly) openInstances.add(this.#instance);
   }
 
   static async open(dir: string, opts: FsBlobStoreOptions = {}): Promise<FsBlobStore> {
-    await mkdir(join(dir, 'sha256'), { recursive: true });
-    await mkdir(join(dir, 'tmp'), { recursive: true });
+    if (!opts.readOnly) {
+      await mkdir(join(dir, 'sha256'), { recursive: true });
+      await mkdir(join(dir, 'tmp'), { recursive: true });
+    }
     const totals = await BlobTotals.open(join(dir, 'totals.json'), {
       flushDelayMs: opts.totalsFlushMs,
       logger: opts.logger ?? silentLogger,
+      ...(opts.readOnly ? { readOnly: true } : {}),
     });
-    const store = new FsBlobStore(dir, totals);
-    if (totals.needsRecount) store.#startRecount();
+    const store = new FsBlobStore(dir, totals, opts);
+    if (totals.needsRecount && !opts.readOnly) store.#startRecount();
     return store;
   }
 
@@ -100,7 +132,8 @@ export class FsBlobStore implements BlobStore {
   }
 
   async createWriter(): Promise<BlobWriter> {
-    const tempPath = join(this.#tmpDir, `${Date.now()}-${process.pid}-${randomUUID()}.part`);
+    this.#assertWritable();
+    const tempPath = join(this.#tmpDir, tempName({ ...this.#self, instance: this.#instance }));
     // 'ax': append-only, and fail rather than share a file if the name ever collided
     const fh = await open(tempPath, 'ax');
     this.#active.add(tempPath);
@@ -113,6 +146,7 @@ export class FsBlobStore implements BlobStore {
 
   async delete(sha256: string): Promise<boolean> {
     const path = blobPath(this.dir, sha256);
+    this.#assertWritable();
     const removed = await this.#change(sha256, async () => {
       try {
         const st = await stat(path);
@@ -132,20 +166,34 @@ export class FsBlobStore implements BlobStore {
     return listBlobs(this.dir);
   }
 
-  /** Deletes leftover temp files; files of writers still open in this instance are kept. */
+  /**
+   * Deletes temp files proven abandoned: their writer process is gone (checkable on this host), or they
+   * were not written to for tempMaxAge. Another live process's downloads (a serving node while a CLI
+   * command runs, another node on a shared volume) are left alone. Cheap: one readdir, a stat and a
+   * /proc read per temp file; run at start-up and periodically.
+   */
   async removeTempFiles(): Promise<number> {
+    if (this.#readOnly) return 0;
     let removed = 0;
+    const now = Date.now();
     for await (const f of await opendir(this.#tmpDir)) {
       const path = join(this.#tmpDir, f.name);
       if (this.#active.has(path)) continue;
       try {
+        if (!(await this.#abandoned(f.name, path, now))) continue;
         await unlink(path);
         removed++;
       } catch (err) {
-        if (errCode(err) !== 'ENOENT') throw err;
+        if (errCode(err) !== 'ENOENT') throw err; // committed or removed meanwhile
       }
     }
     return removed;
+  }
+
+  async #abandoned(name: string, path: string, now: number): Promise<boolean> {
+    const owner = parseTempName(name);
+    if (owner && ownerVerdict(owner, this.#self, openInstances, this.#probe) === 'gone') return true;
+    return now - (await stat(path)).mtimeMs >= this.#tempMaxAgeMs;
   }
 
   totals(): Promise<{ count: number; bytes: number }> {
@@ -154,7 +202,12 @@ export class FsBlobStore implements BlobStore {
 
   /** Persists totals marked clean, so the next open trusts them without a walk. */
   async close(): Promise<void> {
+    openInstances.delete(this.#instance);
     await this.#totals.close();
+  }
+
+  #assertWritable(): void {
+    if (this.#readOnly) throw new RepointError('INTERNAL', `blob store ${this.dir} was opened read-only`);
   }
 
   async #place(tempPath: string, sha256: string, size: number): Promise<BlobInfo> {

@@ -1,13 +1,16 @@
+import { isRepointError } from '../errors.ts';
 import type { Config } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { ContentService } from '../serve/content.ts';
-import { lockNames } from '../state/keys.ts';
+import { leaseNames } from '../state/keys.ts';
+import { withLease } from '../state/lease.ts';
 import { collectGarbage } from './gc.ts';
 import type { PinSources } from './pins.ts';
 
 /**
  * Keeps the store within cache.maxSize while serving: every cache.gcInterval, when the running totals
- * exceed the budget, one node (state lock) collects least recently used unpinned blobs.
+ * exceed the budget, one process or node (the renewed `gc` lease) collects least recently used unpinned
+ * blobs; it stops deleting if the lease is lost.
  */
 export function startAutoGc(config: Config, content: ContentService, sources: PinSources, log: Logger): () => void {
   const { blobs, state } = content;
@@ -18,16 +21,16 @@ export function startAutoGc(config: Config, content: ContentService, sources: Pi
     try {
       const { bytes } = await blobs.totals();
       if (bytes <= config.cache.maxSizeBytes) return;
-      const release = await state.tryLock(lockNames.gc, 3600_000);
-      if (!release) return;
-      try {
-        const r = await collectGarbage({ maxSizeBytes: config.cache.maxSizeBytes, sources }, blobs, state, { all: false, dryRun: false });
-        log.info('cache over budget: collected', { removed: r.removed, freed: r.freed, total: r.total, maxSize: config.cache.maxSizeBytes, pinned: r.pinned });
-      } finally {
-        await release();
-      }
+      const lease = { ttlMs: config.state.leaseTtlMs, renewEveryMs: config.state.leaseRenewMs, owner: `pid ${process.pid} (auto gc)`, log };
+      const run = await withLease(state.leases, leaseNames.gc, lease, ({ signal }) =>
+        collectGarbage({ maxSizeBytes: config.cache.maxSizeBytes, sources }, blobs, state, { all: false, dryRun: false, signal }));
+      if (!run.held) return; // another process or node is collecting
+      const r = run.value;
+      log.info('cache over budget: collected', { removed: r.removed, freed: r.freed, total: r.total, maxSize: config.cache.maxSizeBytes, pinned: r.pinned });
     } catch (err) {
-      log.error('automatic gc failed', { reason: (err as Error).message });
+      // a checkpoint being made: its blobs are not pinned yet, so collect on a later tick
+      if (isRepointError(err, 'CHECKPOINT_RUNNING')) log.info('automatic gc postponed', { reason: err.message });
+      else log.error('automatic gc failed', { reason: (err as Error).message });
     } finally {
       running = false;
     }

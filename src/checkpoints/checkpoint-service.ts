@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname as hostnameOf } from 'node:os';
 import type { Config, RemoteConfig } from '../config/types.ts';
 import { RepointError, isRepointError } from '../errors.ts';
@@ -5,7 +6,8 @@ import { SingleFlight } from '../fill/single-flight.ts';
 import { nextUniqueCheckpointTime } from '../formats/checkpoint-time.ts';
 import type { Logger } from '../log.ts';
 import type { ContentService } from '../serve/content.ts';
-import { lockNames } from '../state/keys.ts';
+import { leaseNames } from '../state/keys.ts';
+import { leaseHolder, withLease, type Lease } from '../state/lease.ts';
 import type { Signer } from '../trust/signer.ts';
 import type { Catalogue } from './catalogue.ts';
 import type { CheckpointSource, SnapshotContext } from './checkpoint-source.ts';
@@ -18,9 +20,12 @@ export interface CreateOptions {
   onProgress?: (p: { files: number; bytes: number }) => void;
 }
 
-const LOCK_TTL_MS = 6 * 3600_000;
-
-/** Creates and retires checkpoints. One run at a time per remote, in-process and across nodes. */
+/**
+ * Creates and retires checkpoints. One run at a time per remote: in-process a second request joins the
+ * running one; across processes and nodes a renewed lease admits one, and the others get
+ * CHECKPOINT_RUNNING (HTTP 409, CLI exit 75). A holder that dies stops renewing, and its lease lapses
+ * within state.leaseTtl.
+ */
 export class CheckpointService {
   readonly #config: Config;
   readonly #content: ContentService;
@@ -59,8 +64,30 @@ export class CheckpointService {
   }
 
   async #create(remote: RemoteConfig, source: CheckpointSource, keep: number, opts: CreateOptions): Promise<CatalogueEntry> {
-    const release = await this.#content.state.tryLock(lockNames.checkpoint(remote.name), LOCK_TTL_MS);
-    if (!release) throw new RepointError('CHECKPOINT_FAILED', `another node is creating a checkpoint of ${remote.name}`);
+    const { leaseTtlMs: ttlMs, leaseRenewMs: renewEveryMs } = this.#config.state;
+    const run = await withLease(this.#content.state.leases, leaseNames.checkpoint(remote.name),
+      { ttlMs, renewEveryMs, owner: processOwner(), log: this.#log }, (lease) => this.#createHeld(remote, source, keep, opts, lease));
+    if (!run.held) {
+      throw new RepointError('CHECKPOINT_RUNNING', `a checkpoint of ${remote.name} is already running${run.owner ? ` (${run.owner})` : ''}; try again when it has finished`);
+    }
+    return run.value;
+  }
+
+  /**
+   * A collection running now could delete blobs this run stores before it publishes them: wait for it
+   * (our own lease is held, so a collection starting now refuses to run; see collectGarbage).
+   */
+  async #waitForGc(remote: string, signal: AbortSignal): Promise<void> {
+    for (let logged = false; ; logged = true) {
+      const gc = await leaseHolder(this.#content.state.leases, leaseNames.gc);
+      if (!gc) return;
+      if (!logged) this.#log.info('waiting for gc to finish before the checkpoint', { remote, gc: gc.owner });
+      await sleep(Math.min(1000, Math.max(50, gc.remainingMs)), undefined, { signal });
+    }
+  }
+
+  async #createHeld(remote: RemoteConfig, source: CheckpointSource, keep: number, opts: CreateOptions, lease: Lease): Promise<CatalogueEntry> {
+    await this.#waitForGc(remote.name, lease.signal);
     const started = Date.now();
     let files = 0;
     let bytes = 0;
@@ -72,9 +99,14 @@ export class CheckpointService {
         content: this.#content, signer: this.#signer, log: this.#log.child({ remote: remote.name }),
         snapshotsUrl: `${base}/${remote.name}/@SNAPSHOTID@/`,
         ...(previous ? { previous } : {}),
-        onFile: (_path, n) => { files++; bytes += n; opts.onProgress?.({ files, bytes }); },
+        signal: lease.signal,
+        onFile: (_path, n) => {
+          // a lost lease stops the run at the next file: another holder may be running by now
+          lease.signal.throwIfAborted();
+          files++; bytes += n; opts.onProgress?.({ files, bytes });
+        },
       };
-      const result = await source.snapshot(ctx);
+      const result = await untilAborted(source.snapshot(ctx), lease.signal);
       // The timestamp is taken at publication, not at the start: a time that resolves to an earlier
       // checkpoint must never later resolve to this one (a pinned build would change under its feet).
       const now = new Date();
@@ -87,6 +119,8 @@ export class CheckpointService {
       // The manifest blob is written last; the catalogue write that follows is what publishes it.
       const blob = await this.#content.storeBytes(Buffer.from(JSON.stringify(manifest)));
       const entry: CatalogueEntry = { ts, manifest: blob.sha256, createdAt: manifest.createdAt, files, bytes };
+      // Publishing is the irreversible step: only with the lease confirmed a full term ahead.
+      await lease.confirm();
       const dropped = await this.#catalogue.publish(remote.name, entry, keep);
       this.#log.info('checkpoint published', { remote: remote.name, ts, files, bytes, ms: Date.now() - started, dropped: dropped.map((d) => d.ts) });
       return entry;
@@ -94,10 +128,23 @@ export class CheckpointService {
       const e = isRepointError(err) ? err : new RepointError('CHECKPOINT_FAILED', (err as Error).message, {}, { cause: err });
       this.#log.error('checkpoint failed; nothing published, the previous checkpoint stays', { remote: remote.name, code: e.code, reason: e.message });
       throw e;
-    } finally {
-      await release();
     }
   }
+}
+
+/** Names this process in a lease, for "already running (pid 123 on host-a)". */
+function processOwner(): string {
+  return `pid ${process.pid} on ${hostnameOf()}`;
+}
+
+/** `work`, or the signal's reason as soon as it aborts (the work is left to notice the signal itself). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** http://<listen host>:<port>, the hostname when listening on every address. */

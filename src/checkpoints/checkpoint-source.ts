@@ -12,8 +12,10 @@ export interface SnapshotContext {
   content: ContentService;
   signer: Signer;
   log: Logger;
-  /** Called for each stored file, for progress. */
+  /** Called for each stored file, for progress; throws once the run must stop (its lease was lost). */
   onFile: (path: string, bytes: number) => void;
+  /** Aborts when the run must stop (its lease was lost, or the process is shutting down). */
+  signal?: AbortSignal;
   /** `<base>/<remote>/@SNAPSHOTID@/` for apt's Snapshots: field. */
   snapshotsUrl: string;
   /** The newest published manifest of this remote, to reuse signatures over unchanged metadata. */

@@ -1,4 +1,7 @@
 import type { BlobStore } from '../blobs/blob-store.ts';
+import { RepointError } from '../errors.ts';
+import { leaseNames } from '../state/keys.ts';
+import { leaseHolder } from '../state/lease.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { Catalogue } from './catalogue.ts';
 import { checkpointPins, type PinSources } from './pins.ts';
@@ -17,8 +20,14 @@ const BUCKET_MS = 60_000; // access-time resolution of the LRU order
  * Removes blobs no kept checkpoint references, least recently used first, until the store fits
  * cache.maxSize (or all unpinned ones with `all`). Two streaming passes, so memory stays bounded whatever
  * the store's size: one builds an access-time histogram, the second deletes below the cut.
+ *
+ * The caller holds the `gc` lease. A checkpoint being made pins nothing yet (it is not in a catalogue
+ * until it publishes), so collection refuses to run while any remote's checkpoint lease is held, and a
+ * checkpoint run waits while the `gc` lease is held (checkpoint-service.ts): each takes its own lease
+ * first and then looks for the other's, so at least one of two that start together sees the other.
  */
-export async function collectGarbage(budget: { maxSizeBytes: number; sources: PinSources }, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void }): Promise<GcResult> {
+export async function collectGarbage(budget: { maxSizeBytes: number; sources: PinSources }, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void; signal?: AbortSignal }): Promise<GcResult> {
+  if (!opts.dryRun) await refuseDuringCheckpoints(budget.sources, state);
   const pins = await checkpointPins(budget.sources, new Catalogue(state, blobs), state, blobs);
   let total = 0;
   let pinnedBytes = 0;
@@ -49,6 +58,7 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
       if (bucket > cut || (bucket === cut && freedFromCut >= neededFromCut)) continue;
       if (bucket === cut) freedFromCut += b.size;
       if (!opts.dryRun) {
+        opts.signal?.throwIfAborted(); // the gc lease was lost: another collector may be running now
         await blobs.delete(b.sha256);
       }
       removed++;
@@ -64,5 +74,14 @@ async function atime(blobs: BlobStore, sha256: string): Promise<number> {
     return (await blobs.lastAccess(sha256)) ?? 0;
   } catch {
     return 0;
+  }
+}
+
+async function refuseDuringCheckpoints(sources: PinSources, state: StateStore): Promise<void> {
+  for (const remote of sources.remotes) {
+    const holder = await leaseHolder(state.leases, leaseNames.checkpoint(remote.name));
+    if (holder) {
+      throw new RepointError('CHECKPOINT_RUNNING', `a checkpoint of ${remote.name} is being made${holder.owner ? ` (${holder.owner})` : ''}; gc runs when it has finished`);
+    }
   }
 }

@@ -17,7 +17,12 @@ commands:
   checkpoint list [<remote>]    list checkpoints
   gc [--all] [--dry-run]        remove blobs no kept checkpoint needs, least recently used first,
                                 until the store fits cache.maxSize (--all: every unpinned blob)
+
+exit codes: 0 done, 1 failed, 2 usage, 75 already running elsewhere (checkpoint create, gc): try again later
 `;
+
+/** sysexits EX_TEMPFAIL: another process holds the lease; retrying later will work. */
+const EXIT_BUSY = 75;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -36,8 +41,20 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const running = await startServer(config, log);
       const stop = (signal: string): void => {
-        log.info('shutting down', { signal });
-        running.close().then(() => process.exit(0), () => process.exit(1));
+        const started = Date.now();
+        log.info('shutting down', { signal, graceMs: config.shutdownGraceMs });
+        // A bound even if closing hangs somewhere: the grace, plus time to close the stores.
+        setTimeout(() => {
+          log.error('shutdown did not finish in time; exiting anyway', { ms: Date.now() - started });
+          process.exit(1);
+        }, config.shutdownGraceMs + 10_000).unref();
+        running.close().then(() => {
+          log.info('shut down', { ms: Date.now() - started });
+          process.exit(0);
+        }, (err: unknown) => {
+          log.error('shutdown failed', { reason: (err as Error).message });
+          process.exit(1);
+        });
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
@@ -60,6 +77,6 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (isRepointError(err)) process.stderr.write(`repoint: ${err.code}: ${err.message}\n`);
     else process.stderr.write(`repoint: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = isRepointError(err, 'CHECKPOINT_RUNNING') || isRepointError(err, 'GC_RUNNING') ? EXIT_BUSY : 1;
   },
 );

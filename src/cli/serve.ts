@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve as honoServe, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Config } from '../config/types.ts';
@@ -6,6 +8,7 @@ import { internalRoutes } from '../http/internal-routes.ts';
 import type { Logger } from '../log.ts';
 import { startAutoGc } from '../checkpoints/auto-gc.ts';
 import { startCheckpointSchedules } from '../checkpoints/scheduler.ts';
+import { startTempSweep, sweepTempFiles } from '../blobs/temp-sweep.ts';
 import { pinSources } from '../registry.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 
@@ -13,11 +16,18 @@ export interface RunningServer {
   runtime: Runtime;
   server: ServerType;
   port: number;
+  /**
+   * Graceful stop: stop accepting, let responses in flight finish for up to shutdownGrace, then abort
+   * downloads and close every connection; resolves once the stores are closed.
+   */
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const runtime = await createRuntime(config, log);
+  // Leftovers of crashed processes go before serving; live downloads of other processes stay.
+  await sweepTempFiles(runtime.content.blobs, log);
+  const stopSweep = startTempSweep(runtime.content.blobs, config.cache.gcIntervalMs, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
   const stopGc = startAutoGc(config, runtime.content, pinSources(config), log);
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
@@ -41,11 +51,28 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     close: async () => {
       stopSchedules();
       stopGc();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
+      stopSweep();
+      // honoServe makes a node:http server here (the http2 types have no connection tracking)
+      if ('closeAllConnections' in server) await drain(server, config.shutdownGraceMs, log);
+      else await new Promise<void>((resolve) => server.close(() => resolve()));
+      runtime.abort(); // downloads nobody waits for any more (detached fills) must not hold the exit
       await runtime.close();
     },
   };
+}
+
+/** Stops accepting and waits for responses in flight, up to graceMs; then closes every connection. */
+async function drain(server: Server, graceMs: number, log: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const deadline = Date.now() + graceMs;
+  let done = false;
+  void closed.then(() => { done = true; });
+  // Keep-alive connections become idle as their last response ends: close them as they do.
+  while (!done && Date.now() < deadline) {
+    server.closeIdleConnections();
+    await Promise.race([closed, sleep(Math.min(100, Math.max(0, deadline - Date.now())))]);
+  }
+  if (!done) log.warn('shutdown grace is over: closing the connections still busy', { graceMs });
+  server.closeAllConnections();
+  await closed;
 }

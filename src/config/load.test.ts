@@ -33,11 +33,13 @@ describe('loadConfig', () => {
     const c = await load(`remotes:\n  deb:\n    upstream: http://127.0.0.1:1/debian/\n    keyring: ${keyring}\n`);
     expect(c.listen).toEqual({ host: '0.0.0.0', port: 8080 });
     expect(c.dataDir).toBe(join(dir, 'data'));
-    expect(c.state).toBe('sqlite');
+    expect(c.state).toEqual({ backend: 'sqlite', staleWindowMs: 300_000, leaseTtlMs: 15_000, leaseRenewMs: 5000 });
+    expect(c.shutdownGraceMs).toBe(10_000);
+    expect(c.cache.tempMaxAgeMs).toBe(24 * 3600_000);
     expect(c.cache.maxSizeBytes).toBe(50 * 2 ** 30);
     const r = c.remotes.get('deb')!;
     expect(r).toMatchObject({ type: 'apt', upstreams: ['http://127.0.0.1:1/debian'], keyrings: [keyring], metadataTtlMs: 300_000, strict: false, allowSha1: false });
-    expect(c.upstream).toEqual({ connectTimeoutMs: 10_000, bodyTimeoutMs: 30_000, retries: 3, connectionsPerHost: 16 });
+    expect(c.upstream).toEqual({ connectTimeoutMs: 10_000, bodyTimeoutMs: 30_000, retries: 3, connectionsPerHost: 16, metadataDeadlineMs: 30_000 });
   });
 
   it('lets PORT, REPOINT_DATA_DIR and REPOINT_ADMIN_TOKEN override', async () => {

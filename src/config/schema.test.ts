@@ -74,12 +74,13 @@ describe('config types', () => {
       source: string;
       listen: { host: string; port: number };
       dataDir: string;
-      state: string;
-      cache: { maxSizeBytes: number; gcIntervalMs: number };
-      upstream: { connectTimeoutMs: number; bodyTimeoutMs: number; retries: number; connectionsPerHost: number };
+      state: { backend: string; staleWindowMs: number; leaseTtlMs: number; leaseRenewMs: number };
+      cache: { maxSizeBytes: number; gcIntervalMs: number; tempMaxAgeMs: number };
+      upstream: { connectTimeoutMs: number; bodyTimeoutMs: number; retries: number; connectionsPerHost: number; metadataDeadlineMs: number };
       signing: { keyPath: string };
       publicUrl?: string;
       logLevel: 'debug' | 'info' | 'warn' | 'error';
+      shutdownGraceMs: number;
     }>();
     expectTypeOf<Config['remotes']>().toEqualTypeOf<Map<string, RemoteConfig>>();
     expectTypeOf<Config['admin']>().toEqualTypeOf<{ token?: string }>();

@@ -3,7 +3,8 @@
  * Config (types.ts derives the types from it) and generates config/schema.json for editors.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { choice, duration, httpUrl, oneOrMany, size, strict, text, wholeNumber } from './fields.ts';
+import { z } from 'zod';
+import { choice, duration, got, httpUrl, oneOrMany, size, strict, text, wholeNumber } from './fields.ts';
 import { remotesSchema } from './remote-schema.ts';
 
 /** What the file's values are resolved against. */
@@ -27,24 +28,52 @@ const listen = text().regex(LISTEN, { error: 'expected "host:port", e.g. "0.0.0.
   return { host: m?.[1] ?? (m?.[2] || '0.0.0.0'), port };
 });
 
+const TEMP_MAX_AGE_FLOOR_MS = 10 * 60_000;
+
 const cache = strict({
   maxSize: size().prefault('50GiB').describe('Size budget of the blob store. While serving, every gcInterval, least recently used blobs no kept checkpoint needs are removed until it fits.'),
-  gcInterval: duration().prefault('10m').describe('How often the cache budget is checked.'),
-}).transform((c) => ({ maxSizeBytes: c.maxSize, gcIntervalMs: c.gcInterval }));
+  gcInterval: duration().prefault('10m').describe('How often the cache budget is checked, and abandoned temp files are swept.'),
+  tempMaxAge: duration().prefault('24h')
+    .refine((ms) => ms >= TEMP_MAX_AGE_FLOOR_MS, { error: 'must be at least 10m: a live download on another host sharing the directory may be silent for up to upstream.bodyTimeout' })
+    .describe('A download\'s temp file untouched for this long is removed even when its owner cannot be checked (another host or container sharing the blobs directory). Temp files of dead processes on this host are removed at once.'),
+}).transform((c) => ({ maxSizeBytes: c.maxSize, gcIntervalMs: c.gcInterval, tempMaxAgeMs: c.tempMaxAge }));
 
 const upstream = strict({
   connectTimeout: duration().prefault('10s').describe('TCP/TLS connect timeout.'),
   bodyTimeout: duration().prefault('30s').describe('Longest silence allowed before headers or between body bytes.'),
   retries: wholeNumber(0, 10).default(3).describe('Retries per mirror on connect errors, 408, 429 and 5xx (Retry-After honoured).'),
   connectionsPerHost: wholeNumber(1, 1024).default(16).describe('Connection pool size per upstream host.'),
+  metadataDeadline: duration().prefault('30s')
+    .describe('Total time a revalidation of InRelease/repomd.xml (with its signature file) may take, however steadily the bytes trickle in; past it the last verified copy is served, marked X-Repoint-Stale: UPSTREAM_DEADLINE.'),
 }).transform((u) => ({
   connectTimeoutMs: u.connectTimeout,
   bodyTimeoutMs: u.bodyTimeout,
   retries: u.retries,
   connectionsPerHost: u.connectionsPerHost,
+  metadataDeadlineMs: u.metadataDeadline,
 }));
 
 const STATE = /^(?:sqlite$|rediss?:\/\/)/;
+const STATE_PROBLEM = 'expected "sqlite" or a redis URL like "redis://127.0.0.1:6379/0"';
+const stateBackend = text().regex(STATE, { error: STATE_PROBLEM });
+const stateOptions = strict({
+  backend: stateBackend.default('sqlite').describe('"sqlite" (embedded, node:sqlite) or a Redis URL shared by several nodes.'),
+  staleWindow: duration().prefault('5m')
+    .describe('While the state backend is unreachable, lookups answered within this long are still served from the in-process cache (bounded by its size); others answer 503 STATE_UNAVAILABLE with Retry-After. 0 disables.'),
+  leaseTtl: duration().prefault('15s')
+    .describe('Lifetime of a lease (checkpoint runs, gc) unless its holder renews it: a crashed holder\'s lease lapses after at most this long.'),
+  leaseRenewEvery: duration().prefault('5s').describe('How often a live holder renews its leases; well under leaseTtl.'),
+}).refine((s) => s.leaseRenewEvery * 2 <= s.leaseTtl, { error: 'leaseRenewEvery must be at most half of leaseTtl, so one missed renewal does not lose the lease', path: ['leaseRenewEvery'] });
+/** A string is shorthand for `{ backend: <string> }`. */
+const state = z.union([stateBackend.transform((backend) => stateOptions.parse({ backend })), stateOptions], {
+  error: (iss) => {
+    if (typeof iss.input === 'string') return STATE_PROBLEM;
+    // A mapping: the problem is the mapping branch's, named by its key.
+    const inner = iss.code === 'invalid_union' && typeof iss.input === 'object' && iss.input !== null && !Array.isArray(iss.input) ? iss.errors[1]?.[0] : undefined;
+    if (inner) return `${inner.path.length ? `${inner.path.map(String).join('.')}: ` : ''}${inner.message}`;
+    return `${STATE_PROBLEM}, or a mapping with backend, staleWindow, leaseTtl, leaseRenewEvery; got ${got(iss.input)}`;
+  },
+}).transform((s) => ({ backend: s.backend, staleWindowMs: s.staleWindow, leaseTtlMs: s.leaseTtl, leaseRenewMs: s.leaseRenewEvery }));
 
 /** Resolves a path written in `file` against the file's directory. */
 export function relativeTo(file: string): (path: string) => string {
@@ -59,8 +88,8 @@ export function configSchema(ctx: ConfigContext) {
     listen: listen.prefault('0.0.0.0:8080').describe('Address to listen on, "host:port". The environment variable PORT overrides the port.'),
     dataDir: text().prefault('./data')
       .describe('Where blobs, the embedded state database and the mirror key live; relative to this file. The environment variable REPOINT_DATA_DIR overrides it.'),
-    state: text().regex(STATE, { error: 'expected "sqlite" or a redis URL like "redis://127.0.0.1:6379/0"' }).default('sqlite')
-      .describe('Metadata state: "sqlite" (embedded, node:sqlite) or a Redis URL shared by several nodes, e.g. "redis://127.0.0.1:6379/0".'),
+    state: state.prefault('sqlite')
+      .describe('Metadata state: "sqlite" (embedded, node:sqlite) or a Redis URL shared by several nodes, e.g. "redis://127.0.0.1:6379/0"; or a mapping with that as `backend` plus the stale window and lease timings.'),
     cache: cache.prefault({}).describe('The blob store\'s size budget, kept while serving.'),
     upstream: upstream.prefault({}).describe('How repoint talks to upstream mirrors.'),
     signing: strict({
@@ -72,6 +101,8 @@ export function configSchema(ctx: ConfigContext) {
       token: text().optional().describe('Bearer token (`Authorization: Bearer <token>`). Unset disables the API. The environment variable REPOINT_ADMIN_TOKEN also sets it.'),
     }).prefault({}).describe('The admin API (POST /-/api/remotes/<remote>/checkpoints).'),
     logLevel: choice(['debug', 'info', 'warn', 'error']).default('info').describe('Log level on stderr (JSON lines).'),
+    shutdownGrace: duration().prefault('10s')
+      .describe('On SIGTERM/SIGINT: stop accepting, let responses in flight finish for up to this long, then abort downloads and close connections.'),
     remotes: remotesSchema(rel).prefault({}),
   }).transform((c) => {
     const dataDir = ctx.dataDir ?? rel(c.dataDir);
@@ -89,6 +120,7 @@ export function configSchema(ctx: ConfigContext) {
       ...(c.publicUrl !== undefined ? { publicUrl: c.publicUrl } : {}),
       admin,
       logLevel: c.logLevel,
+      shutdownGraceMs: c.shutdownGrace,
       remotes: c.remotes,
     };
   });

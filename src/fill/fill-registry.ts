@@ -1,4 +1,5 @@
 import type { BlobInfo, BlobStore } from '../blobs/blob-store.ts';
+import type { RepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { Fill, type FillSpec } from './fill.ts';
 
@@ -17,6 +18,11 @@ export class FillRegistry {
 
   get active(): number {
     return this.#fills.size;
+  }
+
+  /** Stops every download in flight (shutdown); their readers error, nothing is committed. */
+  abortAll(reason: RepointError): void {
+    for (const fill of this.#fills.values()) fill.abort(reason);
   }
 
   getOrStart(spec: FillSpec): { fill: Fill; joined: boolean } {

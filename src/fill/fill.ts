@@ -54,6 +54,9 @@ export class Fill extends EventEmitter {
   #hasher: MultiHasher;
   #window: Array<{ start: number; data: Buffer }> = [];
   #windowBytes = 0;
+  /** Aborts the upstream request and body (shutdown): the fill fails with the reason given. */
+  readonly #abort = new AbortController();
+  #body: Readable | undefined;
 
   constructor(spec: FillSpec, blobs: BlobStore, log: Logger) {
     super();
@@ -110,6 +113,13 @@ export class Fill extends EventEmitter {
     return new TailReader(this, start, endInclusive);
   }
 
+  /** Stops the download (shutdown): readers error, nothing is committed. No-op once it has ended. */
+  abort(reason: RepointError): void {
+    if (this.state === 'committed' || this.state === 'failed' || this.#abort.signal.aborted) return;
+    this.#abort.abort(reason);
+    this.#body?.destroy(reason);
+  }
+
   async #run(): Promise<BlobInfo> {
     try {
       this.#writer = await this.#blobs.createWriter();
@@ -132,7 +142,9 @@ export class Fill extends EventEmitter {
     let last: UpstreamResponse | undefined;
     for (const path of this.#spec.sources) {
       const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-`, ...(validator ? { 'if-range': validator } : {}) } : {};
-      const res = await this.#spec.upstream.fetch({ path, headers });
+      const res = await this.#spec.upstream.fetch({ path, headers, signal: this.#abort.signal });
+      this.#abort.signal.throwIfAborted();
+      this.#body = res.body;
       if (res.status === 200 || res.status === 206) return res;
       last = res;
     }
@@ -167,6 +179,7 @@ export class Fill extends EventEmitter {
           await this.#append(data, res.url);
         }
       } catch (err) {
+        this.#abort.signal.throwIfAborted();
         if (isRepointError(err) && err.code !== 'UPSTREAM_TIMEOUT' && err.code !== 'UPSTREAM_UNAVAILABLE') throw err;
         const e = toUpstreamError(err, res.url);
         if (attempt >= RESUME_ATTEMPTS) throw new RepointError('UPSTREAM_TRUNCATED', `download of ${res.url} broke off at ${this.written} bytes: ${e.message}`, { url: res.url });

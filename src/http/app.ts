@@ -6,7 +6,7 @@ import { RepointError, isRepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RemoteHandler } from '../serve/remote-handler.ts';
 import type { Reply } from '../serve/reply.ts';
-import { statusFor } from './error-status.ts';
+import { retryAfterFor, statusFor } from './error-status.ts';
 import { forwardToRemote } from './forward-proxy.ts';
 import { parseRequestPath } from './request-path.ts';
 import { planResponse } from './response-plan.ts';
@@ -72,6 +72,8 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
     deps.log[level]('request failed', { method: c.req.method, path: c.env?.incoming?.url ?? c.req.path, status, code: e.code, reason: e.message });
     const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
     if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = 'GET, HEAD';
+    const retryAfter = retryAfterFor(e.code);
+    if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
     const body = c.req.method === 'HEAD' ? null : JSON.stringify({ error: e.code, message: e.message }) + '\n';
     return new Response(body, { status, headers });
   });

@@ -14,6 +14,7 @@ const STATUS: Record<ErrorCode, number> = {
   UPSTREAM_UNAVAILABLE: 502,
   UPSTREAM_BAD_STATUS: 502,
   UPSTREAM_TIMEOUT: 504,
+  UPSTREAM_DEADLINE: 504,
   UPSTREAM_TRUNCATED: 502,
   UPSTREAM_TOO_LARGE: 502,
   UPSTREAM_DIGEST_MISMATCH: 502,
@@ -26,10 +27,26 @@ const STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 500,
   CHECKPOINT_NOT_FOUND: 404,
   CHECKPOINT_FAILED: 500,
+  CHECKPOINT_RUNNING: 409,
+  GC_RUNNING: 409,
+  LEASE_LOST: 503,
+  STATE_UNAVAILABLE: 503,
+  SHUTTING_DOWN: 503,
   UNAUTHORIZED: 401,
   INTERNAL: 500,
 };
 
 export function statusFor(code: ErrorCode): number {
   return STATUS[code];
+}
+
+/** Seconds a client should wait before retrying, for the codes that mean "not now" rather than "no". */
+const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
+  STATE_UNAVAILABLE: 5,
+  LEASE_LOST: 5,
+  SHUTTING_DOWN: 5,
+};
+
+export function retryAfterFor(code: ErrorCode): number | undefined {
+  return RETRY_AFTER[code];
 }

@@ -139,11 +139,11 @@ describe('MetadataPointer', () => {
     expect(await pointer.record('a')).toBeUndefined();
   });
 
-  it('does not serve a record stale when upstream says the file is gone (404)', async () => {
-    await pointer.fresh('a');
+  it('serves the verified record stale when upstream says the file is gone (404): a mirror mid-sync', async () => {
+    const { record } = await pointer.fresh('a');
     later();
     upstream.queue(() => ({ status: 404 }));
-    await expect(pointer.fresh('a')).rejects.toMatchObject({ code: 'UPSTREAM_NOT_FOUND' });
+    expect(await pointer.fresh('a')).toEqual({ record, stale: 'UPSTREAM_NOT_FOUND' });
   });
 
   it('makes one upstream request for concurrent revalidations of a slot', async () => {

@@ -4,6 +4,7 @@ import { SingleFlight } from '../fill/single-flight.ts';
 import type { Logger } from '../log.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { readCapped } from '../streams/read-capped.ts';
+import { toUpstreamError } from '../upstream/http-upstream.ts';
 import { discard, type Upstream, type UpstreamResponse } from '../upstream/upstream.ts';
 
 /** The fields every verified-metadata pointer has; a type adds the blobs it names and its marks. */
@@ -36,9 +37,10 @@ export interface PointerType<R extends PointerRecord, S> {
   generationOf(rec: TypeFields<R>): string;
   /**
    * Verifies a fetched body (signature, policy against `prev`: expiry, rollback), stores its blobs and
-   * returns the type's record fields. Throws a RepointError to refuse it.
+   * returns the type's record fields. Throws a RepointError to refuse it. Whatever it fetches itself
+   * (a detached signature) must pass `signal` on: it aborts at the revalidation's deadline.
    */
-  accept(slot: S, raw: Buffer, res: UpstreamResponse, prev: R | undefined): Promise<TypeFields<R>>;
+  accept(slot: S, raw: Buffer, res: UpstreamResponse, prev: R | undefined, signal: AbortSignal): Promise<TypeFields<R>>;
   /** False for a stored record that may no longer be served (yum: a keyring was added since). */
   usable?(rec: R): boolean;
 }
@@ -50,6 +52,8 @@ export interface MetadataPointerDeps {
   log: Logger;
   /** How long a verified record is served before it is revalidated. */
   ttlMs: number;
+  /** Total time one revalidation may take, signature fetch and storing included (default 30 s). */
+  deadlineMs?: number;
   /** Earlier generations kept for clients that still hold one. */
   historyLength?: number;
 }
@@ -57,8 +61,9 @@ export interface MetadataPointerDeps {
 /**
  * The verified pointer both repository types share: "which verified metadata blobs to serve for this
  * slot", revalidated after a TTL with conditional requests (single flight per slot), served stale when
- * revalidation fails, never rolled back, with a short history, and repaired by a forced refresh when
- * the blobs it names have gone (gc, `repoint verify`).
+ * revalidation fails in any way (connect, status, a body that breaks off, the total deadline, a local
+ * store or state failure, a refused file), never rolled back, with a short history, and repaired by a
+ * forced refresh when the blobs it names have gone (gc, `repoint verify`).
  */
 export class MetadataPointer<R extends PointerRecord, S> {
   readonly #type: PointerType<R, S>;
@@ -109,40 +114,57 @@ export class MetadataPointer<R extends PointerRecord, S> {
     return true;
   }
 
+  /**
+   * One revalidation under a total deadline. Any failure with a record in hand serves that record,
+   * marked stale with the failure's code; without one the failure is the answer.
+   */
   async #refresh(slot: S, rec: R | undefined): Promise<PointerView<R>> {
     const path = this.#type.path(slot);
+    const ms = this.#deps.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new RepointError('UPSTREAM_DEADLINE', `revalidating ${path} took longer than ${ms} ms (upstream.metadataDeadline)`)), ms);
     try {
-      // Conditional only when what the record names is still stored: a 304 must not keep a hole.
-      const intact = rec !== undefined && (await this.#intact(rec));
-      const headers: Record<string, string> = {};
-      if (intact && rec.lastModified) headers['if-modified-since'] = rec.lastModified;
-      if (intact && rec.etag) headers['if-none-match'] = rec.etag;
-      const res = await this.#deps.upstream.fetch({ path, headers });
-      if (res.status === 304 && rec) {
-        discard(res.body);
-        const next: R = { ...rec, fetchedAt: Date.now() };
-        await this.#deps.state.set(this.#type.key(slot), next);
-        return { record: next };
-      }
-      if (res.status !== 200) {
-        discard(res.body);
-        throw new RepointError('UPSTREAM_NOT_FOUND', `upstream has no ${path} (status ${res.status})`, { status: res.status });
-      }
-      const raw = await readCapped(res.body, this.#type.maxBytes, path);
-      const fields = await this.#type.accept(slot, raw, res, rec);
-      const next = this.#nextRecord(fields, res, rec);
-      await this.#deps.state.set(this.#type.key(slot), next);
-      if (!rec || this.#type.generationOf(rec) !== this.#type.generationOf(fields)) {
-        this.#deps.log.info('verified new metadata', { path });
-        for (const l of this.#listeners) l(slot, next);
-      }
-      return { record: next };
+      // The race answers at the deadline even if some step ignores the signal; that step's result is then dropped.
+      return await untilAborted(this.#revalidate(slot, rec, path, deadline.signal), deadline.signal);
     } catch (err) {
-      if (isRepointError(err) && /^(SIGNATURE|METADATA)_/.test(err.code)) this.#deps.log.error('refused upstream metadata', { path, code: err.code, reason: err.message });
-      if (!rec || !isRepointError(err) || err.code === 'UPSTREAM_NOT_FOUND') throw err;
-      this.#deps.log.warn('serving last verified metadata', { path, code: err.code, reason: err.message });
-      return { record: rec, stale: err.code };
+      const e = isRepointError(err) ? err : new RepointError('INTERNAL', (err as Error).message, {}, { cause: err });
+      if (/^(SIGNATURE|METADATA)_/.test(e.code)) this.#deps.log.error('refused upstream metadata', { path, code: e.code, reason: e.message });
+      if (!rec) throw e;
+      this.#deps.log.warn('serving last verified metadata', { path, code: e.code, reason: e.message });
+      return { record: rec, stale: e.code };
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  async #revalidate(slot: S, rec: R | undefined, path: string, signal: AbortSignal): Promise<PointerView<R>> {
+    // Conditional only when what the record names is still stored: a 304 must not keep a hole.
+    const intact = rec !== undefined && (await this.#intact(rec));
+    const headers: Record<string, string> = {};
+    if (intact && rec.lastModified) headers['if-modified-since'] = rec.lastModified;
+    if (intact && rec.etag) headers['if-none-match'] = rec.etag;
+    const res = await this.#deps.upstream.fetch({ path, headers, signal });
+    if (res.status === 304 && rec) {
+      discard(res.body);
+      const next: R = { ...rec, fetchedAt: Date.now() };
+      signal.throwIfAborted();
+      await this.#deps.state.set(this.#type.key(slot), next);
+      return { record: next };
+    }
+    if (res.status !== 200) {
+      discard(res.body);
+      throw new RepointError('UPSTREAM_NOT_FOUND', `upstream has no ${path} (status ${res.status})`, { status: res.status });
+    }
+    const raw = await readBody(res, this.#type.maxBytes, path, signal);
+    const fields = await this.#type.accept(slot, raw, res, rec, signal);
+    const next = this.#nextRecord(fields, res, rec);
+    signal.throwIfAborted(); // past the deadline the last verified copy was served: do not move the pointer now
+    await this.#deps.state.set(this.#type.key(slot), next);
+    if (!rec || this.#type.generationOf(rec) !== this.#type.generationOf(fields)) {
+      this.#deps.log.info('verified new metadata', { path });
+      for (const l of this.#listeners) l(slot, next);
+    }
+    return { record: next };
   }
 
   #nextRecord(fields: TypeFields<R>, res: UpstreamResponse, prev: R | undefined): R {
@@ -157,6 +179,30 @@ export class MetadataPointer<R extends PointerRecord, S> {
     // The type fields and the common ones partition R: this is the only place they are put together.
     return { ...fields, ...common } as R;
   }
+}
+
+const DEFAULT_DEADLINE_MS = 30_000;
+
+/** The whole (capped) body; a body that breaks off is UPSTREAM_TRUNCATED, a stall UPSTREAM_TIMEOUT. */
+async function readBody(res: UpstreamResponse, max: number, path: string, signal: AbortSignal): Promise<Buffer> {
+  try {
+    return await readCapped(res.body, max, path);
+  } catch (err) {
+    signal.throwIfAborted();
+    if (isRepointError(err)) throw err;
+    const e = toUpstreamError(err, res.url);
+    if (e.code === 'UPSTREAM_TIMEOUT') throw e;
+    throw new RepointError('UPSTREAM_TRUNCATED', `upstream body of ${path} broke off: ${(err as Error).message}`, { url: res.url }, { cause: err });
+  }
+}
+
+/** `work`, or the signal's reason as soon as it aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Upstream's Last-Modified as a Date, for blob mtimes. */

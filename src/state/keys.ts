@@ -27,8 +27,8 @@ export const stateKeys = {
   catalogue: (remote: string): string => `cp:catalogue:${remote}`,
 } as const;
 
-/** Lock names (StateStore.tryLock): one holder at a time across every node sharing the state. */
-export const lockNames = {
+/** Lease names (state/lease.ts): one holder at a time across every process and node sharing the state. */
+export const leaseNames = {
   checkpoint: (remote: string): string => `checkpoint:${remote}`,
   gc: 'gc',
 } as const;

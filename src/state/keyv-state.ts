@@ -1,16 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import type { Keyv } from 'keyv';
-import { RepointError } from '../errors.ts';
-import type { StateEntry, StateStore } from './state-store.ts';
-import type { LockBackend } from './state-locks.ts';
+import { RepointError, isRepointError } from '../errors.ts';
+import type { LeaseBackend, StateEntry, StateStore } from './state-store.ts';
 
 export interface KeyvStateStoreOptions {
   /** 'sqlite', 'redis', … (reported by StateStore.kind). */
   kind: string;
   /** Keyv with its storage adapter and namespace already set. */
   keyv: Keyv<unknown>;
-  locks: LockBackend;
+  leases: LeaseBackend;
   /** Backend errors raised outside any call (e.g. a redis reconnect failing in the background). */
   onBackgroundError?: (err: unknown) => void;
 }
@@ -23,19 +21,20 @@ interface CallContext {
  * StateStore over Keyv. Keyv catches adapter errors and turns them into 'error' events plus an
  * `undefined`/`false` result, which would make a dead backend look like a cache miss. Each call
  * runs in its own AsyncLocalStorage context, so the error event is pinned to the call that
- * caused it and rethrown there, even with many calls in flight.
+ * caused it and rethrown there, even with many calls in flight. A backend that fails (Redis down,
+ * a sqlite I/O error) is STATE_UNAVAILABLE: the edge answers 503 with Retry-After, not 500.
  */
 export class KeyvStateStore implements StateStore {
   readonly kind: string;
   readonly #keyv: Keyv<unknown>;
-  readonly #locks: LockBackend;
+  readonly leases: LeaseBackend;
   readonly #calls = new AsyncLocalStorage<CallContext>();
   #closed = false;
 
   constructor(opts: KeyvStateStoreOptions) {
     this.kind = opts.kind;
     this.#keyv = opts.keyv;
-    this.#locks = opts.locks;
+    this.leases = this.#guardLeases(opts.leases);
     const background = opts.onBackgroundError ?? (() => {});
     // A listener must exist: keyv throws from emit('error') when nobody listens.
     this.#keyv.on('error', (err: unknown) => {
@@ -56,29 +55,36 @@ export class KeyvStateStore implements StateStore {
 
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
     const ok = await this.#call('set', () => this.#keyv.set(key, value, ttlMs));
-    if (!ok) throw new RepointError('INTERNAL', `state set failed for ${key}`);
+    if (!ok) throw new RepointError('STATE_UNAVAILABLE', `state ${this.kind} set failed for ${key}`);
   }
 
   async setMany(entries: readonly StateEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const rows = entries.map((e) => ({ key: e.key, value: e.value, ttl: e.ttlMs }));
     const results = await this.#call('setMany', () => this.#keyv.setMany(rows));
-    if (results.some((r) => !r)) throw new RepointError('INTERNAL', `state setMany failed (${results.filter((r) => !r).length} of ${entries.length})`);
+    if (results.some((r) => !r)) throw new RepointError('STATE_UNAVAILABLE', `state ${this.kind} setMany failed (${results.filter((r) => !r).length} of ${entries.length})`);
   }
 
   delete(key: string): Promise<boolean> {
     return this.#call('delete', () => this.#keyv.delete(key));
   }
 
-  async tryLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
-    this.#assertOpen();
-    const token = randomUUID();
-    if (!(await this.#locks.acquire(name, token, ttlMs))) return undefined;
-    let released = false;
-    return async () => {
-      if (released) return;
-      released = true;
-      await this.#locks.release(name, token);
+  /** The backend's lease steps, refused after close and with backend failures as STATE_UNAVAILABLE. */
+  #guardLeases(inner: LeaseBackend): LeaseBackend {
+    const guard = async <R>(op: string, fn: () => Promise<R>): Promise<R> => {
+      this.#assertOpen();
+      try {
+        return await fn();
+      } catch (err) {
+        if (isRepointError(err)) throw err;
+        throw unavailable(this.kind, `lease ${op}`, err);
+      }
+    };
+    return {
+      acquire: (name, token, ttlMs) => guard('acquire', () => inner.acquire(name, token, ttlMs)),
+      renew: (name, token, ttlMs) => guard('renew', () => inner.renew(name, token, ttlMs)),
+      release: (name, token) => guard('release', () => inner.release(name, token)),
+      holder: (name) => guard('holder', () => inner.holder(name)),
     };
   }
 
@@ -97,10 +103,12 @@ export class KeyvStateStore implements StateStore {
     this.#assertOpen();
     const ctx: CallContext = {};
     const result = await this.#calls.run(ctx, fn);
-    if (ctx.error !== undefined) {
-      const reason = ctx.error instanceof Error ? ctx.error.message : JSON.stringify(ctx.error);
-      throw new RepointError('INTERNAL', `state ${this.kind} ${op} failed: ${reason}`, { op }, { cause: ctx.error });
-    }
+    if (ctx.error !== undefined) throw unavailable(this.kind, op, ctx.error);
     return result;
   }
+}
+
+function unavailable(kind: string, op: string, err: unknown): RepointError {
+  const reason = err instanceof Error ? err.message || err.constructor.name : JSON.stringify(err);
+  return new RepointError('STATE_UNAVAILABLE', `state ${kind} ${op} failed: ${reason}`, { op }, { cause: err });
 }

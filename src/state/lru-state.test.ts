@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { RepointError } from '../errors.ts';
 import { withLru } from './lru-state.ts';
+import { memoryLeases } from './memory-state.ts';
 import type { StateEntry, StateStore } from './state-store.ts';
 
 /** In-memory StateStore that counts backend reads and can hold a read back. */
@@ -10,14 +12,21 @@ class CountingStore implements StateStore {
   gets = 0;
   manyKeys: string[][] = [];
   gate: Promise<void> | undefined;
+  /** Set to make every read fail as a backend outage does. */
+  down = false;
+  /** Set to make reads fail with this error (not an outage). */
+  fail: RepointError | undefined;
 
   async get<T>(key: string): Promise<T | undefined> {
+    if (this.fail) throw this.fail;
+    if (this.down) throw new RepointError('STATE_UNAVAILABLE', 'state memory get failed: connection refused');
     this.gets++;
     const v = this.data.get(key) as T | undefined;
     if (this.gate) await this.gate;
     return v;
   }
   async getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>> {
+    if (this.down) throw new RepointError('STATE_UNAVAILABLE', 'state memory getMany failed: connection refused');
     this.manyKeys.push([...keys]);
     return keys.map((k) => this.data.get(k) as T | undefined);
   }
@@ -30,9 +39,7 @@ class CountingStore implements StateStore {
   async delete(key: string): Promise<boolean> {
     return this.data.delete(key);
   }
-  async tryLock(): Promise<(() => Promise<void>) | undefined> {
-    return async () => {};
-  }
+  readonly leases = memoryLeases();
   async close(): Promise<void> {}
 }
 
@@ -89,5 +96,63 @@ describe('withLru', () => {
     expect(await store.getMany(['a', 'b', 'c'])).toEqual(['A', 'B', undefined]);
     expect(await store.getMany(['c', 'b', 'a'])).toEqual([undefined, 'B', 'A']);
     expect(inner.manyKeys).toEqual([['b', 'c']]);
+  });
+
+  describe('finding 12: a state outage within staleWindow', () => {
+    it('answers what was read or written within the window, and fails what was not', async () => {
+      const inner = new CountingStore();
+      inner.data.set('read', { v: 'r' });
+      const store = withLru(inner, { max: 100, ttlMs: 50, staleWindowMs: 400 });
+      expect(await store.get('read')).toEqual({ v: 'r' });
+      expect(await store.get('absent')).toBeUndefined();
+      await store.set('written', 'w');
+      inner.down = true;
+      await sleep(100); // past the fresh ttl: every read now tries the backend first
+      expect(await store.get('read')).toEqual({ v: 'r' });
+      expect(await store.get('absent')).toBeUndefined();
+      expect(await store.get('written')).toBe('w');
+      expect(await store.getMany(['read', 'written'])).toEqual([{ v: 'r' }, 'w']);
+      await expect(store.get('never-seen')).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
+      // all or nothing: a hole the backend might have filled is not answered as a miss
+      await expect(store.getMany(['read', 'never-seen'])).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
+      await sleep(400); // past the stale window
+      await expect(store.get('read')).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
+    });
+
+    it('goes back to the backend as soon as it answers again', async () => {
+      const inner = new CountingStore();
+      inner.data.set('k', 'old');
+      const store = withLru(inner, { max: 100, ttlMs: 20, staleWindowMs: 10_000 });
+      expect(await store.get('k')).toBe('old');
+      inner.down = true;
+      await sleep(40);
+      expect(await store.get('k')).toBe('old');
+      inner.down = false;
+      inner.data.set('k', 'new');
+      expect(await store.get('k')).toBe('new');
+    });
+
+    it('never answers an entry past its own ttl, and only for backend outages', async () => {
+      const inner = new CountingStore();
+      const store = withLru(inner, { max: 100, ttlMs: 20, staleWindowMs: 10_000 });
+      await store.set('short', 'v', 60);
+      await store.set('other', 'v');
+      inner.down = true;
+      await sleep(100);
+      await expect(store.get('short')).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
+      inner.down = false;
+      inner.fail = new RepointError('INTERNAL', 'a bug, not an outage');
+      await expect(store.get('other')).rejects.toMatchObject({ code: 'INTERNAL' });
+    });
+
+    it('is bounded by the cache size', async () => {
+      const inner = new CountingStore();
+      const store = withLru(inner, { max: 2, ttlMs: 10, staleWindowMs: 10_000 });
+      for (const k of ['a', 'b', 'c']) await store.set(k, k);
+      inner.down = true;
+      await sleep(30);
+      expect(await store.get('c')).toBe('c');
+      await expect(store.get('a')).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
+    });
   });
 });

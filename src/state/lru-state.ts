@@ -1,21 +1,34 @@
 import { LRUCache } from 'lru-cache';
-import type { StateEntry, StateStore } from './state-store.ts';
+import { isRepointError } from '../errors.ts';
+import type { LeaseBackend, StateEntry, StateStore } from './state-store.ts';
 
 export interface LruOptions {
   max: number;
   /** Bounds how long another node's write can go unseen here; keep it to a few seconds. */
   ttlMs: number;
+  /**
+   * While the backend is unavailable (STATE_UNAVAILABLE), an entry read or written within this long
+   * is still answered from the cache, so hot paths keep serving through a state outage. 0 (default):
+   * never answer past ttlMs.
+   */
+  staleWindowMs?: number;
 }
 
 /** Cached "not there", so a hot miss costs no round trip either. */
 const MISS: unique symbol = Symbol('miss');
-type Cached = { v: unknown } | typeof MISS;
+/** `fresh` until then it is answered without a round trip; until `stale`, only when the backend is down. */
+interface Cached {
+  v: unknown;
+  fresh: number;
+  stale: number;
+}
 
 /**
  * Read-through LRU in front of a StateStore. Values come back by reference: callers must treat
  * them as immutable (they are pointers and records, replaced with set(), never edited in place).
  * Staleness is bounded by `ttlMs`: another node's write, and the expiry of an entry this instance
- * did not write itself, can go unseen here for up to that long.
+ * did not write itself, can go unseen here for up to that long; and by `staleWindowMs` while the
+ * backend cannot be reached (bounded by the same `max` entries).
  */
 export function withLru(store: StateStore, opts: LruOptions): StateStore {
   return new LruStateStore(store, opts);
@@ -23,39 +36,59 @@ export function withLru(store: StateStore, opts: LruOptions): StateStore {
 
 class LruStateStore implements StateStore {
   readonly kind: string;
+  /** Leases are never cached: every step is a round trip to the backend. */
+  readonly leases: LeaseBackend;
   readonly #inner: StateStore;
   readonly #cache: LRUCache<string, Cached>;
   readonly #ttlMs: number;
+  readonly #staleMs: number;
   /** Bumped by every write; a read that overlapped a write does not fill the cache. */
   #writes = 0;
 
   constructor(inner: StateStore, opts: LruOptions) {
     this.kind = inner.kind;
+    this.leases = inner.leases;
     this.#inner = inner;
     this.#ttlMs = opts.ttlMs;
-    this.#cache = new LRUCache<string, Cached>({ max: opts.max, ttl: opts.ttlMs, ttlAutopurge: false });
+    this.#staleMs = Math.max(opts.ttlMs, opts.staleWindowMs ?? 0);
+    // lru-cache's own ttl drops an entry once even a stale answer is no longer allowed
+    this.#cache = new LRUCache<string, Cached>({ max: opts.max, ttl: this.#staleMs, ttlAutopurge: false });
   }
 
   async get<T>(key: string): Promise<T | undefined> {
     const hit = this.#cache.get(key);
-    if (hit !== undefined) return hit === MISS ? undefined : (hit.v as T);
+    if (hit !== undefined && Date.now() < hit.fresh) return value<T>(hit);
     const epoch = this.#writes;
-    const v = await this.#inner.get<T>(key);
+    let v: T | undefined;
+    try {
+      v = await this.#inner.get<T>(key);
+    } catch (err) {
+      return this.#staleOr(err, hit, (h) => value<T>(h));
+    }
     if (epoch === this.#writes) this.#fill(key, v);
     return v;
   }
 
   async getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>> {
     const out = new Array<T | undefined>(keys.length);
-    const missing: Array<{ i: number; key: string }> = [];
+    const missing: Array<{ i: number; key: string; hit: Cached | undefined }> = [];
+    const now = Date.now();
     keys.forEach((key, i) => {
       const hit = this.#cache.get(key);
-      if (hit === undefined) missing.push({ i, key });
-      else out[i] = hit === MISS ? undefined : (hit.v as T);
+      if (hit === undefined || now >= hit.fresh) missing.push({ i, key, hit });
+      else out[i] = value<T>(hit);
     });
     if (missing.length === 0) return out;
     const epoch = this.#writes;
-    const fetched = await this.#inner.getMany<T>(missing.map((m) => m.key));
+    let fetched: Array<T | undefined>;
+    try {
+      fetched = await this.#inner.getMany<T>(missing.map((m) => m.key));
+    } catch (err) {
+      // all or nothing: an answer with holes the backend might have filled would be a wrong answer
+      if (missing.some((m) => m.hit === undefined)) throw err;
+      for (const m of missing) out[m.i] = this.#staleOr(err, m.hit, (h) => value<T>(h));
+      return out;
+    }
     const fill = epoch === this.#writes;
     missing.forEach(({ i, key }, j) => {
       out[i] = fetched[j];
@@ -87,12 +120,8 @@ class LruStateStore implements StateStore {
     this.#cache.delete(key);
     const existed = await this.#inner.delete(key);
     this.#writes++;
-    this.#cache.set(key, MISS);
+    this.#fill(key, undefined);
     return existed;
-  }
-
-  tryLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
-    return this.#inner.tryLock(name, ttlMs);
   }
 
   async close(): Promise<void> {
@@ -100,13 +129,28 @@ class LruStateStore implements StateStore {
     await this.#inner.close();
   }
 
-  /** A value with its own ttl must not outlive it in the cache (ttl <= 0 means none, as in Keyv). */
+  /** A value with its own ttl must not outlive it in the cache, not even stale (ttl <= 0 means none, as in Keyv). */
   #remember(key: string, value: unknown, ttlMs: number | undefined): void {
-    const ttl = ttlMs !== undefined && ttlMs > 0 ? Math.min(this.#ttlMs, ttlMs) : this.#ttlMs;
-    this.#cache.set(key, { v: value }, { ttl });
+    const own = ttlMs !== undefined && ttlMs > 0 ? ttlMs : Infinity;
+    this.#put(key, value, Math.min(this.#ttlMs, own), Math.min(this.#staleMs, own));
   }
 
   #fill(key: string, v: unknown): void {
-    this.#cache.set(key, v === undefined ? MISS : { v });
+    this.#put(key, v === undefined ? MISS : v, this.#ttlMs, this.#staleMs);
   }
+
+  #put(key: string, v: unknown, freshMs: number, staleMs: number): void {
+    const now = Date.now();
+    this.#cache.set(key, { v, fresh: now + freshMs, stale: now + staleMs }, { ttl: staleMs });
+  }
+
+  /** The cached answer when the backend is down and the entry is within the stale window; else the error. */
+  #staleOr<R>(err: unknown, hit: Cached | undefined, answer: (h: Cached) => R): R {
+    if (hit && isRepointError(err, 'STATE_UNAVAILABLE') && Date.now() < hit.stale) return answer(hit);
+    throw err;
+  }
+}
+
+function value<T>(c: Cached): T | undefined {
+  return c.v === MISS ? undefined : (c.v as T);
 }

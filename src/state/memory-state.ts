@@ -1,20 +1,32 @@
 import { Keyv } from 'keyv';
 import { KeyvStateStore } from './keyv-state.ts';
-import type { LockBackend } from './state-locks.ts';
-import type { StateStore } from './state-store.ts';
+import type { LeaseBackend, StateStore } from './state-store.ts';
 
-/** Locks held in this process only: enough for one process, and for fast tests. */
-function memoryLocks(): LockBackend {
+/** Leases held in this process only: enough for one process, and for fast tests. */
+export function memoryLeases(now: () => number = Date.now): LeaseBackend {
   const held = new Map<string, { token: string; expires: number }>();
+  const live = (name: string): { token: string; expires: number } | undefined => {
+    const cur = held.get(name);
+    return cur && cur.expires > now() ? cur : undefined;
+  };
   return {
     async acquire(name, token, ttlMs) {
-      const cur = held.get(name);
-      if (cur && cur.expires > Date.now()) return false;
-      held.set(name, { token, expires: Date.now() + ttlMs });
+      if (live(name)) return false;
+      held.set(name, { token, expires: now() + ttlMs });
+      return true;
+    },
+    async renew(name, token, ttlMs) {
+      const cur = live(name);
+      if (cur?.token !== token) return false;
+      cur.expires = now() + ttlMs;
       return true;
     },
     async release(name, token) {
       if (held.get(name)?.token === token) held.delete(name);
+    },
+    async holder(name) {
+      const cur = live(name);
+      return cur ? { token: cur.token, remainingMs: cur.expires - now() } : undefined;
     },
   };
 }
@@ -24,5 +36,5 @@ function memoryLocks(): LockBackend {
  * unit tests. It runs the same contract suite as sqlite and redis.
  */
 export function openMemoryState(): StateStore {
-  return new KeyvStateStore({ kind: 'memory', keyv: new Keyv<unknown>({ namespace: 'repoint' }), locks: memoryLocks() });
+  return new KeyvStateStore({ kind: 'memory', keyv: new Keyv<unknown>({ namespace: 'repoint' }), leases: memoryLeases() });
 }

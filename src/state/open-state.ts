@@ -4,7 +4,7 @@ import { Keyv } from 'keyv';
 import { RepointError } from '../errors.ts';
 import { KeyvStateStore } from './keyv-state.ts';
 import { SqliteKeyvStore } from './sqlite-keyv-store.ts';
-import { redisLocks } from './state-locks.ts';
+import { redisLeases } from './redis-leases.ts';
 import type { StateStore } from './state-store.ts';
 
 export interface OpenStateOptions {
@@ -28,7 +28,7 @@ export async function openState(spec: string, dataDir: string, opts: OpenStateOp
 export function openSqliteState(path: string, opts: OpenStateOptions = {}): StateStore {
   const adapter = new SqliteKeyvStore(path);
   const keyv = new Keyv<unknown>({ store: adapter, namespace: opts.namespace ?? DEFAULT_NAMESPACE });
-  return new KeyvStateStore({ kind: 'sqlite', keyv, locks: adapter.locks, onBackgroundError: opts.onBackgroundError });
+  return new KeyvStateStore({ kind: 'sqlite', keyv, leases: adapter.leases, onBackgroundError: opts.onBackgroundError });
 }
 
 export async function openRedisState(url: string, opts: OpenStateOptions = {}): Promise<StateStore> {
@@ -60,7 +60,7 @@ export async function openRedisState(url: string, opts: OpenStateOptions = {}): 
   return new KeyvStateStore({
     kind: 'redis',
     keyv,
-    locks: redisLocks(client, `${namespace}:lock:`),
+    leases: redisLeases(client, `${namespace}:lock:`),
     onBackgroundError: opts.onBackgroundError,
   });
 }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { keyvStorageCapability, type KeyvStorageAdapter, type KeyvStorageCapability, type KeyvStorageEntry } from 'keyv';
-import type { LockBackend } from './state-locks.ts';
+import type { LeaseBackend } from './state-store.ts';
 
 export interface SqliteKeyvStoreOptions {
   namespace?: string;
@@ -21,11 +21,11 @@ const PURGE_EVERY = 1000;
 /**
  * Keyv 6 storage adapter over node:sqlite. Keyv hands it already-serialised strings and an
  * absolute `expires` (ms since epoch); `capabilities.expires = true` tells Keyv to use it directly.
- * Also hosts the lock table, so locks live in the same file as the state they protect.
+ * Also hosts the lease table, so leases live in the same file as the state they protect.
  */
 export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter {
   namespace: string | undefined;
-  readonly locks: LockBackend;
+  readonly leases: LeaseBackend;
   readonly #db: DatabaseSync;
   readonly #q: ReturnType<typeof prepare>;
   #writes = 0;
@@ -43,10 +43,17 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
     `);
     this.#q = prepare(this.#db);
     this.namespace = opts.namespace;
-    this.locks = {
-      acquire: async (name, token, ttlMs) => this.#q.lockTake.run(name, token, Date.now() + ttlMs, Date.now()).changes > 0,
+    // Each step is one statement, atomic across processes sharing the file.
+    this.leases = {
+      acquire: async (name, token, ttlMs) => this.#q.leaseTake.run(name, token, Date.now() + ttlMs, Date.now()).changes > 0,
+      renew: async (name, token, ttlMs) => this.#q.leaseRenew.run(Date.now() + ttlMs, name, token, Date.now()).changes > 0,
       release: async (name, token) => {
-        this.#q.lockGive.run(name, token);
+        this.#q.leaseGive.run(name, token);
+      },
+      holder: async (name) => {
+        const now = Date.now();
+        const row = this.#q.leaseHolder.get(name, now);
+        return row ? { token: text(row['token']), remainingMs: Number(row['expires']) - now } : undefined;
       },
     };
     this.#q.purge.run(Date.now());
@@ -168,7 +175,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
 }
 
 function prepare(db: DatabaseSync): Record<
-  'get' | 'getMany' | 'put' | 'del' | 'clearNs' | 'page' | 'purge' | 'lockTake' | 'lockGive',
+  'get' | 'getMany' | 'put' | 'del' | 'clearNs' | 'page' | 'purge' | 'leaseTake' | 'leaseRenew' | 'leaseGive' | 'leaseHolder',
   StatementSync
 > {
   const live = '(expires IS NULL OR expires > ?)';
@@ -181,10 +188,12 @@ function prepare(db: DatabaseSync): Record<
     clearNs: db.prepare('DELETE FROM kv WHERE substr(key, 1, ?) = ?'),
     page: db.prepare(`SELECT key, value FROM kv WHERE key > ? AND substr(key, 1, ?) = ? AND ${live} ORDER BY key LIMIT ?`),
     purge: db.prepare('DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?'),
-    lockTake: db.prepare(
+    leaseTake: db.prepare(
       'INSERT INTO locks (name, token, expires) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires = excluded.expires WHERE locks.expires <= ?',
     ),
-    lockGive: db.prepare('DELETE FROM locks WHERE name = ? AND token = ?'),
+    leaseRenew: db.prepare('UPDATE locks SET expires = ? WHERE name = ? AND token = ? AND expires > ?'),
+    leaseGive: db.prepare('DELETE FROM locks WHERE name = ? AND token = ?'),
+    leaseHolder: db.prepare('SELECT token, expires FROM locks WHERE name = ? AND expires > ?'),
   };
 }
 

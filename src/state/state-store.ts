@@ -16,10 +16,23 @@ export interface StateStore {
   /** Bulk write; sqlite does it in one transaction, redis in one pipeline. */
   setMany(entries: readonly StateEntry[]): Promise<void>;
   delete(key: string): Promise<boolean>;
-  /**
-   * Best-effort mutual exclusion across nodes (SET NX PX semantics). Returns a release
-   * function, or undefined when someone else holds the lock.
-   */
-  tryLock(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+  /** Leases: mutual exclusion across processes and nodes sharing this state (see lease.ts for holding one). */
+  readonly leases: LeaseBackend;
   close(): Promise<void>;
+}
+
+/**
+ * The atomic steps of a lease, each one round trip (a Lua script on Redis, one conditional
+ * statement on sqlite). A token names one holding; every step but acquire compares it, so a holder
+ * whose lease lapsed and was taken over can neither extend nor free the new holder's lease.
+ */
+export interface LeaseBackend {
+  /** Takes `name` for ttlMs when it is free or its holder's lease has lapsed; true when taken. */
+  acquire(name: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Compare-and-extend: ttlMs from now, only while `token` still holds a live lease. */
+  renew(name: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Compare-and-delete: frees `name` only if `token` still holds it. */
+  release(name: string, token: string): Promise<void>;
+  /** The live holder's token and how long its lease has left, or undefined when free. */
+  holder(name: string): Promise<{ token: string; remainingMs: number } | undefined>;
 }

@@ -10,9 +10,9 @@ import { YumRemote } from './yum-remote.ts';
 /** Fedora/RHEL/Rocky repositories: repomd.xml(.asc) → primary → .rpm. */
 export const yum: RepositoryType = {
   name: 'yum',
-  createRemote({ remote, upstream, content, keyring, log }) {
+  createRemote({ remote, upstream, content, keyring, log, metadataDeadlineMs }) {
     if (remote.type !== 'yum') throw new RepointError('INTERNAL', `remote ${remote.name} is not a yum remote`);
-    return new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, log), log);
+    return new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, log, metadataDeadlineMs), log);
   },
   metadataBlobs: yumMetadataBlobs,
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {

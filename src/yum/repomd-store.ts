@@ -37,11 +37,11 @@ export class RepomdStore {
   readonly #parsed: ParsedBlobCache<Repomd>;
   readonly #signed: boolean;
 
-  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger) {
+  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger, deadlineMs?: number) {
     this.#signed = remote.keyrings.length > 0;
     this.#parsed = new ParsedBlobCache(content.blobs, parseRepomd, { maxBytes: 32 * 2 ** 20, maxBlobBytes: MAX_REPOMD_BYTES });
     const type = repomdType(remote, upstream, content, keyring, this.#parsed);
-    this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs });
+    this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
   }
 
   /** Without a keyring the remote trusts upstream's repomd as is (config allows it for yum). */
@@ -99,9 +99,9 @@ function repomdType(remote: RemoteConfig, upstream: Upstream, content: ContentSe
    * repomd.xml.asc for these exact bytes. With a keyring it is required and must verify; without
    * one it is kept when upstream has it, so clients checking it themselves get the matching copy.
    */
-  const signature = async (dir: string, raw: Buffer): Promise<Buffer | undefined> => {
+  const signature = async (dir: string, raw: Buffer, signal: AbortSignal): Promise<Buffer | undefined> => {
     const path = joinRelPath(dir, 'repodata/repomd.xml.asc');
-    const res = await upstream.fetch({ path });
+    const res = await upstream.fetch({ path, signal });
     if (res.status !== 200) {
       discard(res.body);
       if (!signed) return undefined;
@@ -119,8 +119,8 @@ function repomdType(remote: RemoteConfig, upstream: Upstream, content: ContentSe
     blobsOf: (r) => [r.sha256, ...(r.ascSha256 ? [r.ascSha256] : [])],
     generationOf: (r) => r.sha256,
     usable: (r) => r.verified || !signed,
-    async accept(dir, raw, res, prev): Promise<TypeFields<RepomdRecord>> {
-      const asc = await signature(dir, raw);
+    async accept(dir, raw, res, prev, signal): Promise<TypeFields<RepomdRecord>> {
+      const asc = await signature(dir, raw, signal);
       const text = raw.toString('utf8');
       const repomd = parseRepomd(text);
       const rollback = rollbackReason(repomd, prev);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { leaseHolder, withLease } from '../../src/state/lease.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 
 export interface StateStoreFixture {
@@ -77,30 +78,79 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StateS
       expect(await store.getMany(['many-short', 'many-forever'])).toEqual([undefined, 2]);
     });
 
-    it('tryLock is exclusive until released', async () => {
-      const release = await store.tryLock('checkpoint:debian', 10_000);
-      expect(release).toBeTypeOf('function');
-      expect(await store.tryLock('checkpoint:debian', 10_000)).toBeUndefined();
-      const other = await store.tryLock('checkpoint:fedora', 10_000);
-      expect(other).toBeTypeOf('function');
-      await release?.();
-      const again = await store.tryLock('checkpoint:debian', 10_000);
-      expect(again).toBeTypeOf('function');
-      await again?.();
-      await other?.();
+    it('a lease is exclusive until released, and only its token releases it', async () => {
+      const { leases } = store;
+      expect(await leases.acquire('checkpoint:debian', 'a', 10_000)).toBe(true);
+      expect(await leases.acquire('checkpoint:debian', 'b', 10_000)).toBe(false);
+      expect(await leases.acquire('checkpoint:fedora', 'b', 10_000)).toBe(true);
+      await leases.release('checkpoint:debian', 'b'); // not b's: nothing happens
+      expect(await leases.holder('checkpoint:debian')).toMatchObject({ token: 'a' });
+      await leases.release('checkpoint:debian', 'a');
+      expect(await leases.holder('checkpoint:debian')).toBeUndefined();
+      expect(await leases.acquire('checkpoint:debian', 'c', 10_000)).toBe(true);
+      await leases.release('checkpoint:debian', 'c');
+      await leases.release('checkpoint:fedora', 'b');
     });
 
-    it('tryLock frees an expired lock, and a stale holder cannot release the new one', async () => {
-      const stale = await store.tryLock('gc', 100);
-      expect(stale).toBeTypeOf('function');
-      expect(await store.tryLock('gc', 100)).toBeUndefined();
+    it('holder() names the token and the time left', async () => {
+      const { leases } = store;
+      expect(await leases.holder('gc')).toBeUndefined();
+      await leases.acquire('gc', 'tok with spaces', 5000);
+      const h = await leases.holder('gc');
+      expect(h?.token).toBe('tok with spaces');
+      expect(h?.remainingMs).toBeGreaterThan(0);
+      expect(h?.remainingMs).toBeLessThanOrEqual(5000);
+      await leases.release('gc', 'tok with spaces');
+    });
+
+    it('renew extends only the holder\'s live lease (compare-and-extend)', async () => {
+      const { leases } = store;
+      expect(await leases.acquire('gc', 'a', 300)).toBe(true);
+      expect(await leases.renew('gc', 'b', 10_000)).toBe(false); // not the holder
+      await sleep(150);
+      expect(await leases.renew('gc', 'a', 10_000)).toBe(true);
+      await sleep(300); // past the first term: only the renewal keeps it
+      expect(await leases.acquire('gc', 'b', 10_000)).toBe(false);
+      expect((await leases.holder('gc'))?.token).toBe('a');
+      expect((await leases.holder('gc'))?.remainingMs).toBeGreaterThan(9000);
+      await leases.release('gc', 'a');
+    });
+
+    it('a lapsed lease is taken over; its old holder can neither renew nor release the new one', async () => {
+      const { leases } = store;
+      expect(await leases.acquire('gc', 'dead', 100)).toBe(true);
+      expect(await leases.acquire('gc', 'next', 100)).toBe(false);
       await sleep(250);
-      const fresh = await store.tryLock('gc', 10_000);
-      expect(fresh).toBeTypeOf('function');
-      await stale?.();
-      expect(await store.tryLock('gc', 10_000)).toBeUndefined();
-      await fresh?.();
-      expect(await store.tryLock('gc', 10_000)).toBeTypeOf('function');
+      expect(await leases.holder('gc')).toBeUndefined();
+      expect(await leases.renew('gc', 'dead', 10_000)).toBe(false); // lapsed: no resurrection
+      expect(await leases.acquire('gc', 'next', 10_000)).toBe(true);
+      expect(await leases.renew('gc', 'dead', 10_000)).toBe(false);
+      await leases.release('gc', 'dead');
+      expect((await leases.holder('gc'))?.token).toBe('next');
+      await leases.release('gc', 'next');
+      expect(await leases.acquire('gc', 'third', 10_000)).toBe(true);
+      await leases.release('gc', 'third');
+    });
+
+    it('withLease renews while the work runs and aborts the work when the lease is taken away', async () => {
+      const timing = { ttlMs: 200, renewEveryMs: 50 };
+      const run = await withLease(store.leases, 'checkpoint:long', { ...timing, owner: 'pid 1 on test' }, async (lease) => {
+        await sleep(600); // three terms: renewals keep it
+        expect(lease.signal.aborted).toBe(false);
+        expect(await leaseHolder(store.leases, 'checkpoint:long')).toMatchObject({ owner: 'pid 1 on test' });
+        const other = await withLease(store.leases, 'checkpoint:long', timing, async () => 'ran');
+        expect(other).toEqual({ held: false, owner: 'pid 1 on test' });
+        // someone deletes it behind our back (an operator, a state restore): the next renewal notices
+        await store.leases.release('checkpoint:long', lease.token);
+        await store.leases.acquire('checkpoint:long', 'intruder', 10_000);
+        await new Promise<void>((resolve) => lease.signal.addEventListener('abort', () => resolve(), { once: true }));
+        expect((lease.signal.reason as { code?: string }).code).toBe('LEASE_LOST');
+        await expect(lease.confirm()).rejects.toMatchObject({ code: 'LEASE_LOST' });
+        return 'done';
+      });
+      expect(run).toEqual({ held: true, value: 'done' });
+      expect((await store.leases.holder('checkpoint:long'))?.token).toBe('intruder'); // release left it alone
+      await store.leases.release('checkpoint:long', 'intruder');
     });
 
     // an in-memory store has nothing to re-open

@@ -106,14 +106,15 @@ describe.skipIf(!haveRedis)('redis state', () => {
 });
 
 describe.skipIf(!haveRedis || process.env['REDIS_URL'] !== undefined)('redis outage', () => {
-  it('rejects calls while redis is down instead of hanging or reporting a miss', async () => {
+  it('rejects calls while redis is down as STATE_UNAVAILABLE instead of hanging or reporting a miss', async () => {
     const redis = await startRedis();
     const store = await openRedisState(redis.url, { namespace: 'outage' });
     await store.set('k', 'v');
     await redis.stop();
     const err: unknown = await store.get('k').catch((e: unknown) => e);
-    expect(isRepointError(err, 'INTERNAL')).toBe(true);
-    await expect(store.set('k', 'w')).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(isRepointError(err, 'STATE_UNAVAILABLE')).toBe(true);
+    await expect(store.set('k', 'w')).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
+    await expect(store.leases.acquire('gc', 't', 1000)).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
     await store.close().catch(() => {});
   });
 });
@@ -152,7 +153,7 @@ describe('openState', () => {
     await store.close();
     await store.close();
     await expect(store.get('x')).rejects.toMatchObject({ code: 'INTERNAL' });
-    await expect(store.tryLock('x', 1000)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(store.leases.acquire('x', 't', 1000)).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });
 
@@ -171,14 +172,14 @@ describe('KeyvStateStore backend errors', () => {
 
   it('rejects the failing call only, even with calls in flight together', async () => {
     const adapter = new FlakyStore(':memory:');
-    const store = new KeyvStateStore({ kind: 'flaky', keyv: new Keyv<unknown>({ store: adapter, namespace: 'ns' }), locks: adapter.locks });
+    const store = new KeyvStateStore({ kind: 'flaky', keyv: new Keyv<unknown>({ store: adapter, namespace: 'ns' }), leases: adapter.leases });
     await store.set('good', 'fine');
     const [good, bad, good2] = await Promise.allSettled([store.get('good'), store.get('bad'), store.get('good')]);
     expect(good).toEqual({ status: 'fulfilled', value: 'fine' });
     expect(good2).toEqual({ status: 'fulfilled', value: 'fine' });
     expect(bad.status).toBe('rejected');
-    expect(bad.status === 'rejected' && bad.reason).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('disk on fire') });
-    await expect(store.set('bad', 1)).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(bad.status === 'rejected' && bad.reason).toMatchObject({ code: 'STATE_UNAVAILABLE', message: expect.stringContaining('disk on fire') });
+    await expect(store.set('bad', 1)).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
     await store.close();
   });
 });

@@ -28,7 +28,7 @@ export interface TestProxy {
 export async function startProxy(opts: ProxyOptions): Promise<TestProxy> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'repoint-data-')));
   const configPath = join(dataDir, 'mirror.yaml');
-  await writeFile(configPath, stringify({ listen: '127.0.0.1:0', dataDir, upstream: { retries: 1, bodyTimeout: '5s', connectTimeout: '2s' }, ...opts.extra, remotes: opts.remotes }));
+  await writeFile(configPath, stringify({ listen: '127.0.0.1:0', dataDir, upstream: { retries: 1, bodyTimeout: '5s', connectTimeout: '2s' }, shutdownGrace: '2s', ...opts.extra, remotes: opts.remotes }));
   const log = process.env.REPOINT_TEST_LOG ? createLogger('debug') : silentLogger;
   const boot = (): Promise<RunningServer> => startServer(loadConfig(configPath, {}), log);
   let running = await boot();

@@ -15,11 +15,11 @@ export function redisAvailable(): boolean {
 
 /**
  * REDIS_URL when set (stop() is then a no-op), else a throwaway redis-server on a free loopback
- * port with persistence off, killed by stop().
+ * port with persistence off, killed by stop(). `own`: always a throwaway server (a test that stops it).
  */
-export async function startRedis(): Promise<RedisHandle> {
+export async function startRedis(opts: { own?: boolean } = {}): Promise<RedisHandle> {
   const external = process.env['REDIS_URL'];
-  if (external) return { url: external, stop: async () => {} };
+  if (external && !opts.own) return { url: external, stop: async () => {} };
 
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {

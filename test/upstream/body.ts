@@ -18,6 +18,8 @@ export interface PumpOptions {
   stallMs?: number;
   /** bytes per second, read before every chunk so a change applies mid-stream */
   rate: () => number | undefined;
+  /** bytes per write when paced (default: a tenth of a second's worth, at least 1 KiB) */
+  chunk?: number;
   signal: AbortSignal;
 }
 
@@ -63,7 +65,7 @@ export async function pumpBody(res: ServerResponse, o: PumpOptions): Promise<num
         paceStart = performance.now();
         pacedBytes = 0;
       }
-      let len = Math.min(o.count - sent, rate ? Math.max(1024, Math.min(CHUNK, Math.floor(rate / 10))) : CHUNK);
+      let len = Math.min(o.count - sent, rate ? (o.chunk ?? Math.max(1024, Math.min(CHUNK, Math.floor(rate / 10)))) : CHUNK);
       if (o.stallAt !== undefined && sent < o.stallAt) len = Math.min(len, o.stallAt - sent);
       const buf = Buffer.allocUnsafe(len);
       const { bytesRead } = await fh.read(buf, 0, len, o.start + sent);

@@ -18,14 +18,16 @@ export interface WrongSizeFault extends FaultBase { kind: 'wrong-size'; delta?: 
 export interface ResetFault extends FaultBase { kind: 'reset'; at?: number }
 /** Sends headers and `at` body bytes (default 0), pauses `ms`, then sends the rest. */
 export interface StallFault extends FaultBase { kind: 'stall'; at?: number; ms: number }
+/** Sends the body steadily but slowly: `chunk` bytes (default 16) at `bytesPerSecond`, never silent for long. */
+export interface TrickleFault extends FaultBase { kind: 'trickle'; bytesPerSecond: number; chunk?: number }
 /** Answers with `status` (e.g. 404, 429, 500, 503) and an optional Retry-After header. */
 export interface StatusFault extends FaultBase { kind: 'status'; status: number; retryAfter?: number | string; body?: string }
 /** Waits `ms` before sending the (otherwise normal) response headers. */
 export interface DelayFault extends FaultBase { kind: 'delay'; ms: number }
 
-export type Fault = TruncateFault | FlipFault | WrongSizeFault | ResetFault | StallFault | StatusFault | DelayFault;
+export type Fault = TruncateFault | FlipFault | WrongSizeFault | ResetFault | StallFault | TrickleFault | StatusFault | DelayFault;
 export type FaultKind = Fault['kind'];
-export type BodyFault = TruncateFault | FlipFault | WrongSizeFault | ResetFault | StallFault;
+export type BodyFault = TruncateFault | FlipFault | WrongSizeFault | ResetFault | StallFault | TrickleFault;
 /** An exact URL path (decoded, e.g. `/dists/stable/InRelease`) or a regex tested on it. */
 export type PathMatch = string | RegExp;
 
@@ -106,6 +108,9 @@ export interface BodyShape {
   flipAt?: number;
   stallAt?: number;
   stallMs?: number;
+  /** pace this body (trickle) instead of the server-wide rate */
+  rate?: number;
+  chunk?: number;
 }
 
 export function shapeBody(fault: Fault | undefined, len: number): BodyShape {
@@ -123,6 +128,8 @@ export function shapeBody(fault: Fault | undefined, len: number): BodyShape {
     }
     case 'stall':
       return { advertised: len, count: len, ending: 'end', stallAt: Math.min(fault.at ?? 0, len), stallMs: fault.ms };
+    case 'trickle':
+      return { advertised: len, count: len, ending: 'end', rate: fault.bytesPerSecond, chunk: fault.chunk ?? 16 };
     default:
       return { advertised: len, count: len, ending: 'end' };
   }

@@ -201,6 +201,17 @@ describe('fault injection', () => {
     expect(Buffer.concat(got).equals(data)).toBe(true);
   });
 
+  test('trickle: the body comes steadily in small writes at the given rate, complete', async () => {
+    up.fault('/blob.bin', { kind: 'trickle', bytesPerSecond: 4000, chunk: 100, times: 1 });
+    const res = await request(`${up.url}/blob.bin`, { headers: { range: 'bytes=0-999' } });
+    const got: Buffer[] = [];
+    for await (const c of res.body) got.push(c as Buffer);
+    expect(res.statusCode).toBe(206);
+    expect(Buffer.concat(got).equals(data.subarray(0, 1000))).toBe(true);
+    expect(got.length, 'arrived in many small pieces, not at once').toBeGreaterThanOrEqual(5);
+    expect(up.requests.at(-1)?.fault).toBe('trickle');
+  });
+
   test('status: injected codes with Retry-After, then normal service after `times`', async () => {
     up.fault('/InRelease', { kind: 'status', status: 503, retryAfter: 7, times: 2 });
     up.fault(/\.bin$/, { kind: 'status', status: 429 });

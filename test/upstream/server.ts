@@ -244,7 +244,8 @@ class UpstreamServer implements Upstream {
       flipAt: shape.flipAt,
       stallAt: shape.stallAt,
       stallMs: shape.stallMs,
-      rate: () => this.#rate,
+      rate: () => shape.rate ?? this.#rate,
+      ...(shape.chunk !== undefined ? { chunk: shape.chunk } : {}),
       signal,
     });
     entry.bytesSent = sent;
