@@ -21,7 +21,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeE2E } from '../helpers/e2e.ts';
-import { RGW_TOOLS, startRgw, type RgwHandle } from '../helpers/rgw.ts';
+import { rgwTools, startRgw, type RgwHandle } from '../helpers/rgw.ts';
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -45,7 +45,7 @@ function stream(data: Buffer, chunk = 64 * 1024): Readable {
   })());
 }
 
-describeE2E('RGW: the S3 behaviours the scale-out design relies on', RGW_TOOLS, () => {
+describeE2E('RGW: the S3 behaviours the scale-out design relies on', rgwTools(), () => {
   let rgw: RgwHandle;
   let s3: S3Client;
   let bucket: string;

@@ -1,17 +1,25 @@
 // A real S3 server for tests: Ceph's RADOS Gateway on a throwaway one-node cluster on loopback
 // (a msgr2-only monitor, one in-memory OSD, no manager), bootstrapped in a temp dir in a few seconds.
 // GUIDE.md section 5 has the facts this follows.
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { cephConf, cephPorts, cephxKey, keyring, type CephPorts } from './ceph-conf.ts';
-import { monSteps, RGW_POOLS, tool, type MonStep } from './ceph-tools.ts';
+import { monSteps, RGW_POOLS, SYSTEM_PYTHON, tool, type MonStep } from './ceph-tools.ts';
 import { Daemon, guard } from './daemon.ts';
 
-/** The system tools startRgw needs (for describeE2E). */
-export const RGW_TOOLS = ['monmaptool', 'ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', '/usr/bin/python3'] as const;
+/**
+ * The system tools startRgw needs, for describeE2E. python3-rados is a module, not a tool: when
+ * Debian's python cannot import it, it is named among the tools, so the suite says it is missing.
+ */
+export function rgwTools(): string[] {
+  const tools = ['monmaptool', 'ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', SYSTEM_PYTHON];
+  const rados = spawnSync(SYSTEM_PYTHON, ['-c', 'import rados'], { stdio: 'ignore', timeout: 30_000 });
+  return rados.status === 0 ? tools : [...tools, 'python3-rados'];
+}
 
 export interface RgwHandle {
   /** http://127.0.0.1:<port> */
