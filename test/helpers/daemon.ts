@@ -93,33 +93,57 @@ export class Daemon {
 }
 
 /**
- * Runs one start-up step and fails it, with the daemons' log tails, as soon as a daemon exits or
- * `timeoutMs` passes (a daemon that dies during start-up would otherwise only show as a hang).
- * The step gets a signal that aborts when the guard gives up, so nothing it started lingers.
+ * Starts daemons and runs start-up steps while watching them: a step fails, with the daemons' log
+ * tails, as soon as any daemon (one started during the step included) exits or the step's time is
+ * up; a daemon that dies during start-up would otherwise only show as a hang. The step gets a
+ * signal that aborts when it fails, so nothing it started lingers.
  */
-export function guard<T>(what: string, daemons: readonly Daemon[], timeoutMs: number, step: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
+export class Supervisor {
+  readonly daemons: Daemon[] = [];
+  private failStep: ((why: string, culprit: Daemon) => void) | undefined;
+
+  start(name: string, cmd: string, args: readonly string[], logFile: string): Daemon {
+    const d = new Daemon(name, cmd, args, logFile);
+    this.daemons.push(d);
+    void d.exited.then((why) => this.failStep?.(why, d));
+    return d;
+  }
+
+  step<T>(what: string, timeoutMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    return new Promise<T>((resolve, reject) => {
+      const finish = (settle: () => void): void => {
+        if (this.failStep !== fail) return;
+        this.failStep = undefined;
+        clearTimeout(timer);
+        settle();
+      };
+      const fail = (why: string, culprit?: Daemon): void =>
+        finish(() => {
+          abort.abort();
+          reject(new Error(`RGW harness: ${what}: ${why}\n${this.tails(culprit)}`));
+        });
+      this.failStep = fail;
+      const timer = setTimeout(() => fail(`no result after ${timeoutMs / 1000} s`), timeoutMs);
+      const dead = this.daemons.find((d) => !d.running);
+      if (dead) fail(`${dead.name} is not running`, dead);
+      else {
+        run(abort.signal).then(
+          (value) => finish(() => resolve(value)),
+          (err: unknown) => fail(err instanceof Error ? err.message : String(err)),
+        );
+      }
+    });
+  }
+
+  /** Newest first (RGW's shutdown needs the OSD, the OSD says goodbye to the monitor). */
+  async stopAll(graceMs: number): Promise<void> {
+    for (const d of [...this.daemons].reverse()) await d.stop(graceMs);
+  }
+
   /** the daemon that failed first and in full, the others' last lines for context */
-  const tails = (culprit?: Daemon): string =>
-    [...(culprit ? [culprit.tail(40)] : []), ...daemons.filter((d) => d !== culprit).map((d) => d.tail(culprit ? 8 : 25))].join('\n');
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const finish = (settle: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      settle();
-    };
-    const fail = (why: string, culprit?: Daemon): void =>
-      finish(() => {
-        abort.abort();
-        reject(new Error(`RGW harness: ${what}: ${why}\n${tails(culprit)}`));
-      });
-    const timer = setTimeout(() => fail(`no result after ${timeoutMs / 1000} s`), timeoutMs);
-    for (const d of daemons) void d.exited.then((why) => fail(why, d));
-    step(abort.signal).then(
-      (value) => finish(() => resolve(value)),
-      (err: unknown) => fail(err instanceof Error ? err.message : String(err)),
-    );
-  });
+  private tails(culprit?: Daemon): string {
+    const others = this.daemons.filter((d) => d !== culprit).map((d) => d.tail(culprit ? 8 : 25));
+    return [...(culprit ? [culprit.tail(40)] : []), ...others].join('\n');
+  }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { cephConf, cephPorts, cephxKey, keyring, type CephPorts } from './ceph-conf.ts';
 import { monSteps, RGW_POOLS, SYSTEM_PYTHON, tool, type MonStep } from './ceph-tools.ts';
-import { Daemon, guard } from './daemon.ts';
+import { Supervisor } from './daemon.ts';
 
 /**
  * The system tools startRgw needs, for describeE2E. python3-rados is a module, not a tool: when
@@ -72,11 +72,10 @@ async function bootstrap(ports: CephPorts, opts: RgwOptions): Promise<RgwHandle>
     phases[phase] = Math.round(performance.now() - t0);
   };
   const dir = await mkdtemp(join(tmpdir(), 'repoint-rgw-'));
-  const daemons: Daemon[] = [];
+  const sv = new Supervisor();
   const stop = async (): Promise<void> => {
-    // newest first: RGW's shutdown talks to the OSD (~0.2 s; > 2 s when the OSD is gone first),
-    // and the OSD says goodbye to the monitor
-    for (const d of [...daemons].reverse()) await d.stop(3000);
+    // RGW's shutdown talks to the OSD: ~0.2 s, > 2 s when the OSD is gone first
+    await sv.stopAll(3000);
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   };
   try {
@@ -94,8 +93,7 @@ async function bootstrap(ports: CephPorts, opts: RgwOptions): Promise<RgwHandle>
     ]);
     mark('mkfs');
 
-    const mon = new Daemon('ceph-mon', 'ceph-mon', ['-f', '-c', conf, '-i', 'a'], join(dir, 'log', 'mon.a.log'));
-    daemons.push(mon);
+    sv.start('ceph-mon', 'ceph-mon', ['-f', '-c', conf, '-i', 'a'], join(dir, 'log', 'mon.a.log'));
     const steps: MonStep[] = [
       { commands: [{ prefix: 'osd new', uuid: osdUuid, id: 0 }] },
       {
@@ -110,23 +108,23 @@ async function bootstrap(ports: CephPorts, opts: RgwOptions): Promise<RgwHandle>
     ];
     const startOsd = (): void => {
       mark('osd registered');
-      daemons.push(new Daemon('ceph-osd', 'ceph-osd', ['-f', '-c', conf, '-i', '0'], join(dir, 'log', 'osd.0.log')));
+      sv.start('ceph-osd', 'ceph-osd', ['-f', '-c', conf, '-i', '0'], join(dir, 'log', 'osd.0.log'));
     };
     // the OSD starts (~0.5 s of its own start-up) as soon as it exists, while the rest goes on
-    await guard('monitor commands (osd new, crush, pools) and OSD start', daemons, STEP_TIMEOUT_MS, (signal) =>
+    await sv.step('monitor commands (osd new, crush, pools) and OSD start', STEP_TIMEOUT_MS, (signal) =>
       monSteps(conf, steps, signal, (i) => {
         if (i === 0) startOsd();
       }),
     );
     mark('osd serving');
 
-    await guard('radosgw-admin user create', daemons, STEP_TIMEOUT_MS, (signal) =>
+    await sv.step('radosgw-admin user create', STEP_TIMEOUT_MS, (signal) =>
       tool('radosgw-admin', ['-c', conf, 'user', 'create', '--uid=repoint', '--display-name=repoint tests', `--access-key=${ACCESS_KEY}`, `--secret-key=${SECRET_KEY}`], signal),
     );
     mark('user');
-    daemons.push(new Daemon('radosgw', 'radosgw', ['-f', '-c', conf, '-n', RGW_NAME], join(dir, 'log', `${RGW_NAME}.log`)));
+    sv.start('radosgw', 'radosgw', ['-f', '-c', conf, '-n', RGW_NAME], join(dir, 'log', `${RGW_NAME}.log`));
     const endpoint = `http://127.0.0.1:${ports.rgw}`;
-    await guard('radosgw answering HTTP', daemons, STEP_TIMEOUT_MS, (signal) => untilHttp(endpoint, signal));
+    await sv.step('radosgw answering HTTP', STEP_TIMEOUT_MS, (signal) => untilHttp(endpoint, signal));
     mark('rgw serving');
     return handle(endpoint, Math.round(performance.now() - t0), phases, stop);
   } catch (err) {
