@@ -119,7 +119,9 @@ describeE2E('RGW: the S3 behaviours the scale-out design relies on', rgwTools(),
     const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
     expect(winners).toHaveLength(1);
     const losers = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode] : []));
-    expect(losers).toEqual(Array(7).fill(412));
+    // 412 from this RGW every time seen; S3 may also answer 409 to a racer (both mean: stored)
+    expect(losers).toHaveLength(7);
+    for (const status of losers) expect([409, 412]).toContain(status);
     expect((await get('conditional/race')).body.toString()).toBe(bodies[winners[0]!]);
   });
 

@@ -73,6 +73,8 @@ async function bootstrap(ports: CephPorts, opts: RgwOptions): Promise<RgwHandle>
   };
   const dir = await mkdtemp(join(tmpdir(), 'repoint-rgw-'));
   const sv = new Supervisor();
+  /** aborts what runs across steps (radosgw-admin) when the bootstrap fails */
+  const booting = new AbortController();
   const stop = async (): Promise<void> => {
     // RGW's shutdown talks to the OSD: ~0.2 s, > 2 s when the OSD is gone first
     await sv.stopAll(3000);
@@ -110,17 +112,23 @@ async function bootstrap(ports: CephPorts, opts: RgwOptions): Promise<RgwHandle>
       mark('osd registered');
       sv.start('ceph-osd', 'ceph-osd', ['-f', '-c', conf, '-i', '0'], join(dir, 'log', 'osd.0.log'));
     };
-    // the OSD starts (~0.5 s of its own start-up) as soon as it exists, while the rest goes on
+    let userCreated: Promise<string> | undefined;
+    const createUser = (): void => {
+      const args = ['-c', conf, 'user', 'create', '--uid=repoint', '--display-name=repoint tests', `--access-key=${ACCESS_KEY}`, `--secret-key=${SECRET_KEY}`];
+      userCreated = tool('radosgw-admin', args, booting.signal);
+      userCreated.catch(() => {}); // awaited below; not unhandled meanwhile
+    };
+    // the OSD starts (~0.5 s of its own start-up) as soon as it exists, and radosgw-admin (as
+    // long) once the pools are there: both overlap the OSD's boot; RGW itself starts only after
+    // radosgw-admin has made the default zone, so the two never race to create it
     await sv.step('monitor commands (osd new, crush, pools) and OSD start', STEP_TIMEOUT_MS, (signal) =>
       monSteps(conf, steps, signal, (i) => {
         if (i === 0) startOsd();
+        if (i === 2) createUser();
       }),
     );
     mark('osd serving');
-
-    await sv.step('radosgw-admin user create', STEP_TIMEOUT_MS, (signal) =>
-      tool('radosgw-admin', ['-c', conf, 'user', 'create', '--uid=repoint', '--display-name=repoint tests', `--access-key=${ACCESS_KEY}`, `--secret-key=${SECRET_KEY}`], signal),
-    );
+    await sv.step('radosgw-admin user create', STEP_TIMEOUT_MS, () => userCreated ?? Promise.reject(new Error('never started')));
     mark('user');
     sv.start('radosgw', 'radosgw', ['-f', '-c', conf, '-n', RGW_NAME], join(dir, 'log', `${RGW_NAME}.log`));
     const endpoint = `http://127.0.0.1:${ports.rgw}`;
@@ -128,6 +136,7 @@ async function bootstrap(ports: CephPorts, opts: RgwOptions): Promise<RgwHandle>
     mark('rgw serving');
     return handle(endpoint, Math.round(performance.now() - t0), phases, stop);
   } catch (err) {
+    booting.abort();
     await stop();
     throw err;
   }
