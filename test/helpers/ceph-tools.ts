@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Debian's python, which has python3-rados (a pyenv python3 first on PATH may not). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
-const MON_SCRIPT = fileURLToPath(new URL('./ceph-mon.py', import.meta.url));
+const MON_SCRIPT = fileURLToPath(new URL('./ceph-mon-commands.py', import.meta.url));
 
 export type MonStep = { commands: Record<string, unknown>[] } | { osdUp: number } | { probe: string };
 
@@ -32,7 +32,7 @@ export function tool(cmd: string, args: readonly string[], signal: AbortSignal, 
 }
 
 /**
- * Monitor commands through one librados connection (test/helpers/ceph-mon.py). `onStep(i)` runs
+ * Monitor commands through one librados connection (test/helpers/ceph-mon-commands.py). `onStep(i)` runs
  * when step i has finished, while the later steps go on.
  */
 export function monSteps(conf: string, steps: readonly MonStep[], signal: AbortSignal, onStep: (index: number) => void): Promise<void> {

@@ -13,7 +13,7 @@ import time
 try:
     import rados
 except ImportError:
-    print('ceph-mon.py: python3-rados is missing (apt-get install python3-rados), or this is not '
+    print('ceph-mon-commands.py: python3-rados is missing (apt-get install python3-rados), or this is not '
           'Debian\'s /usr/bin/python3', file=sys.stderr, flush=True)
     sys.exit(1)
 
@@ -89,5 +89,5 @@ if __name__ == '__main__':
     try:
         main()
     except Exception as err:
-        print('ceph-mon.py: %s' % err, file=sys.stderr, flush=True)
+        print('ceph-mon-commands.py: %s' % err, file=sys.stderr, flush=True)
         sys.exit(1)
