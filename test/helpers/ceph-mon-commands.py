@@ -1,7 +1,7 @@
 # Monitor commands for the RGW test harness (test/helpers/rgw.ts), through librados: one process and
 # one connection for every command, where the `ceph` CLI costs ~0.5 s of start-up per command.
 # Run with Debian's /usr/bin/python3 (python3-rados). argv: ceph.conf, a JSON list of steps:
-#   {"commands": [<mon command>, ...]}   run concurrently (the monitor batches them in one proposal)
+#   {"commands": [<mon command>, ...]}   run concurrently (the monitor folds those arriving together into fewer proposals)
 #   {"osdUp": <id>}                      wait until that OSD is up in the osdmap
 #   {"probe": <pool>}                    one read in the pool: returns once its PG serves I/O
 # After each step it prints {"done": <index>} on its own line, so the caller can overlap work.
