@@ -1,4 +1,5 @@
 import type { CheckpointSource, ManifestReader } from './checkpoints/checkpoint-source.ts';
+import type { CheckpointManifest } from './checkpoints/manifest.ts';
 import type { RemoteConfig, RemoteType } from './config/types.ts';
 import type { Logger } from './log.ts';
 import type { ContentService } from './serve/content.ts';
@@ -27,4 +28,6 @@ export type TypedRemote = RemoteHandler & CheckpointSource;
 export interface RepositoryType extends ManifestReader {
   readonly name: RemoteType;
   createRemote(deps: RemoteDeps): TypedRemote;
+  /** The type's part of `GET /-/api/remotes/<r>/checkpoints/<TS>` (the header is added by the caller). */
+  summarize(m: CheckpointManifest): Record<string, unknown>;
 }
