@@ -5,6 +5,7 @@ import type { Logger } from './log.ts';
 import type { ContentService } from './serve/content.ts';
 import type { RemoteHandler } from './serve/remote-handler.ts';
 import type { Keyring } from './trust/keyring.ts';
+import type { Signer } from './trust/signer.ts';
 import type { Upstream } from './upstream/upstream.ts';
 
 /** What the composition root hands a repository type to build one remote. */
@@ -14,6 +15,10 @@ export interface RemoteDeps {
   content: ContentService;
   /** Parsed once, on first use. */
   keyring: () => Promise<Keyring>;
+  /** The mirror key (apt `resign: true` re-signs live metadata with it). */
+  signer: Signer;
+  /** The base URL clients reach this mirror at (config/public-url.ts). */
+  publicUrl: () => string;
   log: Logger;
 }
 
@@ -31,3 +36,4 @@ export interface RepositoryType extends ManifestReader {
   /** The type's part of `GET /-/api/remotes/<r>/checkpoints/<TS>` (the header is added by the caller). */
   summarize(m: CheckpointManifest): Record<string, unknown>;
 }
+

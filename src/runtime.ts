@@ -84,7 +84,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     const type = repositoryTypes.get(remote.type);
     if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
     const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
-    const typed = type.createRemote({ remote, upstream, content, keyring, log: rlog });
+    const typed = type.createRemote({ remote, upstream, content, keyring, signer, publicUrl, log: rlog });
     live.set(remote.name, typed);
     remotes.set(remote.name, new CheckpointRouter(typed, catalogue));
   }

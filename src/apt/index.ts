@@ -3,6 +3,7 @@ import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import { RepointError } from '../errors.ts';
 import type { RepositoryType } from '../repository-type.ts';
 import { AptRemote } from './apt-remote.ts';
+import { LiveResigner } from './live-resign.ts';
 import { aptMetadataBlobs, aptSuites, aptSummary } from './manifest.ts';
 import { poolEntries } from './pool-index.ts';
 import { ReleaseStore } from './release-store.ts';
@@ -10,9 +11,13 @@ import { ReleaseStore } from './release-store.ts';
 /** Debian/Ubuntu repositories: InRelease → Packages/Sources → .deb. */
 export const apt: RepositoryType = {
   name: 'apt',
-  createRemote({ remote, upstream, content, keyring, log }) {
+  createRemote({ remote, upstream, content, keyring, signer, publicUrl, log }) {
     if (remote.type !== 'apt') throw new RepointError('INTERNAL', `remote ${remote.name} is not an apt remote`);
-    return new AptRemote(remote, upstream, content, new ReleaseStore(remote, upstream, content, keyring, log), log);
+    const releases = new ReleaseStore(remote, upstream, content, keyring, log);
+    const resigner = remote.resign
+      ? new LiveResigner({ content, signer, log, snapshotsUrl: () => `${publicUrl()}/${remote.name}/@SNAPSHOTID@/`, parsed: (sha) => releases.parsed(sha) })
+      : undefined;
+    return new AptRemote(remote, upstream, content, releases, log, resigner);
   },
   metadataBlobs: aptMetadataBlobs,
   summarize: aptSummary,

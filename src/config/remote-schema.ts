@@ -59,9 +59,11 @@ const aptRemote = strict({
   keyring: oneOrMany(text(), 'required for apt remotes: the upstream archive keyring (e.g. /usr/share/keyrings/debian-archive-keyring.gpg)')
     .describe('The upstream archive keyring: binary (.gpg) or armored (.asc); one path or a list. A missing file disables only this remote.'),
   ...tuning,
+  resign: flag().default(false)
+    .describe('Serve the live InRelease, Release and Release.gpg re-signed with the mirror key (after verifying upstream\'s signature), with `Snapshots: <publicUrl>/<remote>/@SNAPSHOTID@/`, so `apt -S <checkpoint>` reaches this mirror. Clients then trust only the mirror key. Indexes and packages stay byte-identical.'),
   checkpoints: aptCheckpointsSchema.optional()
     .describe('Immutable, re-signed snapshots served at /<remote>/<YYYYMMDDTHHMMSSZ>/ (UTC). Omit to disable.'),
-}).transform(({ type, checkpoints, ...r }) => ({ type, ...common(r), ...(checkpoints ? { checkpoints } : {}) }));
+}).transform(({ type, checkpoints, resign, ...r }) => ({ type, ...common(r), resign, ...(checkpoints ? { checkpoints } : {}) }));
 
 const yumRemote = strict({
   type: z.literal('yum').describe('Repository type: apt | yum.'),

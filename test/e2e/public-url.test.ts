@@ -25,11 +25,11 @@ function withHost(url: string, host: string, method = 'GET', headers: Record<str
 describeE2E('base URL (issue 8, finding 13)', TOOLS, () => {
   let w: AptWorld;
   beforeAll(async () => {
-    w = await startAptWorld({ packages: [{ name: 'one', version: '1' }], remote: { checkpoints: { suites: ['stable'] } }, extra: { admin: { token: TOKEN } } });
+    w = await startAptWorld({ packages: [{ name: 'one', version: '1' }], remote: { resign: true, checkpoints: { suites: ['stable'] } }, extra: { admin: { token: TOKEN } } });
   });
   afterAll(async () => w?.close());
 
-  it('ignores a forged Host header: API URLs and the Snapshots: field use the listen address', async () => {
+  it('ignores a forged Host header: API URLs and Snapshots: fields (checkpoints, live resign) use the listen address', async () => {
     const evil = 'attacker.invalid:666';
     const created = await withHost(`${w.proxy.url}/-/api/remotes/${w.remote}/checkpoints`, evil, 'POST', { authorization: `Bearer ${TOKEN}` });
     expect(created.status, created.body).toBe(201);
@@ -38,12 +38,14 @@ describeE2E('base URL (issue 8, finding 13)', TOOLS, () => {
     const pages = [
       await withHost(`${w.proxy.url}/-/api/remotes/${w.remote}/checkpoints`, evil),
       await withHost(`${w.base}/${ts}/dists/stable/InRelease`, evil),
+      await withHost(`${w.base}/dists/stable/InRelease`, evil), // live, resign: true
+      await withHost(`${w.proxy.url}/-/api/remotes/${w.remote}/checkpoints/${ts}`, evil),
     ];
     for (const p of pages) {
       expect(p.status).toBe(200);
       expect(p.body).not.toContain('attacker.invalid');
       expect(p.body).toContain(w.proxy.url);
     }
-    expect(pages[1]?.body).toMatch(new RegExp(`^Snapshots: ${w.proxy.url}/${w.remote}/@SNAPSHOTID@/$`, 'm'));
+    for (const p of [pages[1], pages[2]]) expect(p?.body).toMatch(new RegExp(`^Snapshots: ${w.proxy.url}/${w.remote}/@SNAPSHOTID@/$`, 'm'));
   });
 });
