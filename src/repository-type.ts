@@ -35,5 +35,18 @@ export interface RepositoryType extends ManifestReader {
   createRemote(deps: RemoteDeps): TypedRemote;
   /** The type's part of `GET /-/api/remotes/<r>/checkpoints/<TS>` (the header is added by the caller). */
   summarize(m: CheckpointManifest): Record<string, unknown>;
+  /** `GET /-/setup/<type>`: copy-paste client configuration (text/plain) for the remotes of this type. */
+  clientSetup(ctx: ClientSetupContext): Promise<string>;
 }
 
+/** What a type's setup page is written from. */
+export interface ClientSetupContext {
+  /** config/public-url.ts: publicUrl, else the listen address; never a request header. */
+  baseUrl: string;
+  /** This type's remotes, enabled or not, in config order. */
+  remotes: readonly RemoteConfig[];
+  /** The live remote of an enabled one. */
+  live(name: string): TypedRemote | undefined;
+  /** The newest checkpoint's timestamp, for examples. */
+  newestCheckpoint(remote: string): Promise<string | undefined>;
+}

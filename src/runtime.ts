@@ -27,7 +27,7 @@ export interface Runtime {
   log: Logger;
   content: ContentService;
   remotes: Map<string, RemoteHandler>;
-  /** The live remotes by name (the enabled ones). */
+  /** The live remotes by name (the enabled ones), for the /-/setup pages. */
   live: ReadonlyMap<string, TypedRemote>;
   signer: Signer;
   checkpoints: CheckpointService;

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { checkpointApi } from './checkpoint-api.ts';
+import { setupRoutes } from './setup-routes.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
@@ -28,6 +29,6 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
     if (route === 'keys/mirror.gpg' && read) {
       return c.body(new Uint8Array(rt.signer.publicKeyBinary), 200, { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=3600' });
     }
-    return checkpointApi(rt, route, method, c);
+    return (await checkpointApi(rt, route, method, c)) ?? (await setupRoutes(rt, route, method, c));
   };
 }

@@ -29,7 +29,7 @@ describeE2E('base URL (issue 8, finding 13)', TOOLS, () => {
   });
   afterAll(async () => w?.close());
 
-  it('ignores a forged Host header: API URLs and Snapshots: fields (checkpoints, live resign) use the listen address', async () => {
+  it('ignores a forged Host header: API URLs, Snapshots: fields and setup pages use the listen address', async () => {
     const evil = 'attacker.invalid:666';
     const created = await withHost(`${w.proxy.url}/-/api/remotes/${w.remote}/checkpoints`, evil, 'POST', { authorization: `Bearer ${TOKEN}` });
     expect(created.status, created.body).toBe(201);
@@ -40,6 +40,7 @@ describeE2E('base URL (issue 8, finding 13)', TOOLS, () => {
       await withHost(`${w.base}/${ts}/dists/stable/InRelease`, evil),
       await withHost(`${w.base}/dists/stable/InRelease`, evil), // live, resign: true
       await withHost(`${w.proxy.url}/-/api/remotes/${w.remote}/checkpoints/${ts}`, evil),
+      await withHost(`${w.proxy.url}/-/setup/apt`, evil),
     ];
     for (const p of pages) {
       expect(p.status).toBe(200);
