@@ -4,14 +4,15 @@ import type { BlobStore } from './blobs/blob-store.ts';
 import { FsBlobStore } from './blobs/fs-blob-store.ts';
 import { withHotCache } from './blobs/hot-cache.ts';
 import { Catalogue } from './checkpoints/catalogue.ts';
-import type { CheckpointSource } from './checkpoints/checkpoint-source.ts';
 import { CheckpointService } from './checkpoints/checkpoint-service.ts';
 import { CheckpointRouter } from './checkpoints/router.ts';
 import { prepareDataDir } from './config/data-dir.ts';
+import { publicBaseUrl } from './config/public-url.ts';
 import type { Config, RemoteConfig } from './config/types.ts';
 import { RepointError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { repositoryTypes } from './registry.ts';
+import type { TypedRemote } from './repository-type.ts';
 import { ContentService } from './serve/content.ts';
 import type { RemoteHandler } from './serve/remote-handler.ts';
 import { withLru } from './state/lru-state.ts';
@@ -27,6 +28,8 @@ export interface Runtime {
   log: Logger;
   content: ContentService;
   remotes: Map<string, RemoteHandler>;
+  /** The live remotes by name (the enabled ones), for the /-/setup pages. */
+  live: ReadonlyMap<string, TypedRemote>;
   signer: Signer;
   checkpoints: CheckpointService;
   /**
@@ -34,6 +37,10 @@ export interface Runtime {
    * close() does not wait for them. Readers of those downloads error (their clients get a reset).
    */
   abort(): void;
+  /** The base URL clients reach this node at: publicUrl, else the listen address (never a request header). */
+  publicUrl(): string;
+  /** Called once the server has bound its port (listen port 0 picks one). */
+  listening(port: number): void;
   close(): Promise<void>;
 }
 
@@ -73,9 +80,11 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const content = new ContentService(blobs, state, log);
   const agent: Dispatcher = createUpstreamAgent(config.upstream);
   const remotes = new Map<string, RemoteHandler>();
-  const sources = new Map<string, CheckpointSource>();
+  const live = new Map<string, TypedRemote>();
   const catalogue = new Catalogue(state, blobs);
   const signer = await loadOrCreateSigner(config.signing.keyPath, { log: (msg) => log.info(msg, { key: config.signing.keyPath }) });
+  let boundPort: number | undefined;
+  const publicUrl = (): string => publicBaseUrl(config, boundPort);
   for (const remote of config.remotes.values()) {
     const rlog = log.child({ remote: remote.name });
     if (remote.unavailable) {
@@ -89,14 +98,15 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     const type = repositoryTypes.get(remote.type);
     if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
     const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
-    const live = type.createRemote({ remote, upstream, content, keyring, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs });
-    sources.set(remote.name, live);
-    remotes.set(remote.name, new CheckpointRouter(live, catalogue));
+    const typed = type.createRemote({ remote, upstream, content, keyring, signer, publicUrl, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs });
+    live.set(remote.name, typed);
+    remotes.set(remote.name, new CheckpointRouter(typed, catalogue));
   }
-  const checkpoints = new CheckpointService(config, content, catalogue, signer, sources, log);
+  const checkpoints = new CheckpointService(config, content, catalogue, signer, live, log, publicUrl);
   let aborted = false;
   return {
-    config, log, content, remotes, signer, checkpoints,
+    config, log, content, remotes, live, signer, checkpoints, publicUrl,
+    listening: (port) => { boundPort = port; },
     abort: () => {
       if (aborted) return;
       aborted = true;

@@ -4,7 +4,8 @@ import type { TypedRemote } from '../repository-type.ts';
 import type { ServeRequest } from '../serve/remote-handler.ts';
 import { buildAptRepo, PACKAGES_PATH, sha256Of, type AptRepo } from '../../test/helpers/apt-memory-repo.ts';
 import { bodyOf, configOf, corrupted, memoryWorld, remoteOf, type MemoryWorld } from '../../test/helpers/memory-world.ts';
-import { archiveKey, type ArchiveKey } from '../../test/helpers/pgp-keys.ts';
+import { archiveKey, mirrorSigner, type ArchiveKey } from '../../test/helpers/pgp-keys.ts';
+import type { Signer } from '../trust/signer.ts';
 import { ScriptedUpstream, serveFiles } from '../../test/helpers/scripted-upstream.ts';
 import { apt } from './index.ts';
 
@@ -14,6 +15,7 @@ const GZ = `${DIR}/${PACKAGES_PATH}.gz`;
 
 describe('apt remote over the in-memory seams', () => {
   let key: ArchiveKey;
+  let signer: Signer;
   let w: MemoryWorld;
   let files: Map<string, Buffer>;
   let upstream: ScriptedUpstream;
@@ -21,6 +23,7 @@ describe('apt remote over the in-memory seams', () => {
 
   beforeAll(async () => {
     key = await archiveKey();
+    signer = await mirrorSigner();
   });
   beforeEach(async () => {
     w = memoryWorld();
@@ -33,7 +36,7 @@ describe('apt remote over the in-memory seams', () => {
   });
   const remote = (extra: Record<string, unknown> = {}): TypedRemote => {
     const config = remoteOf(configOf({ deb: { upstream: 'http://127.0.0.1:9/debian', keyring: key.keyringPath, metadataTtl: '1h', ...extra } }), 'deb');
-    return apt.createRemote({ remote: config, upstream, content: w.content, keyring: async () => key.keyring, log: silentLogger });
+    return apt.createRemote({ remote: config, upstream, content: w.content, keyring: async () => key.keyring, signer, publicUrl: () => 'http://127.0.0.1:8080', log: silentLogger });
   };
   const get = async (r: TypedRemote, path: string): Promise<Buffer> => bodyOf(await r.handle(path, REQ));
   const paths = (): string[] => upstream.requests.map((q) => q.path);

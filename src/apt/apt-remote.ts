@@ -15,8 +15,9 @@ import type { RemoteHandler, ServeRequest } from '../serve/remote-handler.ts';
 import { serveAptCheckpoint } from './checkpoint-view.ts';
 import { snapshotApt } from './snapshot.ts';
 import { IMMUTABLE, contentTypeFor, shortLived, type Reply } from '../serve/reply.ts';
+import type { LiveResigner } from './live-resign.ts';
 import { PoolIndex } from './pool-index.ts';
-import type { ReleaseStore } from './release-store.ts';
+import type { ReleaseRecord, ReleaseStore } from './release-store.ts';
 
 export function expectedFromEntry(e: ReleaseFileEntry): Expected {
   const digests: Digest[] = [];
@@ -40,14 +41,17 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
   #remote: AptRemoteConfig;
   #content: ContentService;
   #log: Logger;
+  /** resign: true — the live Release files are served re-signed with the mirror key. */
+  #resigner: LiveResigner | undefined;
 
-  constructor(remote: AptRemoteConfig, upstream: Upstream, content: ContentService, releases: ReleaseStore, log: Logger) {
+  constructor(remote: AptRemoteConfig, upstream: Upstream, content: ContentService, releases: ReleaseStore, log: Logger, resigner?: LiveResigner) {
     this.name = remote.name;
     this.#remote = remote;
     this.upstream = upstream;
     this.#content = content;
     this.releases = releases;
     this.#log = log;
+    this.#resigner = resigner;
     this.pool = new PoolIndex(remote.name, content.state, content.blobs, log);
     releases.onNewRelease((dir, release) => {
       this.pool.track(release.then((r) => this.#refreshIndexes(dir, r)).catch((err: Error) => this.#log.warn('index refresh failed', { dir, reason: err.message })));
@@ -111,7 +115,7 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
     const kind = name === 'InRelease' ? 'inrelease' : 'release';
     // Release.gpg must match the Release the client just got: no revalidation in between.
     const view = await this.releases.serveable(kind, dir, { revalidate: name !== 'Release.gpg' });
-    const sha = name === 'Release.gpg' ? view.record.gpgSha256 : view.record.sha256;
+    const sha = await this.#releaseBlob(name, view.record);
     const info = sha ? await this.#content.hit(sha) : undefined;
     if (!info) throw new RepointError('NOT_FOUND', `no verified ${name} for ${dir}`);
     const mtime = view.record.lastModified ? Date.parse(view.record.lastModified) : view.record.fetchedAt;
@@ -121,6 +125,13 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
     return this.#content.hotReply({ ...info, info: { ...info.info, mtimeMs: Number.isNaN(mtime) ? info.info.mtimeMs : mtime } }, {
       contentType: contentTypeFor(name), cacheControl: shortLived(this.#remote.metadataTtlMs), headers,
     });
+  }
+
+  /** Upstream's exact file, or (resign: true) the mirror's re-signing of its verified text. */
+  async #releaseBlob(name: string, record: ReleaseRecord): Promise<string | undefined> {
+    if (!this.#resigner) return name === 'Release.gpg' ? record.gpgSha256 : record.sha256;
+    const out = await this.#resigner.outputs(record.textSha256);
+    return name === 'InRelease' ? out.inRelease : name === 'Release' ? out.release : out.releaseGpg;
   }
 
   /** An index (or its by-hash twin) listed in the verified Release of an enclosing suite. */

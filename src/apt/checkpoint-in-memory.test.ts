@@ -51,10 +51,10 @@ describe('apt checkpoint in memory', () => {
     files = new Map(repo.files);
     const upstream = new ScriptedUpstream(serveFiles(() => files));
     config = configOf({ deb: { upstream: 'http://127.0.0.1:9/debian', keyring: key.keyringPath, checkpoints: { suites: ['stable'], keep: 5 } } }, { publicUrl: 'http://127.0.0.1:8080' });
-    const live = apt.createRemote({ remote: remoteOf(config, 'deb'), upstream, content: w.content, keyring: async () => key.keyring, log: silentLogger });
+    const live = apt.createRemote({ remote: remoteOf(config, 'deb'), upstream, content: w.content, keyring: async () => key.keyring, signer, publicUrl: () => 'http://127.0.0.1:8080', log: silentLogger });
     catalogue = new Catalogue(w.state, w.blobs);
     router = new CheckpointRouter(live, catalogue);
-    service = new CheckpointService(config, w.content, catalogue, signer, new Map([['deb', live]]), silentLogger);
+    service = new CheckpointService(config, w.content, catalogue, signer, new Map([['deb', live]]), silentLogger, () => 'http://127.0.0.1:8080');
   });
   const get = async (path: string): Promise<Buffer> => bodyOf(await router.handle(path, REQ));
   const firstDeb = (r: AptRepo): [string, Buffer] => {
@@ -69,7 +69,7 @@ describe('apt checkpoint in memory', () => {
   };
 
   it('serves a re-signed InRelease, its indexes and its pool files from the checkpoint', async () => {
-    const entry = await service.create('deb', { baseUrl: 'http://unused' });
+    const entry = await service.create('deb');
     const text = (await get(`${entry.ts}/${DIR}/InRelease`)).toString();
     const verified = await verifyClearsigned(text, mirrorKeyring);
     expect(verified.signers).toEqual([signer.fingerprint]);
@@ -137,8 +137,8 @@ describe('apt checkpoint in memory', () => {
     const signing = gate();
     const signed = gate();
     const slowSigner: Signer = { ...signer, clearsign: async (t) => { signing.open(); await signed.promise; return signer.clearsign(t); } };
-    const live = apt.createRemote({ remote: remoteOf(config, 'deb'), upstream: new ScriptedUpstream(serveFiles(() => files)), content: w.content, keyring: async () => key.keyring, log: silentLogger });
-    const slow = new CheckpointService(config, w.content, catalogue, slowSigner, new Map([['deb', live]]), silentLogger);
+    const live = apt.createRemote({ remote: remoteOf(config, 'deb'), upstream: new ScriptedUpstream(serveFiles(() => files)), content: w.content, keyring: async () => key.keyring, signer, publicUrl: () => 'http://127.0.0.1:8080', log: silentLogger });
+    const slow = new CheckpointService(config, w.content, catalogue, slowSigner, new Map([['deb', live]]), silentLogger, () => 'http://127.0.0.1:8080');
     const creating = slow.create('deb');
     await signing.promise; // the indexes are stored and ingested, the Release is being signed
     await expect(collectGarbage({ maxSizeBytes: 0, sources: pinSources(config) }, w.blobs, w.state, { all: true, dryRun: false }))

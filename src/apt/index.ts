@@ -3,18 +3,26 @@ import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import { RepointError } from '../errors.ts';
 import type { RepositoryType } from '../repository-type.ts';
 import { AptRemote } from './apt-remote.ts';
-import { aptMetadataBlobs, aptSuites } from './manifest.ts';
+import { LiveResigner } from './live-resign.ts';
+import { aptClientSetup } from './client-setup.ts';
+import { aptMetadataBlobs, aptSuites, aptSummary } from './manifest.ts';
 import { poolEntries } from './pool-index.ts';
 import { ReleaseStore } from './release-store.ts';
 
 /** Debian/Ubuntu repositories: InRelease → Packages/Sources → .deb. */
 export const apt: RepositoryType = {
   name: 'apt',
-  createRemote({ remote, upstream, content, keyring, log, metadataDeadlineMs }) {
+  createRemote({ remote, upstream, content, keyring, signer, publicUrl, log, metadataDeadlineMs }) {
     if (remote.type !== 'apt') throw new RepointError('INTERNAL', `remote ${remote.name} is not an apt remote`);
-    return new AptRemote(remote, upstream, content, new ReleaseStore(remote, upstream, content, keyring, log, metadataDeadlineMs), log);
+    const releases = new ReleaseStore(remote, upstream, content, keyring, log, metadataDeadlineMs);
+    const resigner = remote.resign
+      ? new LiveResigner({ content, signer, log, snapshotsUrl: () => `${publicUrl()}/${remote.name}/@SNAPSHOTID@/`, parsed: (sha) => releases.parsed(sha) })
+      : undefined;
+    return new AptRemote(remote, upstream, content, releases, log, resigner);
   },
   metadataBlobs: aptMetadataBlobs,
+  summarize: aptSummary,
+  clientSetup: aptClientSetup,
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {
     for (const ref of aptSuites(m).flatMap((s) => s.indexes)) {
       if (seen.has(ref.sha256) || !(await deps.blobs.stat(ref.sha256))) continue;

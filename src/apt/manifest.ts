@@ -11,6 +11,13 @@ export interface IndexRef {
   dir?: string;
 }
 
+/** A file upstream's Release lists that the checkpoint left out, and why (fetch or verification failure). */
+export interface LeftOutFile {
+  /** Relative to the suite directory, e.g. `main/Contents-amd64.gz`. */
+  path: string;
+  reason: string;
+}
+
 /** One suite of an apt checkpoint: the `suites` field of its manifest. */
 export interface AptSuiteSnapshot {
   /** Suite directory below the remote root, e.g. "dists/bookworm". */
@@ -25,6 +32,11 @@ export interface AptSuiteSnapshot {
   files: Record<string, ManifestFile>;
   /** Packages/Sources blobs that pool files are verified against. */
   indexes: IndexRef[];
+  /**
+   * Auxiliary indexes (Contents, Translation, DEP-11, ...) of the selected kinds that could not be
+   * fetched or verified: not in the re-signed Release. Absent in manifests written before it existed.
+   */
+  leftOut?: LeftOutFile[];
 }
 
 /** The apt fields of a manifest; a manifest of another type, or without suites, is refused. */
@@ -37,4 +49,11 @@ export function aptSuites(m: CheckpointManifest): AptSuiteSnapshot[] {
 /** Every metadata blob an apt manifest names. */
 export function aptMetadataBlobs(m: CheckpointManifest): string[] {
   return aptSuites(m).flatMap((s) => [s.upstream, s.release, s.inRelease, s.releaseGpg, ...Object.values(s.files).map((f) => f.sha256)]);
+}
+
+/** What the checkpoint API shows of an apt manifest: per suite, the files kept and the ones left out with why. */
+export function aptSummary(m: CheckpointManifest): Record<string, unknown> {
+  return {
+    suites: aptSuites(m).map((s) => ({ dir: s.dir, files: Object.keys(s.files).sort(), leftOut: s.leftOut ?? [] })),
+  };
 }

@@ -49,7 +49,7 @@ function service(source: CheckpointSource) {
   const state = openMemoryState();
   const content = new ContentService(withHotCache(new MemoryBlobStore()), state, silentLogger);
   const catalogue = new Catalogue(state, content.blobs);
-  return { state, catalogue, svc: new CheckpointService(config, content, catalogue, signer, new Map([['deb', source]]), silentLogger) };
+  return { state, catalogue, svc: new CheckpointService(config, content, catalogue, signer, new Map([['deb', source]]), silentLogger, () => 'http://127.0.0.1:8080') };
 }
 
 describe('finding 7: checkpoint runs under a renewed lease', () => {

@@ -70,7 +70,7 @@ describe('CheckpointService', () => {
     vi.useRealTimers();
   });
   function make(config: Config): CheckpointService {
-    return new CheckpointService(config, w.content, catalogue, signer, new Map([['deb', source], ['plain', source]]), silentLogger);
+    return new CheckpointService(config, w.content, catalogue, signer, new Map([['deb', source], ['plain', source]]), silentLogger, () => 'http://127.0.0.1:8080');
   }
 
   it('publishes a manifest made of the type-free header and the source fields', async () => {

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname as hostnameOf } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, RemoteConfig } from '../config/types.ts';
 import { RepointError, isRepointError } from '../errors.ts';
 import { SingleFlight } from '../fill/single-flight.ts';
@@ -14,8 +14,6 @@ import type { CheckpointSource, SnapshotContext } from './checkpoint-source.ts';
 import type { CatalogueEntry, CheckpointManifest } from './manifest.ts';
 
 export interface CreateOptions {
-  /** Base URL for Snapshots: when publicUrl is not configured. */
-  baseUrl?: string;
   /** Called as files are stored (a CLI shows it on the terminal). */
   onProgress?: (p: { files: number; bytes: number }) => void;
 }
@@ -33,10 +31,13 @@ export class CheckpointService {
   readonly #signer: Signer;
   readonly #sources: ReadonlyMap<string, CheckpointSource>;
   readonly #log: Logger;
+  readonly #publicUrl: () => string;
   readonly #running = new SingleFlight<CatalogueEntry>();
 
-  constructor(config: Config, content: ContentService, catalogue: Catalogue, signer: Signer, sources: ReadonlyMap<string, CheckpointSource>, log: Logger) {
+  /** `publicUrl`: the base URL for `Snapshots:` (config/public-url.ts; never a request's Host). */
+  constructor(config: Config, content: ContentService, catalogue: Catalogue, signer: Signer, sources: ReadonlyMap<string, CheckpointSource>, log: Logger, publicUrl: () => string) {
     this.#config = config;
+    this.#publicUrl = publicUrl;
     this.#content = content;
     this.#catalogue = catalogue;
     this.#signer = signer;
@@ -94,7 +95,7 @@ export class CheckpointService {
     try {
       const newest = (await this.#catalogue.list(remote.name)).at(-1);
       const previous = newest ? await this.#catalogue.manifest(newest.manifest).catch(() => undefined) : undefined;
-      const base = this.#config.publicUrl ?? opts.baseUrl ?? defaultBase(this.#config);
+      const base = this.#publicUrl();
       const ctx: SnapshotContext = {
         content: this.#content, signer: this.#signer, log: this.#log.child({ remote: remote.name }),
         snapshotsUrl: `${base}/${remote.name}/@SNAPSHOTID@/`,
@@ -147,9 +148,3 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** http://<listen host>:<port>, the hostname when listening on every address. */
-function defaultBase(config: Config): string {
-  const { host, port } = config.listen;
-  const h = host === '0.0.0.0' || host === '::' ? hostnameOf() : host;
-  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
-}

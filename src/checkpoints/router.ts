@@ -29,7 +29,7 @@ export class CheckpointRouter implements RemoteHandler {
   }
 
   async handle(path: string, req: ServeRequest): Promise<Reply> {
-    if (path === '') return listing(this.name, await this.#catalogue.list(this.name));
+    if (path === '') return listing(this.name, this.type, await this.#catalogue.list(this.name));
     const slash = path.indexOf('/');
     const seg = slash < 0 ? path : path.slice(0, slash);
     if (!TS_LIKE.test(seg)) return this.#live.handle(path, req);
@@ -59,10 +59,11 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function listing(remote: string, entries: readonly CatalogueEntry[]): Reply {
+function listing(remote: string, type: string, entries: readonly CatalogueEntry[]): Reply {
   const rows = [...entries].reverse().map((e) => `<li><a href="${e.ts}/">${e.ts}</a> <small>${escapeHtml(e.createdAt)}, ${e.files} files</small></li>`).join('\n');
   const html = `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(remote)} checkpoints</title></head>\n<body><h1>${escapeHtml(remote)}</h1>\n`
     + `<p>Checkpoints (newest first). Pin a build to <code>/${escapeHtml(remote)}/&lt;YYYYMMDDTHHMMSSZ&gt;/</code>; a time between checkpoints redirects to the one before it.</p>\n`
+    + `<p>Client configuration (sources, keys, pinning): <a href="/-/setup/${escapeHtml(type)}">/-/setup/${escapeHtml(type)}</a></p>\n`
     + `<ul>\n${rows || '<li>none yet</li>'}\n</ul></body></html>\n`;
   return { contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache', body: { kind: 'bytes', data: Buffer.from(html) } };
 }

@@ -45,6 +45,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   if ('keepAliveTimeout' in server) server.keepAliveTimeout = 65_000;
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
+  runtime.listening(port);
   log.info('repoint listening', { host: config.listen.host, port, remotes: [...runtime.remotes.keys()], config: config.source });
   return {
     runtime, server, port,

@@ -13,12 +13,18 @@ const packages = choice(['on-demand', 'immediate']).default('on-demand')
 const keep = wholeNumber(1, 100_000).default(30)
   .describe('The newest N checkpoints are kept; `repoint gc` frees what only dropped ones used.');
 
+/** Kinds of apt index (apt/formats/checkpoint-select.ts classifies Release paths into the same list). */
+export const APT_INDEX_KINDS = ['packages', 'sources', 'contents', 'translations', 'dep11', 'commands', 'other'] as const;
+
 export const aptCheckpointsSchema = strict({
   schedule,
   suites: oneOrMany(text()).describe('Suites to checkpoint, e.g. [bookworm, bookworm-updates].'),
   components: oneOrMany(text()).prefault(['main']).describe('Components to checkpoint.'),
   architectures: oneOrMany(text()).prefault(['amd64'])
     .describe('Architectures; binary-all is included when Release lists it; add "source" for Sources.'),
+  indexes: oneOrMany(choice(APT_INDEX_KINDS)).prefault([...APT_INDEX_KINDS])
+    .refine((k) => k.includes('packages'), { error: 'must include packages: apt needs the Packages indexes (e.g. [packages] keeps only what apt-get install needs)' })
+    .describe('Kinds of index kept: packages, sources, contents, translations, dep11, commands, other (per-architecture Release files, pdiff indexes, ...). Default: all of them. Packages and Sources fail the checkpoint when they do not verify; the others are left out, and listed in the checkpoint\'s JSON.'),
   packages,
   keep,
 });
@@ -53,9 +59,11 @@ const aptRemote = strict({
   keyring: oneOrMany(text(), 'required for apt remotes: the upstream archive keyring (e.g. /usr/share/keyrings/debian-archive-keyring.gpg)')
     .describe('The upstream archive keyring: binary (.gpg) or armored (.asc); one path or a list. A missing file disables only this remote.'),
   ...tuning,
+  resign: flag().default(false)
+    .describe('Serve the live InRelease, Release and Release.gpg re-signed with the mirror key (after verifying upstream\'s signature), with `Snapshots: <publicUrl>/<remote>/@SNAPSHOTID@/`, so `apt -S <checkpoint>` reaches this mirror. Clients then trust only the mirror key. Indexes and packages stay byte-identical.'),
   checkpoints: aptCheckpointsSchema.optional()
     .describe('Immutable, re-signed snapshots served at /<remote>/<YYYYMMDDTHHMMSSZ>/ (UTC). Omit to disable.'),
-}).transform(({ type, checkpoints, ...r }) => ({ type, ...common(r), ...(checkpoints ? { checkpoints } : {}) }));
+}).transform(({ type, checkpoints, resign, ...r }) => ({ type, ...common(r), resign, ...(checkpoints ? { checkpoints } : {}) }));
 
 const yumRemote = strict({
   type: z.literal('yum').describe('Repository type: apt | yum.'),

@@ -66,7 +66,7 @@ describe('config types', () => {
 
   it('are derived from the schema with the documented shape', () => {
     // Checked by tsc (npm test runs it first): the derived types are exactly the documented ones.
-    expectTypeOf<AptRemoteConfig>().toEqualTypeOf<Flat<RemoteBase & { type: 'apt'; checkpoints?: AptCheckpointConfig }>>();
+    expectTypeOf<AptRemoteConfig>().toEqualTypeOf<Flat<RemoteBase & { type: 'apt'; resign: boolean; checkpoints?: AptCheckpointConfig }>>();
     expectTypeOf<YumRemoteConfig>().toEqualTypeOf<Flat<RemoteBase & { type: 'yum'; checkpoints?: YumCheckpointConfig }>>();
     expectTypeOf<RemoteType>().toEqualTypeOf<'apt' | 'yum'>();
     expectTypeOf<YumCheckpointConfig>().toEqualTypeOf<{ schedule?: string; repos: string[]; packages: 'on-demand' | 'immediate'; keep: number; trustTls: boolean }>();

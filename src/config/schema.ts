@@ -96,7 +96,7 @@ export function configSchema(ctx: ConfigContext) {
       key: text().optional().describe('Default: <dataDir>/keys/mirror.asc.'),
     }).prefault({}).describe('The mirror\'s own OpenPGP key, which re-signs checkpoints; created at first start when absent (ed25519, v4, mode 0600).'),
     publicUrl: httpUrl('expected an http(s) URL like "http://mirror.example:8080"').optional()
-      .describe('Base URL clients use to reach this mirror, for Snapshots: fields and API answers. Default: the API request\'s Host, or http://<hostname>:<port> for scheduled runs.'),
+      .describe('Base URL clients use to reach this mirror, for Snapshots: fields, API answers and the /-/setup pages. Set it in production. Default: the address the node listens on (http://<hostname>:<port> when it listens on every address); never a request header.'),
     admin: strict({
       token: text().optional().describe('Bearer token (`Authorization: Bearer <token>`). Unset disables the API. The environment variable REPOINT_ADMIN_TOKEN also sets it.'),
     }).prefault({}).describe('The admin API (POST /-/api/remotes/<remote>/checkpoints).'),

@@ -11,6 +11,11 @@ export const stateKeys = {
   aptIndexDone: (indexSha256: string): string => `apt:ingested:${indexSha256}`,
   /** The indexes live pool lookups read, newest first. */
   aptLiveIndexes: (remote: string): string => `apt:live-indexes:${remote}`,
+  /**
+   * Re-signed live Release files (resign: true) made from one verified Release text, by signer and
+   * `Snapshots:` URL (its sha256, 16 hex digits): `{release, inRelease, releaseGpg}` blobs.
+   */
+  aptResigned: (textSha256: string, signer: string, snapshotsUrlHash: string): string => `apt:resigned:${textSha256}:${signer}:${snapshotsUrlHash}`,
 
   /** RepomdRecord of one repository directory (yum). */
   yumRepomd: (remote: string, dir: string): string => `yum:repomd:${remote}:${dir}`,

@@ -2,7 +2,8 @@ import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import { RepointError } from '../errors.ts';
 import type { RepositoryType } from '../repository-type.ts';
-import { primaryOf, yumMetadataBlobs, yumRepos } from './manifest.ts';
+import { yumClientSetup } from './client-setup.ts';
+import { primaryOf, yumMetadataBlobs, yumRepos, yumSummary } from './manifest.ts';
 import { primaryEntries } from './package-index.ts';
 import { RepomdStore } from './repomd-store.ts';
 import { YumRemote } from './yum-remote.ts';
@@ -15,6 +16,8 @@ export const yum: RepositoryType = {
     return new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, log, metadataDeadlineMs), log);
   },
   metadataBlobs: yumMetadataBlobs,
+  summarize: yumSummary,
+  clientSetup: yumClientSetup,
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {
     for (const r of yumRepos(m)) {
       const primary = primaryOf(r);

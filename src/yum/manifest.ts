@@ -37,3 +37,8 @@ export function yumMetadataBlobs(m: CheckpointManifest): string[] {
 export function primaryOf(r: YumRepoSnapshot): PrimaryRef | undefined {
   return r.primary ? { sha256: r.primary.sha256, dir: r.dir, location: r.primary.location } : undefined;
 }
+
+/** What the checkpoint API shows of a yum manifest: each repository and its metadata files. */
+export function yumSummary(m: CheckpointManifest): Record<string, unknown> {
+  return { repos: yumRepos(m).map((r) => ({ dir: r.dir, files: Object.keys(r.files).sort() })) };
+}

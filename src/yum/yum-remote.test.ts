@@ -4,7 +4,8 @@ import type { TypedRemote } from '../repository-type.ts';
 import type { ServeRequest } from '../serve/remote-handler.ts';
 import { sha256Of } from '../../test/helpers/apt-memory-repo.ts';
 import { bodyOf, configOf, corrupted, memoryWorld, remoteOf, type MemoryWorld } from '../../test/helpers/memory-world.ts';
-import { archiveKey, type ArchiveKey } from '../../test/helpers/pgp-keys.ts';
+import { archiveKey, mirrorSigner, type ArchiveKey } from '../../test/helpers/pgp-keys.ts';
+import type { Signer } from '../trust/signer.ts';
 import { ScriptedUpstream, serveFiles } from '../../test/helpers/scripted-upstream.ts';
 import { buildYumRepo, type YumRepo } from '../../test/helpers/yum-memory-repo.ts';
 import { yum } from './index.ts';
@@ -15,6 +16,7 @@ const ASC = 'os/repodata/repomd.xml.asc';
 
 describe('yum remote over the in-memory seams', () => {
   let key: ArchiveKey;
+  let signer: Signer;
   let w: MemoryWorld;
   let files: Map<string, Buffer>;
   let upstream: ScriptedUpstream;
@@ -22,6 +24,7 @@ describe('yum remote over the in-memory seams', () => {
 
   beforeAll(async () => {
     key = await archiveKey();
+    signer = await mirrorSigner();
   });
   beforeEach(async () => {
     w = memoryWorld();
@@ -34,7 +37,7 @@ describe('yum remote over the in-memory seams', () => {
   });
   const remote = (extra: Record<string, unknown> = {}): TypedRemote => {
     const config = remoteOf(configOf({ el: { type: 'yum', upstream: 'http://127.0.0.1:9/el', keyring: key.keyringPath, metadataTtl: '1h', ...extra } }), 'el');
-    return yum.createRemote({ remote: config, upstream, content: w.content, keyring: async () => key.keyring, log: silentLogger });
+    return yum.createRemote({ remote: config, upstream, content: w.content, keyring: async () => key.keyring, signer, publicUrl: () => 'http://127.0.0.1:8080', log: silentLogger });
   };
   const get = async (r: TypedRemote, path: string): Promise<Buffer> => bodyOf(await r.handle(path, REQ));
   const rpm = (): [string, Buffer] => {

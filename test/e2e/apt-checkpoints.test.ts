@@ -211,6 +211,12 @@ describeE2E('apt checkpoints and bz2-only indexes', TOOLS, () => {
       expect(inrel).toContain('main/binary-amd64/Packages');
       expect(inrel).not.toContain('Translation-en');
       expect(w.upstream.hitsMatching(/Translation-en\.bz2/)).toBe(0);
+      // issue 9: listed in the checkpoint's JSON with the reason
+      const detail = (await (await fetch(`${w.proxy.url}/-/api/remotes/${w.remote}/checkpoints/${ts}`)).json()) as { suites: Array<{ leftOut: Array<{ path: string; reason: string }> }> };
+      expect(detail.suites[0]?.leftOut).toEqual([
+        { path: 'main/i18n/Translation-en', reason: expect.stringMatching(/^not published upstream/) },
+        { path: 'main/i18n/Translation-en.bz2', reason: expect.stringMatching(/only bz2 is published/) },
+      ]);
     } finally {
       await w.close();
     }

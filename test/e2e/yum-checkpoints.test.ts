@@ -39,6 +39,15 @@ describeE2E('yum checkpoints with real dnf: pin, republish, re-sign', YUM_TOOLS,
     for (const p of w.repo.packages) expect(dl.files.get(rpmName(p))).toBe(p.sha256);
   });
 
+  it('describes one checkpoint in the API: header and each repository\'s metadata files (issue 9)', async () => {
+    const res = await fetch(`${w.proxy.url}/-/api/remotes/${w.remote}/checkpoints/${first}`);
+    expect(res.status).toBe(200);
+    const detail = (await res.json()) as { type: string; ts: string; url: string; repos: Array<{ dir: string; files: string[] }> };
+    expect(detail).toMatchObject({ type: 'yum', ts: first, url: `${w.proxy.url}/${w.remote}/${first}/` });
+    expect(detail.repos).toHaveLength(1);
+    expect(detail.repos[0]?.files.some((f) => /primary\.xml/.test(f))).toBe(true);
+  });
+
   it('keeps the old version after upstream publishes a new one; the live URL and a new checkpoint see it', async () => {
     const old = w.repo.packages.find((p) => p.name === 'moving')!;
     await w.repo.publish({ packages: [PKGS[0]!, { name: 'moving', version: '2.0' }] });

@@ -28,9 +28,9 @@ export interface AptWorld {
   close(): Promise<void>;
 }
 
-export async function startAptWorld(opts: { packages?: AptPackageSpec[]; remote?: Record<string, unknown>; key?: GpgKey; extra?: Record<string, unknown> } = {}): Promise<AptWorld> {
+export async function startAptWorld(opts: { packages?: AptPackageSpec[]; remote?: Record<string, unknown>; key?: GpgKey; extra?: Record<string, unknown>; auxiliary?: boolean } = {}): Promise<AptWorld> {
   const key = opts.key ?? (await createGpgKey());
-  const repo = await buildAptRepo({ key, packages: opts.packages ?? DEFAULT_PACKAGES });
+  const repo = await buildAptRepo({ key, packages: opts.packages ?? DEFAULT_PACKAGES, ...(opts.auxiliary ? { auxiliary: true } : {}) });
   const upstream = await startUpstream({ root: repo.root });
   const remote = 'deb';
   const proxy = await startProxy({ remotes: { [remote]: { type: 'apt', upstream: upstream.url, keyring: key.publicKeyPath, ...opts.remote } }, ...(opts.extra ? { extra: opts.extra } : {}) });

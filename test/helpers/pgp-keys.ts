@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCleartextMessage, createMessage, generateKey, sign, type PrivateKey } from 'openpgp';
 import { loadKeyring, type Keyring } from '../../src/trust/keyring.ts';
+import { loadOrCreateSigner, type Signer } from '../../src/trust/signer.ts';
 
 /** An upstream archive key: signs like a distribution's archive, trusted through a keyring file. */
 export interface ArchiveKey {
@@ -50,4 +51,12 @@ async function makeKey(name: string): Promise<ArchiveKey> {
 async function clearsign(key: PrivateKey, text: string): Promise<string> {
   const message = await createCleartextMessage({ text: text.replace(/\r?\n$/, '') });
   return (await sign({ message, signingKeys: key })).replace(/\r\n/g, '\n');
+}
+
+let mirror: Promise<Signer> | undefined;
+
+/** The mirror's own signing key (src/trust/signer.ts), made once per test file. */
+export function mirrorSigner(): Promise<Signer> {
+  mirror ??= mkdtemp(join(tmpdir(), 'repoint-mirror-key-')).then((dir) => loadOrCreateSigner(join(dir, 'mirror.asc')));
+  return mirror;
 }

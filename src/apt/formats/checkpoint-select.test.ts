@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { archOfPath, selectCheckpointGroups } from './checkpoint-select.ts';
+import { APT_INDEX_KINDS } from '../../config/remote-schema.ts';
+import { CHECKPOINT_INDEX_KINDS, archOfPath, checkpointIndexKind, isCoreIndex, selectCheckpointGroups } from './checkpoint-select.ts';
 import { parseRelease } from './release.ts';
 
 const sha = (n: number) => n.toString(16).padStart(64, '0');
@@ -40,5 +41,31 @@ describe('selectCheckpointGroups', () => {
     expect(archOfPath('main/dep11/Components-ppc64el.yml.gz')).toBe('ppc64el');
     expect(archOfPath('main/i18n/Translation-en.bz2')).toBeUndefined();
     expect(archOfPath('main/debian-installer/binary-amd64/Packages')).toBe('amd64');
+  });
+});
+
+describe('checkpoint index kinds (issue 9)', () => {
+  it('classifies Debian and Ubuntu Release paths', () => {
+    const kinds = Object.fromEntries(paths.map((p) => [p, checkpointIndexKind(p)]));
+    expect(kinds).toMatchObject({
+      'main/binary-amd64/Packages.xz': 'packages', 'main/debian-installer/binary-amd64/Packages.xz': 'packages',
+      'main/source/Sources.xz': 'sources', 'main/Contents-amd64.gz': 'contents', 'main/Contents-udeb-amd64.gz': 'contents',
+      'Contents-amd64.gz': 'contents', 'main/i18n/Translation-en.bz2': 'translations', 'main/dep11/Components-amd64.yml.gz': 'dep11',
+      'main/dep11/icons-48x48.tar.gz': 'dep11', 'main/cnf/Commands-amd64.xz': 'commands', 'main/binary-amd64/Release': 'other',
+    });
+    expect(checkpointIndexKind('main/i18n/Index')).toBe('translations');
+    expect(checkpointIndexKind('main/binary-amd64/Packages.diff/Index')).toBe('other');
+    expect(isCoreIndex('main/binary-amd64/Packages')).toBe(true);
+    expect(isCoreIndex('main/Contents-amd64.gz')).toBe(false);
+  });
+
+  it('keeps only the configured kinds', () => {
+    const flat = selectCheckpointGroups(release, ['main'], ['amd64', 'source'], ['packages', 'sources']).flat();
+    expect(flat.every((p) => /\/(Packages|Sources)(\.\w+)?$/.test(p))).toBe(true);
+    expect(flat).toEqual(expect.arrayContaining(['main/binary-amd64/Packages.xz', 'main/source/Sources.xz', 'main/debian-installer/binary-amd64/Packages.xz']));
+  });
+
+  it('offers the same kinds as the config key checkpoints.indexes', () => {
+    expect([...CHECKPOINT_INDEX_KINDS]).toEqual([...APT_INDEX_KINDS]);
   });
 });

@@ -78,6 +78,16 @@ describe('writeRelease', () => {
     expect(writeRelease(r, { keepPaths: new Set() })).toBe('Origin: X\nDescription: first\n second\n  indented\nSHA256:\n');
   });
 
+  it('live re-signing (issue 9): every file and field kept, Valid-Until included; Snapshots replaced, Signed-By dropped', () => {
+    const text = writeRelease(original, { snapshotsUrl: SNAP, validUntil: 'upstream' });
+    const expected = buildReleaseText(FILES, [`Snapshots: ${SNAP}`])
+      .replace(/^Signed-By: .*\n/m, '');
+    expect(text).toBe(expected);
+    const again = parseRelease(text);
+    expect([...again.files.values()]).toEqual([...original.files.values()]);
+    expect(again.validUntil).toEqual(original.validUntil);
+  });
+
   it('refuses a snapshots URL that would break the field', () => {
     expect(() => writeRelease(original, { keepPaths: keep, snapshotsUrl: 'http://x/\nSHA256: y' })).toThrow(/snapshotsUrl/);
   });

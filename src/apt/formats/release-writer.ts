@@ -7,12 +7,12 @@ import { formatReleaseDate } from './release-date.ts';
 export { formatReleaseDate } from './release-date.ts';
 
 export interface WriteReleaseOptions {
-  /** Release-relative paths the proxy can serve; every other hash line is dropped. */
-  keepPaths: ReadonlySet<string>;
+  /** Release-relative paths the proxy can serve; every other hash line is dropped. Undefined keeps every line. */
+  keepPaths?: ReadonlySet<string>;
   /** Written as `Snapshots:` (APT >= 2.7), e.g. `http://host/debian/@SNAPSHOTID@/`. */
   snapshotsUrl?: string;
-  /** A Date writes our own Valid-Until; undefined or null drops it. */
-  validUntil?: Date | null;
+  /** A Date writes our own Valid-Until; 'upstream' keeps upstream's where it was; undefined or null drops it. */
+  validUntil?: Date | null | 'upstream';
 }
 
 const HASH_FIELD_ALGO: ReadonlyMap<string, HashAlgo> = new Map(
@@ -29,8 +29,8 @@ function formatField(name: string, value: string): string {
 // apt-ftparchive right-aligns sizes in 16 columns (" %s %16llu %s").
 const SIZE_WIDTH = 16;
 
-function formatHashField(name: string, algo: HashAlgo, value: string, keep: ReadonlySet<string>): string {
-  const lines = parseHashLines(algo, value).filter((l) => keep.has(l.path));
+function formatHashField(name: string, algo: HashAlgo, value: string, keep: ReadonlySet<string> | undefined): string {
+  const lines = parseHashLines(algo, value).filter((l) => keep === undefined || keep.has(l.path));
   const width = Math.max(SIZE_WIDTH, ...lines.map((l) => String(l.size).length));
   return [`${name}:`, ...lines.map((l) => ` ${l.hex} ${String(l.size).padStart(width)} ${l.path}`)].join('\n');
 }
@@ -42,9 +42,10 @@ function checkSingleLine(what: string, value: string): void {
 }
 
 /**
- * Release text for a re-signed checkpoint: upstream's fields in upstream's order, minus
- * Signed-By and upstream's Valid-Until/Snapshots, plus our own, and hash fields cut down to
- * the files we can serve (apt aborts the update if a listed index is missing).
+ * Release text for re-signing (a checkpoint, or a live `resign` remote): upstream's fields in
+ * upstream's order, minus Signed-By and upstream's Snapshots (and Valid-Until unless kept), plus our
+ * own, and hash fields cut down to the files we can serve (apt aborts the update if a listed index is
+ * missing).
  */
 export function writeRelease(release: ReleaseFile, opts: WriteReleaseOptions): string {
   const validUntil = opts.validUntil instanceof Date ? formatReleaseDate(opts.validUntil) : undefined;
@@ -64,6 +65,10 @@ export function writeRelease(release: ReleaseFile, opts: WriteReleaseOptions): s
     const lower = name.toLowerCase();
     if (lower === 'signed-by' || lower === 'snapshots') continue;
     if (lower === 'valid-until') {
+      if (opts.validUntil === 'upstream') {
+        out.push(formatField(name, value));
+        continue;
+      }
       // Ours goes right after Date, or here if upstream put Valid-Until first.
       if (pendingValidUntil !== undefined) out.push(`${name}: ${pendingValidUntil}`);
       pendingValidUntil = undefined;
