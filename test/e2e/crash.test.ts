@@ -16,15 +16,18 @@ const MAIN = join(process.cwd(), 'src/cli/main.ts');
 
 async function startChild(config: string, port: number): Promise<ChildProcess> {
   const child = spawn(NODE, [MAIN, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.resume();
-  for (let i = 0; i < 100; i++) {
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
+  // generous: a loaded CI machine can take many seconds to load the sources
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && child.exitCode === null) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/-/health`)).ok) return child;
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error('repoint did not start');
+  throw new Error(`repoint did not start (exit ${child.exitCode ?? 'none'}): ${log}`);
 }
 
 function exited(child: ChildProcess): Promise<void> {
