@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { Dispatcher } from 'undici';
 import type { BlobStore } from './blobs/blob-store.ts';
 import { FsBlobStore } from './blobs/fs-blob-store.ts';
 import { withHotCache } from './blobs/hot-cache.ts';
@@ -18,7 +17,7 @@ import { openState } from './state/open-state.ts';
 import type { StateStore } from './state/state-store.ts';
 import { loadKeyring, type Keyring } from './trust/keyring.ts';
 import { loadOrCreateSigner, type Signer } from './trust/signer.ts';
-import { createUpstreamAgent, HttpUpstream } from './upstream/http-upstream.ts';
+import { UpstreamClients } from './upstream/upstream-clients.ts';
 
 /** Everything a running proxy (or a CLI command) needs, wired from the config. Closed by close(). */
 export interface Runtime {
@@ -57,7 +56,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const { state } = stores;
   const blobs = withHotCache(stores.blobs);
   const content = new ContentService(blobs, state, log);
-  const agent: Dispatcher = createUpstreamAgent(config.upstream);
+  const clients = new UpstreamClients(config.upstream);
   const remotes = new Map<string, RemoteHandler>();
   const sources = new Map<string, CheckpointSource>();
   const catalogue = new Catalogue(state, blobs);
@@ -74,7 +73,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     if (remote.keyrings.length) await keyring();
     const type = repositoryTypes.get(remote.type);
     if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
-    const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
+    const upstream = await clients.forRemote(remote, rlog);
     const live = type.createRemote({ remote, upstream, content, keyring, log: rlog });
     sources.set(remote.name, live);
     remotes.set(remote.name, new CheckpointRouter(live, catalogue));
@@ -83,7 +82,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   return {
     config, log, content, remotes, signer, checkpoints,
     close: async () => {
-      await agent.close();
+      await clients.close();
       await state.close();
       await blobs.close();
     },

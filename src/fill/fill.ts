@@ -132,7 +132,7 @@ export class Fill extends EventEmitter {
     let last: UpstreamResponse | undefined;
     for (const path of this.#spec.sources) {
       const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-`, ...(validator ? { 'if-range': validator } : {}) } : {};
-      const res = await this.#spec.upstream.fetch({ path, headers });
+      const res = await this.#spec.upstream.fetch({ path, headers, verified: true });
       if (res.status === 200 || res.status === 206) return res;
       last = res;
     }

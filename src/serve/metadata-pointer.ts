@@ -52,6 +52,8 @@ export interface MetadataPointerDeps {
   ttlMs: number;
   /** Earlier generations kept for clients that still hold one. */
   historyLength?: number;
+  /** Every body is checked against a keyring: fetches may follow redirects to the remote's redirectHosts. */
+  signed?: boolean;
 }
 
 /**
@@ -117,7 +119,7 @@ export class MetadataPointer<R extends PointerRecord, S> {
       const headers: Record<string, string> = {};
       if (intact && rec.lastModified) headers['if-modified-since'] = rec.lastModified;
       if (intact && rec.etag) headers['if-none-match'] = rec.etag;
-      const res = await this.#deps.upstream.fetch({ path, headers });
+      const res = await this.#deps.upstream.fetch({ path, headers, verified: this.#deps.signed === true });
       if (res.status === 304 && rec) {
         discard(res.body);
         const next: R = { ...rec, fetchedAt: Date.now() };
