@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import { toUpstreamError } from '../upstream/http-upstream.ts';
 import { discard, type Upstream, type UpstreamResponse } from '../upstream/upstream.ts';
 import { MultiHasher, type Expected } from '../formats/digests.ts';
+import { fillKey } from './fill-key.ts';
 import { TailReader } from './tail-reader.ts';
 
 export interface FillSpec {
@@ -19,10 +20,9 @@ export interface FillSpec {
   maxSize?: number;
 }
 
-/** The spec for a verified download: keyed by sha256 when known, so identical content is fetched once across remotes. */
+/** The spec for a verified download, keyed by fillKey: the same content from the same upstream is fetched once. */
 export function fillSpec(remote: string, upstream: Upstream, path: string, expected: Expected, sources: readonly string[] = [path]): FillSpec {
-  const sha = expected.digests.find((d) => d.algo === 'sha256');
-  return { key: sha ? `sha256:${sha.hex.toLowerCase()}` : `${remote}:${path}`, upstream, sources, expected };
+  return { key: fillKey(upstream.id, expected, { remote, path }), upstream, sources, expected };
 }
 
 export type FillState = 'starting' | 'streaming' | 'committed' | 'failed';
