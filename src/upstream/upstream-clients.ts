@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import type { RemoteConfig, UpstreamClientConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { authorizationFor, readTlsFiles } from './credentials.ts';
@@ -28,11 +28,6 @@ export class UpstreamClients {
   constructor(cfg: UpstreamClientConfig) {
     this.#cfg = cfg;
     this.#shared = this.#track(new Agent({ ...agentOptions(cfg), connect: { timeout: cfg.connectTimeoutMs } }));
-  }
-
-  /** The shared agent (for callers that fetch configured origins directly). */
-  get shared(): Dispatcher {
-    return this.#shared;
   }
 
   async forRemote(remote: RemoteConfig, log: Logger): Promise<HttpUpstream> {
