@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { Dispatcher } from 'undici';
 import type { BlobStore } from './blobs/blob-store.ts';
 import { FsBlobStore } from './blobs/fs-blob-store.ts';
 import { withHotCache } from './blobs/hot-cache.ts';
@@ -20,7 +19,7 @@ import { openState } from './state/open-state.ts';
 import type { StateStore } from './state/state-store.ts';
 import { loadKeyring, type Keyring } from './trust/keyring.ts';
 import { loadOrCreateSigner, type Signer } from './trust/signer.ts';
-import { createUpstreamAgent, HttpUpstream } from './upstream/http-upstream.ts';
+import { UpstreamClients } from './upstream/upstream-clients.ts';
 
 /** Everything a running proxy (or a CLI command) needs, wired from the config. Closed by close(). */
 export interface Runtime {
@@ -78,7 +77,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const { state } = stores;
   const blobs = withHotCache(stores.blobs);
   const content = new ContentService(blobs, state, log);
-  const agent: Dispatcher = createUpstreamAgent(config.upstream);
+  const clients = new UpstreamClients(config.upstream);
   const remotes = new Map<string, RemoteHandler>();
   const live = new Map<string, TypedRemote>();
   const catalogue = new Catalogue(state, blobs);
@@ -97,7 +96,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     if (remote.keyrings.length) await keyring();
     const type = repositoryTypes.get(remote.type);
     if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
-    const upstream = new HttpUpstream(remote.upstreams, agent, config.upstream.retries, rlog);
+    const upstream = await clients.forRemote(remote, rlog);
     const typed = type.createRemote({ remote, upstream, content, keyring, signer, publicUrl, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs });
     live.set(remote.name, typed);
     remotes.set(remote.name, new CheckpointRouter(typed, catalogue));
@@ -111,11 +110,11 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       if (aborted) return;
       aborted = true;
       content.fills.abortAll(new RepointError('SHUTTING_DOWN', 'repoint is shutting down; try again in a moment'));
-      agent.destroy().catch((err: Error) => log.warn('closing upstream connections failed', { reason: err.message }));
+      clients.destroy().catch((err: Error) => log.warn('closing upstream connections failed', { reason: err.message }));
     },
     close: async () => {
       // close() waits for requests in flight; after abort() there are none worth waiting for
-      await (aborted ? agent.destroy() : agent.close());
+      await (aborted ? clients.destroy() : clients.close());
       await state.close();
       await blobs.close();
     },

@@ -46,7 +46,7 @@ export class ReleaseStore {
   constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger, deadlineMs?: number) {
     this.#parsed = new ParsedBlobCache(content.blobs, parseRelease, { maxBytes: 64 * 2 ** 20, maxBlobBytes: MAX_RELEASE_BYTES });
     const type = releaseType(remote, upstream, content, keyring, this.#parsed);
-    this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
+    this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs, signed: true, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
   }
 
   /**
@@ -101,7 +101,7 @@ function releaseType(remote: RemoteConfig, upstream: Upstream, content: ContentS
     const opts = { allowSha1: remote.allowSha1 };
     if (slot.kind === 'inrelease') return { text: (await verifyClearsigned(raw.toString('utf8'), await keyring(), opts)).text };
     const sigPath = joinRelPath(slot.dir, 'Release.gpg');
-    const res = await upstream.fetch({ path: sigPath, signal });
+    const res = await upstream.fetch({ path: sigPath, signal, verified: true });
     if (res.status !== 200) {
       discard(res.body);
       throw new RepointError('SIGNATURE_MISSING', `upstream has no ${sigPath}; unsigned repositories are refused`);

@@ -69,7 +69,7 @@ describe('config errors start with the key path and say the fix', () => {
     ['no remotes', 'logLevel: info\n', /^remotes: no remotes configured; add at least one \(see mirror\.example\.yaml\)$/],
     ['remote', 'remotes:\n  deb: 5\n', /^remotes\.deb: expected a mapping with upstream \(and keyring for apt\), got 5$/],
     ['remote name', apt().replace('deb:', 'deb/x:'), /^remotes\.deb\/x: remote names must match \[a-z0-9\]\[a-z0-9\._-\]\*$/],
-    ['remote typo', apt('    metadataTTL: 5m\n'), /^remotes\.deb: unknown key "metadataTTL" \(valid keys: type, upstream, keyring, metadataTtl, strict, allowSha1, resign, checkpoints\)$/],
+    ['remote typo', apt('    metadataTTL: 5m\n'), /^remotes\.deb: unknown key "metadataTTL" \(valid keys: type, upstream, keyring, metadataTtl, strict, allowSha1, resign, auth, tls, redirectHosts, checkpoints\)$/],
     ['resign', apt('    resign: yes\n'), /^remotes\.deb\.resign: expected true or false, got "yes"$/],
     ['type', apt('    type: rpm\n'), /^remotes\.deb\.type: expected one of apt \| yum, got "rpm"$/],
     ['upstream', 'remotes:\n  f: { type: yum }\n', /^remotes\.f\.upstream: required; set a string or a list of strings$/],

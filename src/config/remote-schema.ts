@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { choice, cron, duration, flag, got, httpUrl, oneOrMany, strict, text, wholeNumber } from './fields.ts';
+import { accessOf, checkOneCredentialSource, missingAccessFile, resolveAccessFiles, upstreamAccess, type UpstreamAuth, type UpstreamTls } from './upstream-access.ts';
 
 const REMOTE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const NAME_RULE = 'remote names must match [a-z0-9][a-z0-9._-]*';
@@ -41,7 +42,7 @@ export const yumCheckpointsSchema = strict({
 });
 
 const upstream = oneOrMany(httpUrl('expected an http(s) URL'))
-  .describe('Upstream base URL, or a list of mirrors tried in order (failover).');
+  .describe('Upstream base URL, or a list of mirrors tried in order (failover). May carry user:password@ (sent as Basic authentication, never shown).');
 const tuning = {
   metadataTtl: duration().prefault('5m').describe('How long a verified InRelease/repomd.xml is served before it is revalidated upstream.'),
   strict: flag().default(false).describe('true: paths no verified index lists are refused (404). false: streamed through, never cached.'),
@@ -49,8 +50,11 @@ const tuning = {
 };
 
 /** Renames the file's keys to what the code uses. */
-function common(r: { upstream: string[]; keyring?: string[] | undefined; metadataTtl: number; strict: boolean; allowSha1: boolean }) {
-  return { upstreams: r.upstream, keyrings: r.keyring ?? [], metadataTtlMs: r.metadataTtl, strict: r.strict, allowSha1: r.allowSha1 };
+function common(r: {
+  upstream: string[]; keyring?: string[] | undefined; metadataTtl: number; strict: boolean; allowSha1: boolean;
+  auth?: UpstreamAuth | undefined; tls?: UpstreamTls | undefined; redirectHosts: string[];
+}) {
+  return { ...accessOf(r), keyrings: r.keyring ?? [], metadataTtlMs: r.metadataTtl, strict: r.strict, allowSha1: r.allowSha1 };
 }
 
 const aptRemote = strict({
@@ -61,9 +65,10 @@ const aptRemote = strict({
   ...tuning,
   resign: flag().default(false)
     .describe('Serve the live InRelease, Release and Release.gpg re-signed with the mirror key (after verifying upstream\'s signature), with `Snapshots: <publicUrl>/<remote>/@SNAPSHOTID@/`, so `apt -S <checkpoint>` reaches this mirror. Clients then trust only the mirror key. Indexes and packages stay byte-identical.'),
+  ...upstreamAccess,
   checkpoints: aptCheckpointsSchema.optional()
     .describe('Immutable, re-signed snapshots served at /<remote>/<YYYYMMDDTHHMMSSZ>/ (UTC). Omit to disable.'),
-}).transform(({ type, checkpoints, resign, ...r }) => ({ type, ...common(r), resign, ...(checkpoints ? { checkpoints } : {}) }));
+}).superRefine(checkOneCredentialSource).transform(({ type, checkpoints, resign, ...r }) => ({ type, ...common(r), resign, ...(checkpoints ? { checkpoints } : {}) }));
 
 const yumRemote = strict({
   type: z.literal('yum').describe('Repository type: apt | yum.'),
@@ -71,9 +76,10 @@ const yumRemote = strict({
   keyring: oneOrMany(text()).optional()
     .describe('Optional for yum: when set, repodata/repomd.xml.asc is required and verified with it. Without it repomd.xml is trusted as fetched over https.'),
   ...tuning,
+  ...upstreamAccess,
   checkpoints: yumCheckpointsSchema.optional()
     .describe('Immutable, re-signed snapshots served at /<remote>/<YYYYMMDDTHHMMSSZ>/ (UTC). Omit to disable.'),
-}).transform(({ type, checkpoints, ...r }) => ({ type, ...common(r), ...(checkpoints ? { checkpoints } : {}) }));
+}).superRefine(checkOneCredentialSource).transform(({ type, checkpoints, ...r }) => ({ type, ...common(r), ...(checkpoints ? { checkpoints } : {}) }));
 
 const remoteSchema = z.discriminatedUnion('type', [aptRemote, yumRemote], {
   error: (iss) => iss.code === 'invalid_union'
@@ -122,8 +128,9 @@ export function remotesSchema(rel: (path: string) => string) {
     .superRefine(checkYumTrust)
     .transform((r) => new Map(Object.entries(r).map(([name, remote]) => {
       const keyrings = remote.keyrings.map(rel);
-      const unavailable = missingKeyring(`remotes.${name}.keyring`, keyrings);
-      const config = { name, ...remote, keyrings, ...(unavailable ? { unavailable } : {}) };
+      const access = resolveAccessFiles(remote, rel);
+      const unavailable = missingKeyring(`remotes.${name}.keyring`, keyrings) ?? missingAccessFile(name, access);
+      const config = { name, ...remote, keyrings, ...access, ...(unavailable ? { unavailable } : {}) };
       return [name, config] as const;
     })))
     .describe('Remotes by name (matching [a-z0-9][a-z0-9._-]*); each is served at http://<proxy>/<name>/<upstream path>.');

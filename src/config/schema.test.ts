@@ -7,6 +7,7 @@ import { configJsonSchema, configJsonSchemaText } from './json-schema.ts';
 import { loadConfig } from './load.ts';
 import { remotesSchema } from './remote-schema.ts';
 import type { AptCheckpointConfig, AptRemoteConfig, Config, RemoteConfig, RemoteType, YumCheckpointConfig, YumRemoteConfig } from './types.ts';
+import type { UpstreamAuth, UpstreamTls } from './upstream-access.ts';
 
 const root = process.cwd();
 const example = join(root, 'mirror.example.yaml');
@@ -60,7 +61,10 @@ describe('config/schema.json', () => {
 });
 
 describe('config types', () => {
-  interface RemoteBase { name: string; upstreams: string[]; keyrings: string[]; metadataTtlMs: number; strict: boolean; allowSha1: boolean; unavailable?: string }
+  interface RemoteBase {
+    name: string; upstreams: string[]; keyrings: string[]; metadataTtlMs: number; strict: boolean; allowSha1: boolean; unavailable?: string;
+    upstreamAuth: Array<UpstreamAuth | undefined>; tls?: UpstreamTls; redirectHosts: string[];
+  }
   /** One object type from an intersection, for an exact comparison. */
   type Flat<T> = { [K in keyof T]: T[K] };
 

@@ -12,6 +12,7 @@ import { decompressor } from '../streams/decompress.ts';
  */
 export class DerivedUpstream implements Upstream {
   readonly bases: readonly string[] = [];
+  readonly id: string;
   #blobs: BlobStore;
   #from: string;
   #compression: Compression;
@@ -20,6 +21,7 @@ export class DerivedUpstream implements Upstream {
     this.#blobs = blobs;
     this.#from = fromSha256;
     this.#compression = compression;
+    this.id = `blob:${fromSha256}:${compression}`;
   }
 
   async fetch(req: UpstreamRequest): Promise<UpstreamResponse> {

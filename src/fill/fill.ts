@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import { toUpstreamError } from '../upstream/http-upstream.ts';
 import { discard, type Upstream, type UpstreamResponse } from '../upstream/upstream.ts';
 import { MultiHasher, type Expected } from '../formats/digests.ts';
+import { fillKey } from './fill-key.ts';
 import { TailReader } from './tail-reader.ts';
 
 export interface FillSpec {
@@ -19,10 +20,9 @@ export interface FillSpec {
   maxSize?: number;
 }
 
-/** The spec for a verified download: keyed by sha256 when known, so identical content is fetched once across remotes. */
+/** The spec for a verified download, keyed by fillKey: the same content from the same upstream is fetched once. */
 export function fillSpec(remote: string, upstream: Upstream, path: string, expected: Expected, sources: readonly string[] = [path]): FillSpec {
-  const sha = expected.digests.find((d) => d.algo === 'sha256');
-  return { key: sha ? `sha256:${sha.hex.toLowerCase()}` : `${remote}:${path}`, upstream, sources, expected };
+  return { key: fillKey(upstream.id, expected, { remote, path }), upstream, sources, expected };
 }
 
 export type FillState = 'starting' | 'streaming' | 'committed' | 'failed';
@@ -142,7 +142,7 @@ export class Fill extends EventEmitter {
     let last: UpstreamResponse | undefined;
     for (const path of this.#spec.sources) {
       const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-`, ...(validator ? { 'if-range': validator } : {}) } : {};
-      const res = await this.#spec.upstream.fetch({ path, headers, signal: this.#abort.signal });
+      const res = await this.#spec.upstream.fetch({ path, headers, signal: this.#abort.signal, verified: true });
       this.#abort.signal.throwIfAborted();
       this.#body = res.body;
       if (res.status === 200 || res.status === 206) return res;

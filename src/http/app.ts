@@ -3,10 +3,11 @@ import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context } from 'hono';
 import { RepointError, isRepointError } from '../errors.ts';
+import { redactText } from '../formats/http/redact.ts';
 import type { Logger } from '../log.ts';
 import type { RemoteHandler } from '../serve/remote-handler.ts';
 import type { Reply } from '../serve/reply.ts';
-import { retryAfterFor, statusFor } from './error-status.ts';
+import { publicMessage, retryAfterFor, statusFor } from './error-status.ts';
 import { forwardToRemote } from './forward-proxy.ts';
 import { parseRequestPath } from './request-path.ts';
 import { planResponse } from './response-plan.ts';
@@ -69,12 +70,12 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
     const e = isRepointError(err) ? err : new RepointError('INTERNAL', err.message, {}, { cause: err });
     const status = statusFor(e.code);
     const level = status >= 500 ? 'error' : 'info';
-    deps.log[level]('request failed', { method: c.req.method, path: c.env?.incoming?.url ?? c.req.path, status, code: e.code, reason: e.message });
+    deps.log[level]('request failed', { method: c.req.method, path: c.env?.incoming?.url ?? c.req.path, status, code: e.code, reason: redactText(e.message) });
     const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
     if (e.code === 'METHOD_NOT_ALLOWED') headers.allow = 'GET, HEAD';
     const retryAfter = retryAfterFor(e.code);
     if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
-    const body = c.req.method === 'HEAD' ? null : JSON.stringify({ error: e.code, message: e.message }) + '\n';
+    const body = c.req.method === 'HEAD' ? null : JSON.stringify({ error: e.code, message: publicMessage(e) }) + '\n';
     return new Response(body, { status, headers });
   });
 

@@ -1,4 +1,5 @@
-import type { ErrorCode } from '../errors.ts';
+import type { ErrorCode, RepointError } from '../errors.ts';
+import { redactText } from '../formats/http/redact.ts';
 
 /** The only place error codes become HTTP statuses. */
 const STATUS: Record<ErrorCode, number> = {
@@ -19,6 +20,7 @@ const STATUS: Record<ErrorCode, number> = {
   UPSTREAM_TOO_LARGE: 502,
   UPSTREAM_DIGEST_MISMATCH: 502,
   UPSTREAM_SIZE_MISMATCH: 502,
+  UPSTREAM_REDIRECT_REFUSED: 502,
   SIGNATURE_INVALID: 502,
   SIGNATURE_MISSING: 502,
   METADATA_INVALID: 502,
@@ -49,4 +51,21 @@ const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
 
 export function retryAfterFor(code: ErrorCode): number | undefined {
   return RETRY_AFTER[code];
+}
+
+/**
+ * What a client is told (issue 8, finding 8). These codes' messages name local keyring paths, key
+ * fingerprints or internals: clients get a generic text with the stable code, the log keeps the
+ * detail. Every other message is passed on with any URL credentials redacted.
+ */
+const GENERIC: Partial<Record<ErrorCode, string>> = {
+  SIGNATURE_INVALID: 'upstream metadata failed signature verification with the remote\'s keyring; details are in the server log',
+  SIGNATURE_MISSING: 'upstream metadata is not signed as the remote requires; details are in the server log',
+  CONFIG_INVALID: 'the server configuration is invalid; details are in the server log',
+  REMOTE_UNAVAILABLE: 'this remote is disabled; the reason is in the server log',
+  INTERNAL: 'internal error; details are in the server log',
+};
+
+export function publicMessage(e: RepointError): string {
+  return GENERIC[e.code] ?? redactText(e.message);
 }

@@ -18,7 +18,8 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
       return c.json({
         status: 'ok',
         version: VERSION,
-        remotes: [...rt.config.remotes.values()].map((r) => ({ name: r.name, type: r.type, upstream: r.upstreams, ...(r.unavailable ? { unavailable: r.unavailable } : {}) })),
+        // unauthenticated: clean upstream URLs (credentials were split off), no local paths (the log has the reason)
+        remotes: [...rt.config.remotes.values()].map((r) => ({ name: r.name, type: r.type, upstream: r.upstreams, ...(r.unavailable ? { unavailable: 'disabled; the reason is in the server log' } : {}) })),
         blobs: { count: totals.count, bytes: totals.bytes },
         activeDownloads: rt.content.fills.active,
       }, 200, { 'cache-control': 'no-store' });

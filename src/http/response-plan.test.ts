@@ -111,6 +111,24 @@ describe('planResponse', () => {
     expect(body).toEqual(Buffer.concat([part(0, 9), part(500, 509), Buffer.from(`\r\n--${boundary}--\r\n`)]));
   });
 
+  it('range amplification (finding 9): 100 overlapping ranges get one 200 with the whole body, not 100 copies', async () => {
+    const opened: Array<[number, number | undefined]> = [];
+    const header = 'bytes=' + Array.from({ length: 100 }, () => '0-').join(',');
+    const plan = await planResponse(get({ range: header }), reply(blobBody(opened)));
+    expect(plan.status).toBe(200);
+    expect(plan.headers['content-length']).toBe('1000');
+    expect(plan.headers['content-range']).toBeUndefined();
+    expect(await bodyOf(plan)).toEqual(DATA);
+    expect(opened).toHaveLength(1);
+  });
+
+  it('range amplification (finding 9): overlapping ranges are coalesced into one part', async () => {
+    const plan = await planResponse(get({ range: 'bytes=100-199,150-249' }), reply(blobBody()));
+    expect(plan.status).toBe(206);
+    expect(plan.headers).toMatchObject({ 'content-range': 'bytes 100-249/1000', 'content-length': '150' });
+    expect(await bodyOf(plan)).toEqual(DATA.subarray(100, 250));
+  });
+
   it('answers an unsatisfiable range with 416', async () => {
     const plan = await planResponse(get({ range: 'bytes=1000-' }), reply(blobBody()));
     expect(plan.status).toBe(416);

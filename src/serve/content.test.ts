@@ -11,7 +11,7 @@ import type { Expected } from '../formats/digests.ts';
 import { silentLogger } from '../log.ts';
 import { openSqliteState } from '../state/open-state.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { ScriptedUpstream, serveFile } from '../../test/helpers/scripted-upstream.ts';
+import { ScriptedUpstream, gate, serveFile } from '../../test/helpers/scripted-upstream.ts';
 import { sha256, sha512 } from '../../test/helpers/fill-harness.ts';
 import { ContentService } from './content.ts';
 import type { Reply } from './reply.ts';
@@ -71,6 +71,21 @@ describe('ContentService', () => {
     expect(hit.body).toMatchObject({ kind: 'bytes', etag: `"${sha256(small)}"`, sha256: sha256(small) }); // small: from memory
     expect((await bytesOf(hit)).equals(small)).toBe(true);
     expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('finding 4: a second remote\'s stalled upstream listing the same hash does not hold up the first remote\'s clients', async () => {
+    const data = randomBytes(200_000);
+    const stalled = gate();
+    const hostile = new ScriptedUpstream(serveFile(data, { pauseAt: { offset: 10, until: stalled.promise } }), 'hostile');
+    const good = new ScriptedUpstream(serveFile(data), 'good');
+    const slow = await content.serve(fillSpec('evil', hostile, 'pool/p.deb', full(data)), META);
+    if (slow.body.kind === 'growing') await slow.body.ready; // the hostile download is under way
+    const mine = await content.serve(fillSpec('deb', good, 'pool/p.deb', full(data)), META);
+    expect((await bytesOf(mine)).equals(data)).toBe(true);
+    expect(good.requests).toHaveLength(1);
+    stalled.open();
+    expect((await bytesOf(slow)).equals(data)).toBe(true);
+    expect(await store.totals()).toEqual({ count: 1, bytes: data.length }); // stored once
   });
 
   it('streams a large hit from the store', async () => {

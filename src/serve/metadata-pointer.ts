@@ -56,6 +56,8 @@ export interface MetadataPointerDeps {
   deadlineMs?: number;
   /** Earlier generations kept for clients that still hold one. */
   historyLength?: number;
+  /** Every body is checked against a keyring: fetches may follow redirects to the remote's redirectHosts. */
+  signed?: boolean;
 }
 
 /**
@@ -143,7 +145,7 @@ export class MetadataPointer<R extends PointerRecord, S> {
     const headers: Record<string, string> = {};
     if (intact && rec.lastModified) headers['if-modified-since'] = rec.lastModified;
     if (intact && rec.etag) headers['if-none-match'] = rec.etag;
-    const res = await this.#deps.upstream.fetch({ path, headers, signal });
+    const res = await this.#deps.upstream.fetch({ path, headers, signal, verified: this.#deps.signed === true });
     if (res.status === 304 && rec) {
       discard(res.body);
       const next: R = { ...rec, fetchedAt: Date.now() };

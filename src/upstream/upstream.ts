@@ -5,6 +5,12 @@ export interface UpstreamRequest {
   path: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * True when the caller checks the body against a digest or signature it already trusts (fills,
+   * signed metadata): such a request may follow redirects to the remote's redirectHosts. Otherwise
+   * (pass-through content) only same-origin redirects are followed.
+   */
+  verified?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -12,13 +18,19 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | undefined>;
   body: Readable;
-  /** The mirror URL that answered, for logs. */
+  /** The URL that answered (after redirects), without credentials or query, for messages and logs. */
   url: string;
 }
 
 /** One remote's upstream: retries, failover across mirrors. Throws RepointError on final failure. */
 export interface Upstream {
+  /** The configured base URLs, without credentials. */
   readonly bases: readonly string[];
+  /**
+   * Who this upstream is: equal for two remotes that fetch from the same places (same bases, same
+   * redirect hosts), so they may share a download (see fill/fill-key.ts), different otherwise.
+   */
+  readonly id: string;
   fetch(req: UpstreamRequest): Promise<UpstreamResponse>;
 }
 

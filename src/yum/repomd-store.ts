@@ -41,7 +41,7 @@ export class RepomdStore {
     this.#signed = remote.keyrings.length > 0;
     this.#parsed = new ParsedBlobCache(content.blobs, parseRepomd, { maxBytes: 32 * 2 ** 20, maxBlobBytes: MAX_REPOMD_BYTES });
     const type = repomdType(remote, upstream, content, keyring, this.#parsed);
-    this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
+    this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs, signed: remote.keyrings.length > 0, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
   }
 
   /** Without a keyring the remote trusts upstream's repomd as is (config allows it for yum). */
@@ -101,7 +101,7 @@ function repomdType(remote: RemoteConfig, upstream: Upstream, content: ContentSe
    */
   const signature = async (dir: string, raw: Buffer, signal: AbortSignal): Promise<Buffer | undefined> => {
     const path = joinRelPath(dir, 'repodata/repomd.xml.asc');
-    const res = await upstream.fetch({ path, signal });
+    const res = await upstream.fetch({ path, signal, verified: signed });
     if (res.status !== 200) {
       discard(res.body);
       if (!signed) return undefined;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startServer, type RunningServer } from '../../src/cli/serve.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { createLogger, silentLogger } from '../../src/log.ts';
+import { createLogger, silentLogger, type Logger } from '../../src/log.ts';
 
 export interface ProxyOptions {
   /** the `remotes:` mapping, as in mirror.yaml */
@@ -12,6 +12,8 @@ export interface ProxyOptions {
   dataDir?: string;
   /** extra top-level config keys */
   extra?: Record<string, unknown>;
+  /** where the proxy logs (default: nowhere, or stderr with REPOINT_TEST_LOG) */
+  log?: Logger;
 }
 
 export interface TestProxy {
@@ -29,7 +31,7 @@ export async function startProxy(opts: ProxyOptions): Promise<TestProxy> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'repoint-data-')));
   const configPath = join(dataDir, 'mirror.yaml');
   await writeFile(configPath, stringify({ listen: '127.0.0.1:0', dataDir, upstream: { retries: 1, bodyTimeout: '5s', connectTimeout: '2s' }, shutdownGrace: '2s', ...opts.extra, remotes: opts.remotes }));
-  const log = process.env.REPOINT_TEST_LOG ? createLogger('debug') : silentLogger;
+  const log = opts.log ?? (process.env.REPOINT_TEST_LOG ? createLogger('debug') : silentLogger);
   const boot = (): Promise<RunningServer> => startServer(loadConfig(configPath, {}), log);
   let running = await boot();
   const proxy: TestProxy = {

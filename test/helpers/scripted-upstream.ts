@@ -31,12 +31,14 @@ export function gate(): Gate {
  */
 export class ScriptedUpstream implements Upstream {
   readonly bases: readonly string[] = ['scripted:'];
+  readonly id: string;
   readonly requests: UpstreamRequest[] = [];
   readonly #queue: Responder[] = [];
   readonly #fallback: Responder;
 
-  constructor(fallback: Responder = () => ({ status: 404 })) {
+  constructor(fallback: Responder = () => ({ status: 404 }), id = 'scripted') {
     this.#fallback = fallback;
+    this.id = id;
   }
 
   /** The next request (only that one) gets this answer. */

@@ -24,8 +24,10 @@ export interface TrickleFault extends FaultBase { kind: 'trickle'; bytesPerSecon
 export interface StatusFault extends FaultBase { kind: 'status'; status: number; retryAfter?: number | string; body?: string }
 /** Waits `ms` before sending the (otherwise normal) response headers. */
 export interface DelayFault extends FaultBase { kind: 'delay'; ms: number }
+/** Answers with a redirect (default 302) to `location`, sent verbatim: a hostile or CDN-fronted upstream. */
+export interface RedirectFault extends FaultBase { kind: 'redirect'; location: string; status?: 301 | 302 | 303 | 307 | 308 }
 
-export type Fault = TruncateFault | FlipFault | WrongSizeFault | ResetFault | StallFault | TrickleFault | StatusFault | DelayFault;
+export type Fault = TruncateFault | FlipFault | WrongSizeFault | ResetFault | StallFault | TrickleFault | StatusFault | DelayFault | RedirectFault;
 export type FaultKind = Fault['kind'];
 export type BodyFault = TruncateFault | FlipFault | WrongSizeFault | ResetFault | StallFault | TrickleFault;
 /** An exact URL path (decoded, e.g. `/dists/stable/InRelease`) or a regex tested on it. */
@@ -39,7 +41,7 @@ export interface FaultHandle {
 }
 
 export function isBodyFault(f: Fault): f is BodyFault {
-  return f.kind !== 'status' && f.kind !== 'delay';
+  return f.kind !== 'status' && f.kind !== 'delay' && f.kind !== 'redirect';
 }
 
 interface Entry {

@@ -1,71 +1,18 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { authorized } from './auth.ts';
 import { pumpBody } from './body.ts';
 import { FaultTable, shapeBody } from './faults.ts';
-import type { Fault, FaultHandle, FaultKind, PathMatch } from './faults.ts';
+import type { Fault, FaultHandle, PathMatch } from './faults.ts';
 import { planStatic } from './static-file.ts';
+import type { AuthRequirement, RequestHook, Upstream, UpstreamOptions, UpstreamRequest } from './types.ts';
 
 export type { Fault, FaultHandle, FaultKind, PathMatch } from './faults.ts';
-
-/** One request as the upstream saw it; status/fault/bytesSent are filled in as it is answered. */
-export interface UpstreamRequest {
-  method: string;
-  /** decoded URL path without query, e.g. `/pool/main/f/foo/foo_1.0+b1_amd64.deb` */
-  path: string;
-  /** the request target exactly as sent */
-  rawUrl: string;
-  headers: IncomingHttpHeaders;
-  range: string | undefined;
-  ifRange: string | undefined;
-  ifModifiedSince: string | undefined;
-  ifNoneMatch: string | undefined;
-  /** Date.now() on arrival */
-  time: number;
-  status?: number;
-  fault?: FaultKind;
-  /** body bytes written (after any fault cut) */
-  bytesSent?: number;
-}
-
-export type RequestHook = (req: UpstreamRequest) => void | Promise<void>;
-
-export interface UpstreamOptions {
-  root: string;
-  /** fixed port; default: any free one */
-  port?: number;
-}
-
-export interface Upstream {
-  /** `http://127.0.0.1:<port>` (no trailing slash) */
-  readonly url: string;
-  readonly port: number;
-  readonly root: string;
-  /** serve another directory from now on */
-  setRoot(dir: string): void;
-  /** requests (any method/outcome) for this exact decoded path */
-  hits(path: string): number;
-  /** requests whose decoded path matches */
-  hitsMatching(re: RegExp): number;
-  readonly requests: readonly UpstreamRequest[];
-  /** clears hit counters and the request log */
-  resetCounters(): void;
-  fault(match: PathMatch, fault: Fault): FaultHandle;
-  clearFaults(): void;
-  /** pace every body at this many bytes/s; undefined = unlimited */
-  setRateLimit(bytesPerSecond: number | undefined): void;
-  /** runs (awaited, in order) before each request is answered; returns an unsubscribe */
-  onRequest(hook: RequestHook): () => void;
-  /** runs after each response has finished or been cut; returns an unsubscribe */
-  onResponse(hook: (req: UpstreamRequest) => void): () => void;
-  /** close the listener and all connections: connections are refused until up() */
-  down(): Promise<void>;
-  /** listen again on the same port */
-  up(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type { AuthRequirement, RequestHook, Upstream, UpstreamOptions, UpstreamRequest } from './types.ts';
 
 function decodePath(rawUrl: string): string {
   const pathname = new URL(rawUrl, 'http://127.0.0.1').pathname;
@@ -84,6 +31,10 @@ function header(h: IncomingHttpHeaders, name: string): string | undefined {
 class UpstreamServer implements Upstream {
   #root: string;
   #port = 0;
+  #host: string;
+  #tls: UpstreamOptions['tls'];
+  #ignoreRange = false;
+  #auth: AuthRequirement | undefined;
   #server: Server | undefined;
   #life = new AbortController();
   #faults = new FaultTable();
@@ -93,13 +44,15 @@ class UpstreamServer implements Upstream {
   #requestHooks: RequestHook[] = [];
   #responseHooks: Array<(req: UpstreamRequest) => void> = [];
 
-  constructor(root: string, port: number) {
+  constructor(root: string, port: number, host: string, tls: UpstreamOptions['tls']) {
     this.#root = root;
     this.#port = port;
+    this.#host = host;
+    this.#tls = tls;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#port}`;
+    return `${this.#tls ? 'https' : 'http'}://${this.#host}:${this.#port}`;
   }
   get port(): number {
     return this.#port;
@@ -139,6 +92,12 @@ class UpstreamServer implements Upstream {
     if (bytesPerSecond !== undefined && !(bytesPerSecond > 0)) throw new Error('rate limit must be positive');
     this.#rate = bytesPerSecond;
   }
+  setIgnoreRange(on: boolean): void {
+    this.#ignoreRange = on;
+  }
+  setAuth(auth: AuthRequirement | undefined): void {
+    this.#auth = auth;
+  }
   onRequest(hook: RequestHook): () => void {
     this.#requestHooks.push(hook);
     return () => void (this.#requestHooks = this.#requestHooks.filter((h) => h !== hook));
@@ -151,8 +110,12 @@ class UpstreamServer implements Upstream {
   async up(): Promise<void> {
     if (this.#server) return;
     this.#life = new AbortController();
-    const server = createServer((req, res) => void this.#handle(req, res));
-    server.listen(this.#port, '127.0.0.1');
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
+    const t = this.#tls;
+    const server: Server = t
+      ? createHttpsServer({ key: t.key, cert: t.cert, ...(t.ca ? { ca: t.ca } : {}), requestCert: t.requireClientCert === true, rejectUnauthorized: t.requireClientCert === true }, handler)
+      : createServer(handler);
+    server.listen(this.#port, this.#host);
     await once(server, 'listening');
     this.#port = (server.address() as AddressInfo).port;
     this.#server = server;
@@ -204,6 +167,10 @@ class UpstreamServer implements Upstream {
 
   async #answer(entry: UpstreamRequest, res: ServerResponse, signal: AbortSignal): Promise<void> {
     for (const hook of this.#requestHooks) await hook(entry);
+    if (!authorized(this.#auth, entry.headers.authorization)) {
+      entry.status = 401;
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="test upstream"', 'content-type': 'text/plain' }).end('login required\n');
+    }
     const headFault = this.#faults.take(entry.path, false, 'head');
     if (headFault?.kind === 'delay') {
       entry.fault = 'delay';
@@ -216,12 +183,16 @@ class UpstreamServer implements Upstream {
       if (headFault.retryAfter !== undefined) headers['retry-after'] = String(headFault.retryAfter);
       res.writeHead(headFault.status, headers);
       return void res.end(entry.method === 'HEAD' ? undefined : (headFault.body ?? `injected ${headFault.status}\n`));
+    } else if (headFault?.kind === 'redirect') {
+      entry.fault = 'redirect';
+      entry.status = headFault.status ?? 302;
+      return void res.writeHead(entry.status, { location: headFault.location, 'content-type': 'text/plain' }).end(`moved to ${headFault.location}\n`);
     }
     if (entry.method !== 'GET' && entry.method !== 'HEAD') {
       entry.status = 405;
       return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
     }
-    const plan = await planStatic(this.#root, entry.path, entry.headers);
+    const plan = await planStatic(this.#root, entry.path, this.#ignoreRange ? { ...entry.headers, range: undefined } : entry.headers);
     entry.status = plan.status;
     const len = plan.end - plan.start;
     const hasBody = entry.method === 'GET' && (plan.status === 200 || plan.status === 206) && len > 0;
@@ -265,9 +236,9 @@ function abortOnClose(res: ServerResponse): AbortSignal {
   return ac.signal;
 }
 
-/** Starts a static-file upstream on 127.0.0.1 serving `root`. */
+/** Starts a static-file upstream on 127.0.0.1 (or opts.host) serving `root`. */
 export async function startUpstream(opts: UpstreamOptions): Promise<Upstream> {
-  const up = new UpstreamServer(opts.root, opts.port ?? 0);
+  const up = new UpstreamServer(opts.root, opts.port ?? 0, opts.host ?? '127.0.0.1', opts.tls);
   await up.up();
   return up;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RANGES, contentRange, ifRangeMatches, parseRange, unsatisfiedRange } from './range.ts';
+import { MAX_RANGES, coalesceRanges, contentRange, ifRangeMatches, parseRange, unsatisfiedRange } from './range.ts';
 
 describe('parseRange', () => {
   it('returns none without a header or for other units', () => {
@@ -17,14 +17,13 @@ describe('parseRange', () => {
     expect(parseRange('BYTES=1-2', 100)).toEqual({ kind: 'ranges', ranges: [{ start: 1, end: 2 }] });
   });
 
-  it('keeps multiple ranges in request order, uncoalesced, with list whitespace and empty elements', () => {
-    expect(parseRange('bytes=50-59, 0-9 ,,\t-5, 55-57', 100)).toEqual({
+  it('keeps disjoint ranges in request order (zchunk multi-range), with list whitespace and empty elements', () => {
+    expect(parseRange('bytes=50-59, 0-9 ,,\t-5', 100)).toEqual({
       kind: 'ranges',
       ranges: [
         { start: 50, end: 59 },
         { start: 0, end: 9 },
         { start: 95, end: 99 },
-        { start: 55, end: 57 },
       ],
     });
   });
@@ -53,10 +52,44 @@ describe('parseRange', () => {
   });
 
   it(`allows ${MAX_RANGES} ranges and rejects more`, () => {
-    const specs = (n: number): string => 'bytes=' + Array.from({ length: n }, (_, i) => `${i}-${i}`).join(',');
+    const specs = (n: number): string => 'bytes=' + Array.from({ length: n }, (_, i) => `${2 * i}-${2 * i}`).join(',');
     const ok = parseRange(specs(MAX_RANGES), 1000);
     expect(ok.kind === 'ranges' && ok.ranges.length).toBe(MAX_RANGES);
     expect(parseRange(specs(MAX_RANGES + 1), 1000)).toEqual({ kind: 'invalid' });
+  });
+});
+
+describe('range amplification (issue 8, finding 9)', () => {
+  it('answers 100 overlapping "0-" ranges with the whole file, not 100 copies', () => {
+    const header = 'bytes=' + Array.from({ length: 100 }, () => '0-').join(',');
+    expect(parseRange(header, 19_000_000)).toEqual({ kind: 'whole' });
+  });
+
+  it('answers ranges adding up to more than the file with the whole file, as nginx does (counted before coalescing)', () => {
+    expect(parseRange('bytes=0-59,40-99', 100)).toEqual({ kind: 'whole' }); // 60 + 60 > 100
+    expect(parseRange('bytes=-60,0-59', 100)).toEqual({ kind: 'whole' });
+    expect(parseRange('bytes=0-,0-', 100)).toEqual({ kind: 'whole' });
+  });
+
+  it('coalesces overlapping ranges into one, sorted', () => {
+    expect(parseRange('bytes=50-59,0-9,55-57', 100)).toEqual({ kind: 'ranges', ranges: [{ start: 0, end: 9 }, { start: 50, end: 59 }] });
+    expect(parseRange('bytes=10-19,15-24', 100)).toEqual({ kind: 'ranges', ranges: [{ start: 10, end: 24 }] });
+  });
+
+  it('coalesces adjacent ranges', () => {
+    expect(parseRange('bytes=20-29,10-19', 100)).toEqual({ kind: 'ranges', ranges: [{ start: 10, end: 29 }] });
+    const perByte = 'bytes=' + Array.from({ length: 50 }, (_, i) => `${i}-${i}`).join(',');
+    expect(parseRange(perByte, 100)).toEqual({ kind: 'ranges', ranges: [{ start: 0, end: 49 }] });
+  });
+
+  it('keeps a single range of exactly the whole file as a range (apt resumes with bytes=0-)', () => {
+    expect(parseRange('bytes=0-', 100)).toEqual({ kind: 'ranges', ranges: [{ start: 0, end: 99 }] });
+  });
+
+  it('coalesceRanges leaves disjoint ranges and their order alone', () => {
+    const disjoint = [{ start: 50, end: 59 }, { start: 0, end: 9 }, { start: 30, end: 31 }];
+    expect(coalesceRanges(disjoint)).toEqual(disjoint);
+    expect(coalesceRanges([{ start: 0, end: 99 }, { start: 3, end: 4 }, { start: 200, end: 210 }])).toEqual([{ start: 0, end: 99 }, { start: 200, end: 210 }]);
   });
 });
 

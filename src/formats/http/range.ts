@@ -8,6 +8,8 @@ export interface ByteRange {
 
 export type RangeResult =
   | { kind: 'none' }
+  /** Serve the whole representation with 200: the ranges ask for more bytes than it has. */
+  | { kind: 'whole' }
   | { kind: 'ranges'; ranges: ByteRange[] }
   | { kind: 'unsatisfiable' }
   | { kind: 'invalid' };
@@ -24,7 +26,10 @@ const SUFFIX_RANGE = /^-(\d+)$/;
  * - absent, or a unit other than bytes → none (serve the whole representation);
  * - bad syntax, first-pos > last-pos, or more than MAX_RANGES specs → invalid;
  * - no satisfiable spec → unsatisfiable (416);
- * - else the satisfiable ranges in request order, ends clamped to size - 1 (no coalescing).
+ * - satisfiable ranges adding up to more than `size` bytes → whole (200), as nginx does, so a
+ *   request cannot make the answer larger than the file (100 × `0-` would be 100 copies);
+ * - else the satisfiable ranges, ends clamped to size - 1: in request order when they are disjoint
+ *   (dnf's zchunk multi-range), sorted and merged when any overlap or touch (RFC 9110 §14.2 allows it).
  */
 export function parseRange(header: string | undefined, size: number): RangeResult {
   if (header === undefined) return { kind: 'none' };
@@ -58,7 +63,25 @@ export function parseRange(header: string | undefined, size: number): RangeResul
     if (length === 0n || total === 0n) continue;
     ranges.push({ start: Number(length >= total ? 0n : total - length), end: size - 1 });
   }
-  return ranges.length === 0 ? { kind: 'unsatisfiable' } : { kind: 'ranges', ranges };
+  if (ranges.length === 0) return { kind: 'unsatisfiable' };
+  const requested = ranges.reduce((sum, r) => sum + (r.end - r.start + 1), 0);
+  if (requested > size) return { kind: 'whole' };
+  return { kind: 'ranges', ranges: coalesceRanges(ranges) };
+}
+
+/**
+ * Ranges that overlap or are adjacent merged into one, sorted by start; ranges that are all
+ * disjoint come back unchanged, in their order.
+ */
+export function coalesceRanges(ranges: readonly ByteRange[]): ByteRange[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const merged: ByteRange[] = [];
+  for (const r of sorted) {
+    const last = merged.at(-1);
+    if (last && r.start <= last.end + 1) last.end = Math.max(last.end, r.end);
+    else merged.push({ ...r });
+  }
+  return merged.length === ranges.length ? [...ranges] : merged;
 }
 
 /**
