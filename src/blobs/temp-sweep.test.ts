@@ -12,14 +12,16 @@ import { startTempSweep } from './temp-sweep.ts';
 it('finding 6: a serving process sweeps abandoned temp files periodically, not only at start-up', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'repoint-sweep-'));
   const store = await FsBlobStore.open(dir);
-  const stop = startTempSweep(store, 20, silentLogger);
+  let stop = (): void => {};
   try {
     const live = await store.createWriter(); // this instance's own download: never swept
-    // later, a CLI command on this host crashes, leaving its temp file behind
+    // a CLI command on this host crashed, leaving its temp file behind
     const child = spawn(process.execPath, ['-e', '']);
     await once(child, 'exit');
     await writeFile(join(dir, 'tmp', tempName({ ...currentProcess(), pid: child.pid!, start: 'x', instance: 'abcdef01' })), 'partial');
     expect((await readdir(join(dir, 'tmp'))).length).toBe(2);
+    // the server was started before: its periodic sweep finds the file on a later round
+    stop = startTempSweep(store, 20, silentLogger);
     const deadline = Date.now() + 10_000;
     while ((await readdir(join(dir, 'tmp'))).length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect((await readdir(join(dir, 'tmp'))).length).toBe(1);
