@@ -25,6 +25,11 @@ export type ErrorCode =
   | 'CHECKPOINT_NOT_FOUND'
   | 'CHECKPOINT_FAILED'
   | 'UNAUTHORIZED'
+  | 'NO_CHECKPOINT_YET'
+  | 'BUNDLE_INVALID'
+  | 'BUNDLE_UNTRUSTED'
+  | 'BUNDLE_INCOMPLETE'
+  | 'BUNDLE_BASE_MISSING'
   | 'INTERNAL';
 
 export class RepointError extends Error {

@@ -3,6 +3,7 @@ import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import { RepointError } from '../errors.ts';
 import type { RepositoryType } from '../repository-type.ts';
 import { AptRemote } from './apt-remote.ts';
+import { adoptApt, aptPackageRefs, aptStoredMetadata } from './bundle.ts';
 import { aptMetadataBlobs, aptSuites } from './manifest.ts';
 import { poolEntries } from './pool-index.ts';
 import { ReleaseStore } from './release-store.ts';
@@ -15,6 +16,9 @@ export const apt: RepositoryType = {
     return new AptRemote(remote, upstream, content, new ReleaseStore(remote, upstream, content, keyring, log), log);
   },
   metadataBlobs: aptMetadataBlobs,
+  storedMetadataBlobs: aptStoredMetadata,
+  packageRefs: aptPackageRefs,
+  adopt: adoptApt,
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {
     for (const ref of aptSuites(m).flatMap((s) => s.indexes)) {
       if (seen.has(ref.sha256) || !(await deps.blobs.stat(ref.sha256))) continue;

@@ -4,7 +4,10 @@ import { findConfigPath, loadConfig } from '../config/load.ts';
 import { isRepointError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from './serve.ts';
+import { runBundle } from './bundle.ts';
 import { runCheckpoint } from './checkpoint.ts';
+import { runExport } from './export.ts';
+import { runImport } from './import.ts';
 import { runGc } from './gc.ts';
 import { runVerify } from './verify.ts';
 
@@ -17,12 +20,21 @@ commands:
   checkpoint list [<remote>]    list checkpoints
   gc [--all] [--dry-run]        remove blobs no kept checkpoint needs, least recently used first,
                                 until the store fits cache.maxSize (--all: every unpinned blob)
+  export <remote> --output FILE.tar|- [--checkpoint TS | --all] [--since TS] [--split SIZE]
+                                write a signed bundle of checkpoints (air gap); --since: incremental
+  import FILE.tar|FILE.tar.000|-|URL [--remote NAME] [--token TOKEN]
+                                verify a bundle with import.trustedKeys and publish its checkpoints
+  bundle verify FILE.tar        check a bundle's signature, hashes and completeness without importing
 `;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    options: {
+      config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
+      output: { type: 'string', short: 'o' }, checkpoint: { type: 'string' }, since: { type: 'string' }, split: { type: 'string' },
+      remote: { type: 'string' }, token: { type: 'string' },
+    },
     allowPositionals: true,
   });
   const [command] = positionals;
@@ -49,6 +61,15 @@ async function main(argv: string[]): Promise<number> {
       return runGc(config, log, { all: values.all ?? false, dryRun: values['dry-run'] ?? false });
     case 'checkpoint':
       return runCheckpoint(config, log, positionals.slice(1));
+    case 'export':
+      return runExport(config, log, positionals.slice(1), {
+        ...(values.output !== undefined ? { output: values.output } : {}), ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
+        ...(values.since !== undefined ? { since: values.since } : {}), ...(values.split !== undefined ? { split: values.split } : {}), all: values.all ?? false,
+      });
+    case 'import':
+      return runImport(config, log, positionals.slice(1), { ...(values.remote !== undefined ? { remote: values.remote } : {}), ...(values.token !== undefined ? { token: values.token } : {}) });
+    case 'bundle':
+      return runBundle(config, positionals.slice(1));
     default:
       process.stderr.write(`unknown command "${command}"\n${USAGE}`);
       return 2;

@@ -6,7 +6,8 @@ import { internalRoutes } from '../http/internal-routes.ts';
 import type { Logger } from '../log.ts';
 import { startAutoGc } from '../checkpoints/auto-gc.ts';
 import { startCheckpointSchedules } from '../checkpoints/scheduler.ts';
-import { pinSources } from '../registry.ts';
+import { startImportSchedules } from '../bundles/import-schedule.ts';
+import { pinSources, repositoryTypes } from '../registry.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 
 export interface RunningServer {
@@ -20,6 +21,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const runtime = await createRuntime(config, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
   const stopGc = startAutoGc(config, runtime.content, pinSources(config), log);
+  const stopImports = startImportSchedules({ config, types: repositoryTypes, content: runtime.content, catalogue: runtime.checkpoints.catalogue, signer: runtime.signer, log });
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
   const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime) });
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -41,6 +43,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     close: async () => {
       stopSchedules();
       stopGc();
+      stopImports();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ('closeAllConnections' in server) server.closeAllConnections();

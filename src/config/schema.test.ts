@@ -60,7 +60,7 @@ describe('config/schema.json', () => {
 });
 
 describe('config types', () => {
-  interface RemoteBase { name: string; upstreams: string[]; keyrings: string[]; metadataTtlMs: number; strict: boolean; allowSha1: boolean; unavailable?: string }
+  interface RemoteBase { name: string; upstreams: string[]; keyrings: string[]; metadataTtlMs: number; strict: boolean; allowSha1: boolean; importFrom?: { url: string; token?: string; schedule: string }; unavailable?: string }
   /** One object type from an intersection, for an exact comparison. */
   type Flat<T> = { [K in keyof T]: T[K] };
 
@@ -80,6 +80,7 @@ describe('config types', () => {
       signing: { keyPath: string };
       publicUrl?: string;
       logLevel: 'debug' | 'info' | 'warn' | 'error';
+      import: { trustedKeys: string[] };
     }>();
     expectTypeOf<Config['remotes']>().toEqualTypeOf<Map<string, RemoteConfig>>();
     expectTypeOf<Config['admin']>().toEqualTypeOf<{ token?: string }>();

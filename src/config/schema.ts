@@ -72,7 +72,17 @@ export function configSchema(ctx: ConfigContext) {
       token: text().optional().describe('Bearer token (`Authorization: Bearer <token>`). Unset disables the API. The environment variable REPOINT_ADMIN_TOKEN also sets it.'),
     }).prefault({}).describe('The admin API (POST /-/api/remotes/<remote>/checkpoints).'),
     logLevel: choice(['debug', 'info', 'warn', 'error']).default('info').describe('Log level on stderr (JSON lines).'),
+    import: strict({
+      trustedKeys: oneOrMany(text()).prefault([])
+        .describe('OpenPGP public key files (armored or binary) whose signature a bundle must carry to be imported: the exporting node\'s /-/keys/mirror.asc. Relative to this file.'),
+    }).prefault({}).describe('`repoint import` and remotes.<name>.importFrom: which exporters are trusted (air gap, chained mirrors).'),
     remotes: remotesSchema(rel).prefault({}),
+  }).superRefine((c, ctx) => {
+    if (!(c.remotes instanceof Map)) return; // the remotes already failed; their issue is the one to report
+    const pulling = [...c.remotes.values()].find((r) => r.importFrom);
+    if (pulling && c.import.trustedKeys.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['import', 'trustedKeys'], message: `remotes.${pulling.name}.importFrom needs the exporting node's key here (its /-/keys/mirror.asc): bundles are verified with it` });
+    }
   }).transform((c) => {
     const dataDir = ctx.dataDir ?? rel(c.dataDir);
     const token = c.admin.token ?? ctx.adminToken;
@@ -89,6 +99,7 @@ export function configSchema(ctx: ConfigContext) {
       ...(c.publicUrl !== undefined ? { publicUrl: c.publicUrl } : {}),
       admin,
       logLevel: c.logLevel,
+      import: { trustedKeys: c.import.trustedKeys.map(rel) },
       remotes: c.remotes,
     };
   });

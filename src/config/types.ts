@@ -11,3 +11,4 @@ export type RemoteType = RemoteConfig['type'];
 export type AptCheckpointConfig = z.output<typeof aptCheckpointsSchema>;
 export type YumCheckpointConfig = z.output<typeof yumCheckpointsSchema>;
 export type UpstreamClientConfig = Config['upstream'];
+export type ImportFromConfig = NonNullable<RemoteConfig['importFrom']>;

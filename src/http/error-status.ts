@@ -27,6 +27,12 @@ const STATUS: Record<ErrorCode, number> = {
   CHECKPOINT_NOT_FOUND: 404,
   CHECKPOINT_FAILED: 500,
   UNAUTHORIZED: 401,
+  // an offline remote before its first import: the remote exists, nothing is published yet
+  NO_CHECKPOINT_YET: 404,
+  BUNDLE_INVALID: 400,
+  BUNDLE_UNTRUSTED: 403,
+  BUNDLE_INCOMPLETE: 422,
+  BUNDLE_BASE_MISSING: 409,
   INTERNAL: 500,
 };
 

@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { RepointError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
+import { exportResponse } from './export-route.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
@@ -43,6 +44,11 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
     }
     if (route === 'keys/mirror.gpg' && read) {
       return c.body(new Uint8Array(rt.signer.publicKeyBinary), 200, { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=3600' });
+    }
+    const exp = /^api\/remotes\/([^/]+)\/export$/.exec(route);
+    if (exp && read) {
+      requireAdmin(rt, c);
+      return exportResponse(rt, exp[1]!, (k) => c.req.query(k));
     }
     const api = /^api\/remotes\/([^/]+)\/checkpoints$/.exec(route);
     if (api) {

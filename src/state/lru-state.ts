@@ -5,6 +5,8 @@ export interface LruOptions {
   max: number;
   /** Bounds how long another node's write can go unseen here; keep it to a few seconds. */
   ttlMs: number;
+  /** Keys never cached: always read from the store, so another process's write shows at once. */
+  readThrough?: (key: string) => boolean;
 }
 
 /** Cached "not there", so a hot miss costs no round trip either. */
@@ -26,6 +28,7 @@ class LruStateStore implements StateStore {
   readonly #inner: StateStore;
   readonly #cache: LRUCache<string, Cached>;
   readonly #ttlMs: number;
+  readonly #readThrough: (key: string) => boolean;
   /** Bumped by every write; a read that overlapped a write does not fill the cache. */
   #writes = 0;
 
@@ -33,10 +36,12 @@ class LruStateStore implements StateStore {
     this.kind = inner.kind;
     this.#inner = inner;
     this.#ttlMs = opts.ttlMs;
+    this.#readThrough = opts.readThrough ?? (() => false);
     this.#cache = new LRUCache<string, Cached>({ max: opts.max, ttl: opts.ttlMs, ttlAutopurge: false });
   }
 
   async get<T>(key: string): Promise<T | undefined> {
+    if (this.#readThrough(key)) return this.#inner.get<T>(key);
     const hit = this.#cache.get(key);
     if (hit !== undefined) return hit === MISS ? undefined : (hit.v as T);
     const epoch = this.#writes;
@@ -49,7 +54,7 @@ class LruStateStore implements StateStore {
     const out = new Array<T | undefined>(keys.length);
     const missing: Array<{ i: number; key: string }> = [];
     keys.forEach((key, i) => {
-      const hit = this.#cache.get(key);
+      const hit = this.#readThrough(key) ? undefined : this.#cache.get(key);
       if (hit === undefined) missing.push({ i, key });
       else out[i] = hit === MISS ? undefined : (hit.v as T);
     });
@@ -59,7 +64,7 @@ class LruStateStore implements StateStore {
     const fill = epoch === this.#writes;
     missing.forEach(({ i, key }, j) => {
       out[i] = fetched[j];
-      if (fill) this.#fill(key, fetched[j]);
+      if (fill && !this.#readThrough(key)) this.#fill(key, fetched[j]);
     });
     return out;
   }
@@ -87,7 +92,7 @@ class LruStateStore implements StateStore {
     this.#cache.delete(key);
     const existed = await this.#inner.delete(key);
     this.#writes++;
-    this.#cache.set(key, MISS);
+    if (!this.#readThrough(key)) this.#cache.set(key, MISS);
     return existed;
   }
 
@@ -102,6 +107,7 @@ class LruStateStore implements StateStore {
 
   /** A value with its own ttl must not outlive it in the cache (ttl <= 0 means none, as in Keyv). */
   #remember(key: string, value: unknown, ttlMs: number | undefined): void {
+    if (this.#readThrough(key)) return;
     const ttl = ttlMs !== undefined && ttlMs > 0 ? Math.min(this.#ttlMs, ttlMs) : this.#ttlMs;
     this.#cache.set(key, { v: value }, { ttl });
   }

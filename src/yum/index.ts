@@ -2,6 +2,7 @@ import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import { RepointError } from '../errors.ts';
 import type { RepositoryType } from '../repository-type.ts';
+import { adoptYum, yumPackageRefs, yumStoredMetadata } from './bundle.ts';
 import { primaryOf, yumMetadataBlobs, yumRepos } from './manifest.ts';
 import { primaryEntries } from './package-index.ts';
 import { RepomdStore } from './repomd-store.ts';
@@ -15,6 +16,9 @@ export const yum: RepositoryType = {
     return new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, log), log);
   },
   metadataBlobs: yumMetadataBlobs,
+  storedMetadataBlobs: yumStoredMetadata,
+  packageRefs: yumPackageRefs,
+  adopt: adoptYum,
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {
     for (const r of yumRepos(m)) {
       const primary = primaryOf(r);
