@@ -44,6 +44,8 @@ describe('config/schema.json', () => {
     expect(validateFile({ remotes: { d: { upstream: 'http://127.0.0.1:1', keyring: 'k.gpg' } } })).toBe(true);
     expect(validateFile({ remotes: { f: { type: 'yum', upstream: ['http://127.0.0.1:1'] } } })).toBe(true);
     expect(validateFile({ include: 'config/presets/debian.yaml' })).toBe(true);
+    expect(validateFile({ import: { trustedKeys: 'k.asc' }, remotes: { lab: { type: 'apt', importFrom: { url: 'http://127.0.0.1:1/-/api/remotes/d/export', schedule: '* * * * *' } } } })).toBe(true);
+    expect(validateFile({ remotes: { lab: { type: 'apt', importFrom: { url: 'http://127.0.0.1:1' } } } })).toBe(false); // no schedule
     expect(validateFile({ typo: 1 })).toBe(false);
     expect(validateFile({ remotes: { d: { upstream: 'http://127.0.0.1:1' } } })).toBe(false); // apt needs a keyring
     expect(validateFile({ remotes: { d: { upstream: 'ftp://x', keyring: 'k' } } })).toBe(false);
