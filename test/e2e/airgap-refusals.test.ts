@@ -75,7 +75,8 @@ describeE2E('air gap refusals: nothing is published from a damaged, untrusted or
   });
 
   it('refuses an incremental bundle whose base is missing, naming the missing checkpoint', async () => {
-    await refused(inside, file('incr.tar'), 'BUNDLE_BASE_MISSING', new RegExp(`needs checkpoint lab/${first} as its base`), []);
+    const err = await refused(inside, file('incr.tar'), 'BUNDLE_BASE_MISSING', new RegExp(`needs checkpoint lab/${first} as its base`), []);
+    expect(err).toMatch(/import the bundle that carries/);
   });
 
   it('resumes an interrupted import: blobs verified and stored by the failed attempts are skipped', async () => {
