@@ -44,7 +44,7 @@ export interface ImportResult {
 }
 
 /** Commits run in the background while the next entries stream; this many at most. */
-const COMMITS_IN_FLIGHT = 32;
+const COMMITS_IN_FLIGHT = 64;
 
 function targetRemote(input: ImportInput, m: BundleManifest): { remote: RemoteConfig; reader: BundleSupport } {
   const name = input.remote ?? m.remote.name;

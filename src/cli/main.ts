@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './threadpool.ts'; // first: sizes libuv's thread pool before anything uses it
 import { parseArgs } from 'node:util';
 import { findConfigPath, loadConfig } from '../config/load.ts';
 import { isRepointError } from '../errors.ts';
