@@ -1,19 +1,19 @@
 import { openBundleSource } from '../bundles/bundle-files.ts';
 import { verifyBundle } from '../bundles/verify-bundle.ts';
-import type { Config } from '../config/types.ts';
 import { RepointError } from '../errors.ts';
 import { repositoryTypes } from '../registry.ts';
-import { trustedKeyring } from './import.ts';
+import { loadKeyring } from '../trust/keyring.ts';
 import { formatBytes } from './progress.ts';
 
 /** `repoint bundle verify FILE.tar`: signature, every hash, completeness; no data dir is touched (for the transfer station). */
-export async function runBundle(config: Config, args: string[]): Promise<number> {
+export async function runBundle(keys: readonly string[], args: string[]): Promise<number> {
   const [sub, file] = args;
   if (sub !== 'verify' || !file) {
-    process.stderr.write('usage: repoint bundle verify FILE.tar | FILE.tar.000 | -\n');
+    process.stderr.write('usage: repoint bundle verify FILE.tar | FILE.tar.000 | - [--key FILE]...\n');
     return 2;
   }
-  const trusted = await trustedKeyring(config);
+  if (keys.length === 0) throw new RepointError('CONFIG_INVALID', 'no trusted keys: pass --key FILE (the exporting node\'s /-/keys/mirror.asc) or set import.trustedKeys');
+  const trusted = await loadKeyring(keys);
   const source = await openBundleSource(file);
   if (source.kind !== 'stream') throw new RepointError('INTERNAL', `unexpected source ${source.name}`);
   const started = Date.now();

@@ -25,7 +25,9 @@ commands:
                                 write a signed bundle of checkpoints (air gap); --since: incremental
   import FILE.tar|FILE.tar.000|-|URL [--remote NAME] [--token TOKEN]
                                 verify a bundle with import.trustedKeys and publish its checkpoints
-  bundle verify FILE.tar        check a bundle's signature, hashes and completeness without importing
+  bundle verify FILE.tar [--key FILE]...
+                                check a bundle's signature, hashes and completeness without importing
+                                (keys: --key, else import.trustedKeys of the config)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
       output: { type: 'string', short: 'o' }, checkpoint: { type: 'string' }, since: { type: 'string' }, split: { type: 'string' },
-      remote: { type: 'string' }, token: { type: 'string' },
+      remote: { type: 'string' }, token: { type: 'string' }, key: { type: 'string', multiple: true },
     },
     allowPositionals: true,
   });
@@ -43,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
   }
+  // a transfer station checks bundles with a key file, without any repoint config
+  if (command === 'bundle' && values.key?.length) return runBundle(values.key, positionals.slice(1));
   const config = loadConfig(findConfigPath(values.config, process.env, process.cwd()));
   const log = createLogger(config.logLevel);
   switch (command) {
@@ -70,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     case 'import':
       return runImport(config, log, positionals.slice(1), { ...(values.remote !== undefined ? { remote: values.remote } : {}), ...(values.token !== undefined ? { token: values.token } : {}) });
     case 'bundle':
-      return runBundle(config, positionals.slice(1));
+      return runBundle(config.import.trustedKeys, positionals.slice(1));
     default:
       process.stderr.write(`unknown command "${command}"\n${USAGE}`);
       return 2;

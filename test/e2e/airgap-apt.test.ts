@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bundleManifestOf, checkpointsOf, createCheckpoint, repoint, repointOk, saveKey } from '../helpers/airgap.ts';
 import { aptProblems, createAptClient, type AptClient } from '../helpers/apt-client.ts';
-import { debFileName, sha256File, startAptWorld, tempDir, type AptWorld } from '../helpers/apt-world.ts';
+import { debFileName, sha256, sha256File, startAptWorld, tempDir, type AptWorld } from '../helpers/apt-world.ts';
 import { describeE2E } from '../helpers/e2e.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
@@ -55,7 +55,8 @@ describeE2E('air gap (apt): export, import into an offline node, real apt-get wi
     expect(m.checkpoints.map((c) => c.ts)).toEqual([first]);
     expect(m.since).toBeNull();
     for (const p of w.repo.packages) expect(m.blobs.map((b) => b.sha256)).toContain(p.sha256);
-    const v = await repointOk(['bundle', 'verify', out], inside.configPath);
+    // the transfer station: only the outside key, no repoint config needed
+    const v = await repointOk(['bundle', 'verify', out, '--key', join(dir, 'outside.asc')], '/nonexistent/mirror.yaml');
     expect(v.stdout).toMatch(/^OK .* \d+ packages listed, all present; signed by [0-9A-F]{40}/);
   });
 
@@ -122,6 +123,18 @@ describeE2E('air gap (apt): export, import into an offline node, real apt-get wi
     } finally {
       await w.upstream.up();
     }
+  });
+
+  it('exports from the inside node a bundle carrying the inside signatures', async () => {
+    const out = join(dir, 'from-inside.tar');
+    await repointOk(['export', 'lab', '--output', out], inside.configPath);
+    const m = await bundleManifestOf(out);
+    const outside = await bundleManifestOf(join(dir, 'full.tar'));
+    expect(m.checkpoints.map((c) => c.ts)).toEqual([second]);
+    expect(m.exporter.fingerprint).not.toBe(outside.exporter.fingerprint);
+    // the InRelease the inside node serves (signed by its key) is the one the bundle carries
+    const insideInRelease = Buffer.from(await (await fetch(`${inside.url}/lab/${second}/dists/stable/InRelease`)).arrayBuffer());
+    expect(m.blobs.map((b) => b.sha256)).toContain(sha256(insideInRelease));
   });
 
   it('re-imports a bundle it already has as "nothing new" (exit 0), and export --since the newest says there is nothing to export', async () => {

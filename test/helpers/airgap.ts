@@ -62,7 +62,7 @@ export async function tarEntries(file: string): Promise<TarEntry[]> {
 }
 
 /** The bundle manifest inside a bundle file. */
-export async function bundleManifestOf(file: string): Promise<{ since: { ts: string; blobs: unknown[] } | null; checkpoints: Array<{ ts: string }>; blobs: Array<{ sha256: string; size: number }>; totals: { count: number; bytes: number } }> {
+export async function bundleManifestOf(file: string): Promise<{ exporter: { fingerprint: string }; since: { ts: string; blobs: unknown[] } | null; checkpoints: Array<{ ts: string }>; blobs: Array<{ sha256: string; size: number }>; totals: { count: number; bytes: number } }> {
   const [first] = await tarEntries(file);
   const buf = await readFile(file);
   return JSON.parse(buf.subarray(first!.offset, first!.offset + first!.size).toString('utf8')) as Awaited<ReturnType<typeof bundleManifestOf>>;
