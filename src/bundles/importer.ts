@@ -43,8 +43,12 @@ export interface ImportResult {
   present: number;
 }
 
-/** Commits run in the background while the next entries stream; this many at most. */
-const COMMITS_IN_FLIGHT = 64;
+/**
+ * Commits (fsync, link, fsync dir) run in the background while the next entries stream; this many at
+ * most, fewer than the CLI's 64 pool threads so the stream's own opens and writes are not queued
+ * behind them.
+ */
+const COMMITS_IN_FLIGHT = 48;
 
 function targetRemote(input: ImportInput, m: BundleManifest): { remote: RemoteConfig; reader: BundleSupport } {
   const name = input.remote ?? m.remote.name;

@@ -50,11 +50,14 @@ describeE2E('air gap (yum): export, import into an offline node, real dnf with t
     expect(((await res.json()) as { error: string }).error).toBe('NO_CHECKPOINT_YET');
   });
 
-  it('exports, imports, and dnf makecache + download work on live and pinned paths with the upstream stopped', async () => {
+  it('exports from the outside node and imports into the offline one', async () => {
     first = await createCheckpoint(w.proxy, w.remote, TOKEN);
     await repointOk(['export', w.remote, '--output', join(dir, 'full.tar')], w.proxy.configPath);
     await repointOk(['import', join(dir, 'full.tar'), '--remote', 'labrpm'], inside.configPath);
     expect(await checkpointsOf(inside, 'labrpm')).toEqual([first]);
+  });
+
+  it('serves dnf makecache + download on live and pinned paths with the upstream stopped', async () => {
     await w.upstream.down();
     try {
       // repomd.xml byte-identical to upstream's, its signature by the inside key
