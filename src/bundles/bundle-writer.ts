@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Writable } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack, type Pack } from 'tar-stream';
 import type { BlobStore } from '../blobs/blob-store.ts';
@@ -36,7 +36,7 @@ export async function writeBundle(out: Writable, opts: {
   onProgress?: (p: WriteProgress) => void;
 }): Promise<void> {
   const tar = pack();
-  const piping = pipeline(tar, out);
+  const piping = pipeline(tar, coalesce(), out);
   piping.catch(() => {}); // awaited below, after the entries (or the first failure) are written
   try {
     await entry(tar, MANIFEST_ENTRY, opts.manifest, opts.mtime);
@@ -132,4 +132,36 @@ async function* prefetch(blobs: readonly BlobRef[], store: BlobStore): AsyncGene
     yield item;
     fill();
   }
+}
+
+/** Chunks are gathered up to this size before they are written. */
+const COALESCE_BYTES = 1 << 20;
+
+/**
+ * tar-stream emits three small chunks per entry (header, data, padding); written as they come, a
+ * bundle of 60,000 small packages costs 180,000 write calls. Gathered into 1 MiB chunks it costs a few
+ * hundred. Bytes are only regrouped, never held past the end of the stream.
+ */
+function coalesce(): Transform {
+  let parts: Buffer[] = [];
+  let size = 0;
+  const take = (): Buffer => {
+    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    parts = [];
+    size = 0;
+    return out;
+  };
+  return new Transform({
+    highWaterMark: 4 * COALESCE_BYTES,
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size >= COALESCE_BYTES) this.push(take());
+      cb();
+    },
+    flush(cb: TransformCallback) {
+      if (size > 0) this.push(take());
+      cb();
+    },
+  });
 }
