@@ -60,6 +60,7 @@ async function timed(pipeline: string): Promise<{ seconds: number; cpu: number; 
   const res = await run('/usr/bin/time', ['-v', '-o', timeFile, 'bash', '-c', `set -o pipefail; ${pipeline}`], { timeoutMs: 1_800_000 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const t = await readFile(timeFile, 'utf8');
+  await rm(timeFile, { force: true });
   const num = (re: RegExp): number => Number(re.exec(t)?.[1] ?? NaN);
   const cpu = num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/);
   return { seconds, cpu, rssMiB: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024, stdout: res.stdout.trim() };
