@@ -18,7 +18,7 @@ if (swc?.available !== true) {
 
 const TEST = '[.]test[.]ts$';
 /** Shared, type-free layers. */
-const SHARED = ['formats', 'streams', 'trust', 'upstream', 'blobs', 'state', 'fill', 'serve', 'checkpoints', 'config'];
+const SHARED = ['formats', 'streams', 'trust', 'upstream', 'blobs', 'state', 'fill', 'serve', 'checkpoints', 'bundles', 'config'];
 /** The composition root and the registry: only the edge and the CLI build on them. */
 const ROOT = '^src/(?:registry|runtime)[.]ts$';
 /** The interface a repository type implements: types import it, shared layers never do. */

@@ -32,6 +32,11 @@ export type ErrorCode =
   | 'STATE_UNAVAILABLE'
   | 'SHUTTING_DOWN'
   | 'UNAUTHORIZED'
+  | 'NO_CHECKPOINT_YET'
+  | 'BUNDLE_INVALID'
+  | 'BUNDLE_UNTRUSTED'
+  | 'BUNDLE_INCOMPLETE'
+  | 'BUNDLE_BASE_MISSING'
   | 'INTERNAL';
 
 export class RepointError extends Error {

@@ -1,3 +1,4 @@
+import type { BundleSupport } from './bundles/bundle-support.ts';
 import type { CheckpointSource, ManifestReader } from './checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from './checkpoints/manifest.ts';
 import type { RemoteConfig, RemoteType } from './config/types.ts';
@@ -30,9 +31,10 @@ export type TypedRemote = RemoteHandler & CheckpointSource;
 /**
  * One repository type (apt, yum; zypper later): everything that knows the type's formats lives in its
  * folder, which exports one object implementing this. The runtime, checkpoint service and GC only see
- * this interface; adding a type is one folder and one line in registry.ts.
+ * this interface; adding a type is one folder and one line in registry.ts. Bundles (export/import
+ * across an air gap) use its BundleSupport side.
  */
-export interface RepositoryType extends ManifestReader {
+export interface RepositoryType extends ManifestReader, BundleSupport {
   readonly name: RemoteType;
   createRemote(deps: RemoteDeps): TypedRemote;
   /** The type's part of `GET /-/api/remotes/<r>/checkpoints/<TS>` (the header is added by the caller). */

@@ -4,6 +4,7 @@ import { FsBlobStore } from './blobs/fs-blob-store.ts';
 import { withHotCache } from './blobs/hot-cache.ts';
 import { Catalogue } from './checkpoints/catalogue.ts';
 import { CheckpointService } from './checkpoints/checkpoint-service.ts';
+import { OfflineLive } from './checkpoints/offline-live.ts';
 import { CheckpointRouter } from './checkpoints/router.ts';
 import { prepareDataDir } from './config/data-dir.ts';
 import { publicBaseUrl } from './config/public-url.ts';
@@ -14,11 +15,14 @@ import { repositoryTypes } from './registry.ts';
 import type { TypedRemote } from './repository-type.ts';
 import { ContentService } from './serve/content.ts';
 import type { RemoteHandler } from './serve/remote-handler.ts';
+import { isCatalogueKey } from './state/keys.ts';
 import { withLru } from './state/lru-state.ts';
 import { openState } from './state/open-state.ts';
 import type { StateStore } from './state/state-store.ts';
 import { loadKeyring, type Keyring } from './trust/keyring.ts';
 import { loadOrCreateSigner, type Signer } from './trust/signer.ts';
+import { OfflineUpstream } from './upstream/offline-upstream.ts';
+import type { Upstream } from './upstream/upstream.ts';
 import { UpstreamClients } from './upstream/upstream-clients.ts';
 
 /** Everything a running proxy (or a CLI command) needs, wired from the config. Closed by close(). */
@@ -40,7 +44,17 @@ export interface Runtime {
   publicUrl(): string;
   /** Called once the server has bound its port (listen port 0 picks one). */
   listening(port: number): void;
+  /** Each available remote's upstream (an OfflineUpstream for offline remotes): export completes on-demand checkpoints through it. */
+  upstreams: ReadonlyMap<string, Upstream>;
   close(): Promise<void>;
+}
+
+export interface OpenStoresOptions {
+  /**
+   * Delete leftover temp files (crash recovery) — default true. Commands that run beside a serving
+   * node (export, import) pass false: the server's downloads in progress live there.
+   */
+  removeTempFiles?: boolean;
 }
 
 function unavailableRemote(remote: RemoteConfig): RemoteHandler {
@@ -68,18 +82,21 @@ export interface OpenStoresOptions {
 export async function openStores(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<{ blobs: BlobStore; state: StateStore }> {
   await prepareDataDir(config.dataDir, { create: !opts.readOnly });
   const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), { logger: log, tempMaxAgeMs: config.cache.tempMaxAgeMs, ...(opts.readOnly ? { readOnly: true } : {}) });
-  const state = withLru(await openState(config.state.backend, config.dataDir), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs });
+  const state = withLru(await openState(config.state.backend, config.dataDir), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs,
+    // the catalogue is read through: an import in another process publishes by writing it
+    readThrough: isCatalogueKey });
   return { blobs, state };
 }
 
-export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
-  const stores = await openStores(config, log);
+export async function createRuntime(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<Runtime> {
+  const stores = await openStores(config, log, opts);
   const { state } = stores;
   const blobs = withHotCache(stores.blobs);
   const content = new ContentService(blobs, state, log);
   const clients = new UpstreamClients(config.upstream);
   const remotes = new Map<string, RemoteHandler>();
   const live = new Map<string, TypedRemote>();
+  const upstreams = new Map<string, Upstream>();
   const catalogue = new Catalogue(state, blobs);
   const signer = await loadOrCreateSigner(config.signing.keyPath, { log: (msg) => log.info(msg, { key: config.signing.keyPath }) });
   let boundPort: number | undefined;
@@ -96,15 +113,19 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     if (remote.keyrings.length) await keyring();
     const type = repositoryTypes.get(remote.type);
     if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
-    const upstream = await clients.forRemote(remote, rlog);
+    // An offline remote (no upstream) serves imported checkpoints only, its live paths from the newest.
+    const offline = remote.upstreams.length === 0;
+    const upstream = offline ? new OfflineUpstream(remote.name) : await clients.forRemote(remote, rlog);
     const typed = type.createRemote({ remote, upstream, content, keyring, signer, publicUrl, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs });
-    live.set(remote.name, typed);
-    remotes.set(remote.name, new CheckpointRouter(typed, catalogue));
+    const served = offline ? new OfflineLive(typed, catalogue) : typed;
+    upstreams.set(remote.name, upstream);
+    live.set(remote.name, served);
+    remotes.set(remote.name, new CheckpointRouter(served, catalogue));
   }
   const checkpoints = new CheckpointService(config, content, catalogue, signer, live, log, publicUrl);
   let aborted = false;
   return {
-    config, log, content, remotes, live, signer, checkpoints, publicUrl,
+    config, log, content, remotes, live, signer, checkpoints, publicUrl, upstreams,
     listening: (port) => { boundPort = port; },
     abort: () => {
       if (aborted) return;

@@ -3,8 +3,9 @@ import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import { RepointError } from '../errors.ts';
 import type { RepositoryType } from '../repository-type.ts';
 import { AptRemote } from './apt-remote.ts';
-import { LiveResigner } from './live-resign.ts';
+import { adoptApt, aptPackageRefs, aptStoredMetadata } from './bundle.ts';
 import { aptClientSetup } from './client-setup.ts';
+import { LiveResigner } from './live-resign.ts';
 import { aptMetadataBlobs, aptSuites, aptSummary } from './manifest.ts';
 import { poolEntries } from './pool-index.ts';
 import { ReleaseStore } from './release-store.ts';
@@ -23,6 +24,9 @@ export const apt: RepositoryType = {
   metadataBlobs: aptMetadataBlobs,
   summarize: aptSummary,
   clientSetup: aptClientSetup,
+  storedMetadataBlobs: aptStoredMetadata,
+  packageRefs: aptPackageRefs,
+  adopt: adoptApt,
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {
     for (const ref of aptSuites(m).flatMap((s) => s.indexes)) {
       if (seen.has(ref.sha256) || !(await deps.blobs.stat(ref.sha256))) continue;

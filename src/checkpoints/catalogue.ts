@@ -24,8 +24,13 @@ export class Catalogue {
   }
 
   /** Publishes an entry and drops the oldest beyond `keep`; returns the dropped ones. */
-  async publish(remote: string, entry: CatalogueEntry, keep: number): Promise<CatalogueEntry[]> {
-    const list = [...(await this.list(remote)), entry].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+  publish(remote: string, entry: CatalogueEntry, keep: number): Promise<CatalogueEntry[]> {
+    return this.publishMany(remote, [entry], keep);
+  }
+
+  /** Publishes several entries with one write (an imported bundle's checkpoints appear together). */
+  async publishMany(remote: string, entries: readonly CatalogueEntry[], keep: number): Promise<CatalogueEntry[]> {
+    const list = [...(await this.list(remote)), ...entries].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
     const dropped = list.length > keep ? list.splice(0, list.length - keep) : [];
     await this.#state.set(stateKeys.catalogue(remote), list);
     return dropped;

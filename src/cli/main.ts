@@ -1,10 +1,14 @@
 #!/usr/bin/env node
+import './threadpool.ts'; // first: sizes libuv's thread pool before anything uses it
 import { parseArgs } from 'node:util';
 import { findConfigPath, loadConfig } from '../config/load.ts';
 import { isRepointError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from './serve.ts';
+import { runBundle } from './bundle.ts';
 import { runCheckpoint } from './checkpoint.ts';
+import { runExport } from './export.ts';
+import { runImport } from './import.ts';
 import { runGc } from './gc.ts';
 import { runVerify } from './verify.ts';
 
@@ -17,6 +21,13 @@ commands:
   checkpoint list [<remote>]    list checkpoints
   gc [--all] [--dry-run]        remove blobs no kept checkpoint needs, least recently used first,
                                 until the store fits cache.maxSize (--all: every unpinned blob)
+  export <remote> --output FILE.tar|- [--checkpoint TS | --all] [--since TS] [--split SIZE]
+                                write a signed bundle of checkpoints (air gap); --since: incremental
+  import FILE.tar|FILE.tar.000|-|URL [--remote NAME] [--token TOKEN]
+                                verify a bundle with import.trustedKeys and publish its checkpoints
+  bundle verify FILE.tar [--key FILE]...
+                                check a bundle's signature, hashes and completeness without importing
+                                (keys: --key, else import.trustedKeys of the config)
 
 exit codes: 0 done, 1 failed, 2 usage, 75 already running elsewhere (checkpoint create, gc): try again later
 `;
@@ -27,7 +38,11 @@ const EXIT_BUSY = 75;
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    options: {
+      config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
+      output: { type: 'string', short: 'o' }, checkpoint: { type: 'string' }, since: { type: 'string' }, split: { type: 'string' },
+      remote: { type: 'string' }, token: { type: 'string' }, key: { type: 'string', multiple: true },
+    },
     allowPositionals: true,
   });
   const [command] = positionals;
@@ -35,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
   }
+  // a transfer station checks bundles with a key file, without any repoint config
+  if (command === 'bundle' && values.key?.length) return runBundle(values.key, positionals.slice(1));
   const config = loadConfig(findConfigPath(values.config, process.env, process.cwd()));
   const log = createLogger(config.logLevel);
   switch (command) {
@@ -66,6 +83,15 @@ async function main(argv: string[]): Promise<number> {
       return runGc(config, log, { all: values.all ?? false, dryRun: values['dry-run'] ?? false });
     case 'checkpoint':
       return runCheckpoint(config, log, positionals.slice(1));
+    case 'export':
+      return runExport(config, log, positionals.slice(1), {
+        ...(values.output !== undefined ? { output: values.output } : {}), ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
+        ...(values.since !== undefined ? { since: values.since } : {}), ...(values.split !== undefined ? { split: values.split } : {}), all: values.all ?? false,
+      });
+    case 'import':
+      return runImport(config, log, positionals.slice(1), { ...(values.remote !== undefined ? { remote: values.remote } : {}), ...(values.token !== undefined ? { token: values.token } : {}) });
+    case 'bundle':
+      return runBundle(config.import.trustedKeys, positionals.slice(1));
     default:
       process.stderr.write(`unknown command "${command}"\n${USAGE}`);
       return 2;

@@ -9,7 +9,8 @@ import type { Logger } from '../log.ts';
 import { startAutoGc } from '../checkpoints/auto-gc.ts';
 import { startCheckpointSchedules } from '../checkpoints/scheduler.ts';
 import { startTempSweep, sweepTempFiles } from '../blobs/temp-sweep.ts';
-import { pinSources } from '../registry.ts';
+import { startImportSchedules } from '../bundles/import-schedule.ts';
+import { pinSources, repositoryTypes } from '../registry.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 
 export interface RunningServer {
@@ -30,6 +31,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const stopSweep = startTempSweep(runtime.content.blobs, config.cache.gcIntervalMs, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
   const stopGc = startAutoGc(config, runtime.content, pinSources(config), log);
+  const stopImports = startImportSchedules({ config, types: repositoryTypes, content: runtime.content, catalogue: runtime.checkpoints.catalogue, signer: runtime.signer, log });
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
   const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime) });
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -53,6 +55,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       stopSchedules();
       stopGc();
       stopSweep();
+      stopImports();
       // honoServe makes a node:http server here (the http2 types have no connection tracking)
       if ('closeAllConnections' in server) await drain(server, config.shutdownGraceMs, log);
       else await new Promise<void>((resolve) => server.close(() => resolve()));

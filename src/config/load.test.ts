@@ -86,6 +86,14 @@ describe('loadConfig', () => {
     expect(c.remotes.get('b')!.upstreams).toEqual(['http://b']);
   });
 
+  it('reads an offline remote (no upstream, no keyring), importFrom and import.trustedKeys', async () => {
+    const c = await load(`import: { trustedKeys: [keys/outside.asc] }\nremotes:\n  lab: { type: apt, checkpoints: { keep: 3 }, importFrom: { url: "https://outside:8080/-/api/remotes/debian/export/", token: t, schedule: "*/5 * * * *" } }\n  rpms: { type: yum }\n`);
+    expect(c.import.trustedKeys).toEqual([join(dir, 'keys/outside.asc')]);
+    expect(c.remotes.get('lab')).toMatchObject({ type: 'apt', upstreams: [], keyrings: [], checkpoints: { keep: 3, suites: [] }, importFrom: { url: 'https://outside:8080/-/api/remotes/debian/export', token: 't', schedule: '*/5 * * * *' } });
+    expect(c.remotes.get('rpms')).toMatchObject({ type: 'yum', upstreams: [], keyrings: [] });
+    expect(c.remotes.get('lab')?.unavailable).toBeUndefined();
+  });
+
   it('parses the shipped example config', async () => {
     const c = loadConfig(join(process.cwd(), 'mirror.example.yaml'), {});
     expect([...c.remotes.keys()]).toEqual(expect.arrayContaining(['debian', 'debian-security', 'ubuntu']));

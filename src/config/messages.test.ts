@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 describe('config errors start with the key path and say the fix', () => {
   it.each([
-    ['top-level typo', `lisen: ":1"\n${apt()}`, /^\(top level\): unknown key "lisen" \(valid keys: include, listen, dataDir, state, cache, upstream, signing, publicUrl, admin, logLevel, shutdownGrace, remotes\)$/],
+    ['top-level typo', `lisen: ":1"\n${apt()}`, /^\(top level\): unknown key "lisen" \(valid keys: include, listen, dataDir, state, cache, upstream, signing, publicUrl, admin, logLevel, shutdownGrace, import, remotes\)$/],
     ['not a mapping', '- a\n', /^\(top level\): expected a mapping, got \["a"\]$/],
     ['include', `include: [""]\n${apt()}`, /^include\[0\]: expected a non-empty string, got ""$/],
     ['missing include', `include: nope.yaml\n${apt()}`, /^include: file not found: .*nope\.yaml$/],
@@ -69,10 +69,15 @@ describe('config errors start with the key path and say the fix', () => {
     ['no remotes', 'logLevel: info\n', /^remotes: no remotes configured; add at least one \(see mirror\.example\.yaml\)$/],
     ['remote', 'remotes:\n  deb: 5\n', /^remotes\.deb: expected a mapping with upstream \(and keyring for apt\), got 5$/],
     ['remote name', apt().replace('deb:', 'deb/x:'), /^remotes\.deb\/x: remote names must match \[a-z0-9\]\[a-z0-9\._-\]\*$/],
-    ['remote typo', apt('    metadataTTL: 5m\n'), /^remotes\.deb: unknown key "metadataTTL" \(valid keys: type, upstream, keyring, metadataTtl, strict, allowSha1, resign, auth, tls, redirectHosts, checkpoints\)$/],
+    ['remote typo', apt('    metadataTTL: 5m\n'), /^remotes\.deb: unknown key "metadataTTL" \(valid keys: type, upstream, keyring, metadataTtl, strict, allowSha1, resign, auth, tls, redirectHosts, importFrom, checkpoints\)$/],
     ['resign', apt('    resign: yes\n'), /^remotes\.deb\.resign: expected true or false, got "yes"$/],
     ['type', apt('    type: rpm\n'), /^remotes\.deb\.type: expected one of apt \| yum, got "rpm"$/],
-    ['upstream', 'remotes:\n  f: { type: yum }\n', /^remotes\.f\.upstream: required; set a string or a list of strings$/],
+    ['offline keyring', `remotes:\n  lab: { type: apt, keyring: "k.gpg" }\n`, /^remotes\.lab\.keyring: an offline remote \(no upstream\) takes its checkpoints from imports, verified with import\.trustedKeys: remove remotes\.lab\.keyring, or set remotes\.lab\.upstream$/],
+    ['offline schedule', 'remotes:\n  lab: { type: yum, checkpoints: { schedule: "0 * * * *" } }\n', /^remotes\.lab\.checkpoints\.schedule: an offline remote \(no upstream\) cannot make checkpoints; they come from `repoint import` or remotes\.lab\.importFrom: remove the schedule$/],
+    ['importFrom.url', 'remotes:\n  lab: { type: apt, importFrom: { url: "outside:8080", schedule: "* * * * *" } }\nimport: { trustedKeys: [k.asc] }\n', /^remotes\.lab\.importFrom\.url: expected the http\(s\) URL of another repoint's export endpoint/],
+    ['importFrom.schedule', 'remotes:\n  lab: { type: apt, importFrom: { url: "http://127.0.0.1:1/-/api/remotes/d/export" } }\nimport: { trustedKeys: [k.asc] }\n', /^remotes\.lab\.importFrom\.schedule: required; set it to a string$/],
+    ['import.trustedKeys', 'remotes:\n  lab: { type: apt, importFrom: { url: "http://127.0.0.1:1/-/api/remotes/d/export", schedule: "* * * * *" } }\n', /^import\.trustedKeys: remotes\.lab\.importFrom needs the exporting node's key here/],
+    ['import typo', `import: { keys: [a] }\n${apt()}`, /^import: unknown key "keys" \(valid keys: trustedKeys\)$/],
     ['upstream[1]', apt().replace('"http://127.0.0.1:1"', '["http://127.0.0.1:1", "127.0.0.1:2"]'), /^remotes\.deb\.upstream\[1\]: expected an http\(s\) URL$/],
     ['keyring', 'remotes:\n  deb: { upstream: "http://127.0.0.1:1" }\n', /^remotes\.deb\.keyring: required for apt remotes: the upstream archive keyring/],
     ['keyring[0]', yum('    keyring: [5]\n'), /^remotes\.f\.keyring\[0\]: expected a non-empty string, got 5$/],
@@ -80,7 +85,7 @@ describe('config errors start with the key path and say the fix', () => {
     ['strict', apt('    strict: "yes"\n'), /^remotes\.deb\.strict: expected true or false, got "yes"$/],
     ['allowSha1', apt('    allowSha1: 1\n'), /^remotes\.deb\.allowSha1: expected true or false, got 1$/],
     ['checkpoints', apt('    checkpoints: [a]\n'), /^remotes\.deb\.checkpoints: expected a mapping, got \["a"\]$/],
-    ['checkpoints.suites', apt('    checkpoints: {}\n'), /^remotes\.deb\.checkpoints\.suites: required; set a string or a list of strings$/],
+    ['checkpoints.suites', apt('    checkpoints: {}\n'), /^remotes\.deb\.checkpoints\.suites: required; list the suites to checkpoint$/],
     ['checkpoints.schedule', apt('    checkpoints: { suites: [a], schedule: "every hour" }\n'), /^remotes\.deb\.checkpoints\.schedule: not a valid cron expression: "every hour" \(five or six fields, e\.g\. "0 \*\/6 \* \* \*"\)$/],
     ['checkpoints.components[0]', apt('    checkpoints: { suites: [a], components: [""] }\n'), /^remotes\.deb\.checkpoints\.components\[0\]: expected a non-empty string, got ""$/],
     ['checkpoints.architectures', apt('    checkpoints: { suites: [a], architectures: [[amd64]] }\n'), /^remotes\.deb\.checkpoints\.architectures\[0\]: expected a non-empty string, got \["amd64"\]$/],
@@ -90,7 +95,7 @@ describe('config errors start with the key path and say the fix', () => {
     ['checkpoints.keep', apt('    checkpoints: { suites: [a], keep: 0 }\n'), /^remotes\.deb\.checkpoints\.keep: expected a whole number from 1 to 100000, got 0$/],
     ['apt checkpoints typo', apt('    checkpoints: { suites: [a], repos: [b] }\n'), /^remotes\.deb\.checkpoints: unknown key "repos" \(valid keys: schedule, suites, components, architectures, indexes, packages, keep\)$/],
     ['yum checkpoints typo', yum('    checkpoints: { repos: [a], suites: [b], trustTls: true }\n'), /^remotes\.f\.checkpoints: unknown key "suites" \(valid keys: schedule, repos, packages, keep, trustTls\)$/],
-    ['checkpoints.repos', yum('    checkpoints: { trustTls: true }\n'), /^remotes\.f\.checkpoints\.repos: required; set a string or a list of strings$/],
+    ['checkpoints.repos', yum('    checkpoints: { trustTls: true }\n'), /^remotes\.f\.checkpoints\.repos: required; list the repositories to checkpoint$/],
     ['checkpoints.trustTls', yum('    checkpoints: { repos: [a], trustTls: "yes" }\n'), /^remotes\.f\.checkpoints\.trustTls: expected true or false, got "yes"$/],
   ])('%s', async (_what, yaml, message) => {
     expect(await refusal(yaml)).toMatch(message);

@@ -19,7 +19,8 @@ export const APT_INDEX_KINDS = ['packages', 'sources', 'contents', 'translations
 
 export const aptCheckpointsSchema = strict({
   schedule,
-  suites: oneOrMany(text()).describe('Suites to checkpoint, e.g. [bookworm, bookworm-updates].'),
+  // Optional in the file so an offline remote can set only `keep`; required with an upstream (checkOffline).
+  suites: oneOrMany(text()).prefault([]).describe('Suites to checkpoint, e.g. [bookworm, bookworm-updates]. Required when the remote has an upstream.'),
   components: oneOrMany(text()).prefault(['main']).describe('Components to checkpoint.'),
   architectures: oneOrMany(text()).prefault(['amd64'])
     .describe('Architectures; binary-all is included when Release lists it; add "source" for Sources.'),
@@ -33,16 +34,23 @@ export const aptCheckpointsSchema = strict({
 export const yumCheckpointsSchema = strict({
   schedule,
   // "/" or "." is the repository at the remote's root.
-  repos: oneOrMany(text().transform((r) => (r === '.' ? '' : r.replace(/^\/+|\/+$/g, ''))))
-    .describe('Repositories (directories holding repodata/) under the remote, e.g. "releases/41/Everything/x86_64/os"; "/" is the remote root.'),
+  repos: oneOrMany(text().transform((r) => (r === '.' ? '' : r.replace(/^\/+|\/+$/g, '')))).prefault([])
+    .describe('Repositories (directories holding repodata/) under the remote, e.g. "releases/41/Everything/x86_64/os"; "/" is the remote root. Required when the remote has an upstream.'),
   packages,
   keep,
   trustTls: flag().default(false)
     .describe('Re-sign repomd.xml that no keyring verified, trusting the https connection to upstream instead (https upstreams only). Needed for checkpoints of a remote without keyring.'),
 });
 
-const upstream = oneOrMany(httpUrl('expected an http(s) URL'))
-  .describe('Upstream base URL, or a list of mirrors tried in order (failover). May carry user:password@ (sent as Basic authentication, never shown).');
+const upstream = oneOrMany(httpUrl('expected an http(s) URL')).optional()
+  .describe('Upstream base URL, or a list of mirrors tried in order (failover). Omit it (and keyring) for an offline remote: it serves only checkpoints brought in by `repoint import` (air gap), its live paths answering from the newest one.');
+const importFrom = strict({
+  url: httpUrl('expected the http(s) URL of another repoint\'s export endpoint, e.g. "https://outside:8080/-/api/remotes/debian/export"')
+    .describe('The export endpoint of another repoint: <its base>/-/api/remotes/<its remote>/export.'),
+  token: text().optional().describe('That node\'s admin token, sent as `Authorization: Bearer <token>`.'),
+  schedule: cron().describe('node-cron expression for the pulls, e.g. "*/15 * * * *". One pull runs at a time.'),
+}).optional()
+  .describe('Pull checkpoints from another repoint (chained mirrors, a DMZ tier) on a schedule: each pull asks for an incremental bundle since the newest checkpoint here, verifies it with import.trustedKeys and imports it.');
 const tuning = {
   metadataTtl: duration().prefault('5m').describe('How long a verified InRelease/repomd.xml is served before it is revalidated upstream.'),
   strict: flag().default(false).describe('true: paths no verified index lists are refused (404). false: streamed through, never cached.'),
@@ -51,24 +59,31 @@ const tuning = {
 
 /** Renames the file's keys to what the code uses. */
 function common(r: {
-  upstream: string[]; keyring?: string[] | undefined; metadataTtl: number; strict: boolean; allowSha1: boolean;
-  auth?: UpstreamAuth | undefined; tls?: UpstreamTls | undefined; redirectHosts: string[];
+  upstream?: string[] | undefined; keyring?: string[] | undefined; metadataTtl: number; strict: boolean; allowSha1: boolean;
+  auth?: UpstreamAuth | undefined; tls?: UpstreamTls | undefined; redirectHosts: string[]; importFrom?: ImportFrom | undefined;
 }) {
-  return { ...accessOf(r), keyrings: r.keyring ?? [], metadataTtlMs: r.metadataTtl, strict: r.strict, allowSha1: r.allowSha1 };
+  return {
+    ...accessOf({ ...r, upstream: r.upstream ?? [] }), keyrings: r.keyring ?? [], metadataTtlMs: r.metadataTtl, strict: r.strict, allowSha1: r.allowSha1,
+    ...(r.importFrom ? { importFrom: r.importFrom } : {}),
+  };
 }
+type ImportFrom = NonNullable<z.output<typeof importFrom>>;
 
 const aptRemote = strict({
   type: z.literal('apt').default('apt').describe('Repository type: apt | yum.'),
   upstream,
-  keyring: oneOrMany(text(), 'required for apt remotes: the upstream archive keyring (e.g. /usr/share/keyrings/debian-archive-keyring.gpg)')
-    .describe('The upstream archive keyring: binary (.gpg) or armored (.asc); one path or a list. A missing file disables only this remote.'),
+  keyring: oneOrMany(text()).optional()
+    .describe('The upstream archive keyring: binary (.gpg) or armored (.asc); one path or a list. Required with an upstream; an offline remote has none. A missing file disables only this remote.'),
   ...tuning,
   resign: flag().default(false)
     .describe('Serve the live InRelease, Release and Release.gpg re-signed with the mirror key (after verifying upstream\'s signature), with `Snapshots: <publicUrl>/<remote>/@SNAPSHOTID@/`, so `apt -S <checkpoint>` reaches this mirror. Clients then trust only the mirror key. Indexes and packages stay byte-identical.'),
   ...upstreamAccess,
+  importFrom,
   checkpoints: aptCheckpointsSchema.optional()
     .describe('Immutable, re-signed snapshots served at /<remote>/<YYYYMMDDTHHMMSSZ>/ (UTC). Omit to disable.'),
-}).superRefine(checkOneCredentialSource).transform(({ type, checkpoints, resign, ...r }) => ({ type, ...common(r), resign, ...(checkpoints ? { checkpoints } : {}) }));
+  // for editors: with an upstream, apt needs its keyring (checkOffline says so for loadConfig)
+}).meta({ dependentRequired: { upstream: ['keyring'] } })
+  .superRefine(checkOneCredentialSource).transform(({ type, checkpoints, resign, ...r }) => ({ type, ...common(r), resign, ...(checkpoints ? { checkpoints } : {}) }));
 
 const yumRemote = strict({
   type: z.literal('yum').describe('Repository type: apt | yum.'),
@@ -77,6 +92,7 @@ const yumRemote = strict({
     .describe('Optional for yum: when set, repodata/repomd.xml.asc is required and verified with it. Without it repomd.xml is trusted as fetched over https.'),
   ...tuning,
   ...upstreamAccess,
+  importFrom,
   checkpoints: yumCheckpointsSchema.optional()
     .describe('Immutable, re-signed snapshots served at /<remote>/<YYYYMMDDTHHMMSSZ>/ (UTC). Omit to disable.'),
 }).superRefine(checkOneCredentialSource).transform(({ type, checkpoints, ...r }) => ({ type, ...common(r), ...(checkpoints ? { checkpoints } : {}) }));
@@ -96,10 +112,31 @@ function refuseProtoKey(v: unknown, ctx: z.RefinementCtx): unknown {
   return v;
 }
 
+/**
+ * A remote without upstream is offline (air gap): its checkpoints come only from imports, which are
+ * verified with import.trustedKeys, so a keyring or a checkpoint schedule would mean a mistake. With an
+ * upstream, apt needs its keyring and a checkpoints block needs its suites/repos.
+ */
+function checkOffline(remotes: Record<string, ParsedRemote>, ctx: z.RefinementCtx): void {
+  for (const [name, r] of Object.entries(remotes)) {
+    if (!Array.isArray(r.upstreams)) continue; // this remote failed to parse: its own issue is reported
+    const issue = (path: string[], message: string): void => ctx.addIssue({ code: 'custom', path: [name, ...path], message });
+    if (r.upstreams.length === 0) {
+      if (r.keyrings.length > 0) issue(['keyring'], `an offline remote (no upstream) takes its checkpoints from imports, verified with import.trustedKeys: remove remotes.${name}.keyring, or set remotes.${name}.upstream`);
+      if (r.checkpoints?.schedule) issue(['checkpoints', 'schedule'], `an offline remote (no upstream) cannot make checkpoints; they come from \`repoint import\` or remotes.${name}.importFrom: remove the schedule`);
+      continue;
+    }
+    if (r.type === 'apt' && r.keyrings.length === 0) issue(['keyring'], 'required for apt remotes: the upstream archive keyring (e.g. /usr/share/keyrings/debian-archive-keyring.gpg); only an offline remote (no upstream) has none');
+    if (r.checkpoints && (r.type === 'apt' ? r.checkpoints.suites : r.checkpoints.repos).length === 0) {
+      issue(['checkpoints', r.type === 'apt' ? 'suites' : 'repos'], `required; list the ${r.type === 'apt' ? 'suites' : 'repositories'} to checkpoint`);
+    }
+  }
+}
+
 // A checkpoint re-signs repomd.xml with the mirror key: it must have been verified first.
 function checkYumTrust(remotes: Record<string, ParsedRemote>, ctx: z.RefinementCtx): void {
   for (const [name, r] of Object.entries(remotes)) {
-    if (r.type !== 'yum' || !r.checkpoints || r.keyrings.length > 0) continue;
+    if (!Array.isArray(r.upstreams) || r.type !== 'yum' || !r.checkpoints || r.keyrings.length > 0 || r.upstreams.length === 0) continue;
     if (!r.checkpoints.trustTls) {
       ctx.addIssue({
         code: 'custom', path: [name, 'checkpoints'],
@@ -125,6 +162,7 @@ export function remotesSchema(rel: (path: string) => string) {
   });
   return z.preprocess(refuseProtoKey, remotes)
     .refine((r) => Object.keys(r).length > 0, { error: 'no remotes configured; add at least one (see mirror.example.yaml)' })
+    .superRefine(checkOffline)
     .superRefine(checkYumTrust)
     .transform((r) => new Map(Object.entries(r).map(([name, remote]) => {
       const keyrings = remote.keyrings.map(rel);

@@ -45,6 +45,8 @@ describe('config/schema.json', () => {
     expect(validateFile({ remotes: { d: { upstream: 'http://127.0.0.1:1', keyring: 'k.gpg' } } })).toBe(true);
     expect(validateFile({ remotes: { f: { type: 'yum', upstream: ['http://127.0.0.1:1'] } } })).toBe(true);
     expect(validateFile({ include: 'config/presets/debian.yaml' })).toBe(true);
+    expect(validateFile({ import: { trustedKeys: 'k.asc' }, remotes: { lab: { type: 'apt', importFrom: { url: 'http://127.0.0.1:1/-/api/remotes/d/export', schedule: '* * * * *' } } } })).toBe(true);
+    expect(validateFile({ remotes: { lab: { type: 'apt', importFrom: { url: 'http://127.0.0.1:1' } } } })).toBe(false); // no schedule
     expect(validateFile({ typo: 1 })).toBe(false);
     expect(validateFile({ remotes: { d: { upstream: 'http://127.0.0.1:1' } } })).toBe(false); // apt needs a keyring
     expect(validateFile({ remotes: { d: { upstream: 'ftp://x', keyring: 'k' } } })).toBe(false);
@@ -64,6 +66,7 @@ describe('config types', () => {
   interface RemoteBase {
     name: string; upstreams: string[]; keyrings: string[]; metadataTtlMs: number; strict: boolean; allowSha1: boolean; unavailable?: string;
     upstreamAuth: Array<UpstreamAuth | undefined>; tls?: UpstreamTls; redirectHosts: string[];
+    importFrom?: { url: string; token?: string; schedule: string };
   }
   /** One object type from an intersection, for an exact comparison. */
   type Flat<T> = { [K in keyof T]: T[K] };
@@ -85,6 +88,7 @@ describe('config types', () => {
       publicUrl?: string;
       logLevel: 'debug' | 'info' | 'warn' | 'error';
       shutdownGraceMs: number;
+      import: { trustedKeys: string[] };
     }>();
     expectTypeOf<Config['remotes']>().toEqualTypeOf<Map<string, RemoteConfig>>();
     expectTypeOf<Config['admin']>().toEqualTypeOf<{ token?: string }>();

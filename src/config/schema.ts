@@ -103,7 +103,17 @@ export function configSchema(ctx: ConfigContext) {
     logLevel: choice(['debug', 'info', 'warn', 'error']).default('info').describe('Log level on stderr (JSON lines).'),
     shutdownGrace: duration().prefault('10s')
       .describe('On SIGTERM/SIGINT: stop accepting, let responses in flight finish for up to this long, then abort downloads and close connections.'),
+    import: strict({
+      trustedKeys: oneOrMany(text()).prefault([])
+        .describe('OpenPGP public key files (armored or binary) whose signature a bundle must carry to be imported: the exporting node\'s /-/keys/mirror.asc. Relative to this file.'),
+    }).prefault({}).describe('`repoint import` and remotes.<name>.importFrom: which exporters are trusted (air gap, chained mirrors).'),
     remotes: remotesSchema(rel).prefault({}),
+  }).superRefine((c, ctx) => {
+    if (!(c.remotes instanceof Map)) return; // the remotes already failed; their issue is the one to report
+    const pulling = [...c.remotes.values()].find((r) => r.importFrom);
+    if (pulling && c.import.trustedKeys.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['import', 'trustedKeys'], message: `remotes.${pulling.name}.importFrom needs the exporting node's key here (its /-/keys/mirror.asc): bundles are verified with it` });
+    }
   }).transform((c) => {
     const dataDir = ctx.dataDir ?? rel(c.dataDir);
     const token = c.admin.token ?? ctx.adminToken;
@@ -121,6 +131,7 @@ export function configSchema(ctx: ConfigContext) {
       admin,
       logLevel: c.logLevel,
       shutdownGraceMs: c.shutdownGrace,
+      import: { trustedKeys: c.import.trustedKeys.map(rel) },
       remotes: c.remotes,
     };
   });

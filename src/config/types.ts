@@ -12,3 +12,4 @@ export type AptCheckpointConfig = z.output<typeof aptCheckpointsSchema>;
 export type YumCheckpointConfig = z.output<typeof yumCheckpointsSchema>;
 export type UpstreamClientConfig = Config['upstream'];
 export type { UpstreamAuth, UpstreamTls } from './upstream-access.ts';
+export type ImportFromConfig = NonNullable<RemoteConfig['importFrom']>;

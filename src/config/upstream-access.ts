@@ -72,9 +72,9 @@ export function accessOf(r: AccessInput) {
 }
 
 /** URL credentials and `auth` together are ambiguous: refuse, naming the key. */
-export function checkOneCredentialSource(r: { upstream: string[]; auth?: unknown }, ctx: z.RefinementCtx): void {
+export function checkOneCredentialSource(r: { upstream?: string[] | undefined; auth?: unknown }, ctx: z.RefinementCtx): void {
   if (r.auth === undefined) return;
-  const i = r.upstream.findIndex((u) => splitUserinfo(u).userinfo !== undefined);
+  const i = (r.upstream ?? []).findIndex((u) => splitUserinfo(u).userinfo !== undefined);
   if (i >= 0) ctx.addIssue({ code: 'custom', path: ['upstream', i], message: 'carries user:password and auth is set too; use one of them' });
 }
 

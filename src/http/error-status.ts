@@ -35,6 +35,12 @@ const STATUS: Record<ErrorCode, number> = {
   STATE_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
   UNAUTHORIZED: 401,
+  // an offline remote before its first import: the remote exists, nothing is published yet
+  NO_CHECKPOINT_YET: 404,
+  BUNDLE_INVALID: 400,
+  BUNDLE_UNTRUSTED: 403,
+  BUNDLE_INCOMPLETE: 422,
+  BUNDLE_BASE_MISSING: 409,
   INTERNAL: 500,
 };
 

@@ -4,6 +4,8 @@ import type { Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { checkpointApi } from './checkpoint-api.ts';
 import { setupRoutes } from './setup-routes.ts';
+import { requireAdmin } from './admin.ts';
+import { exportResponse } from './export-route.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
@@ -29,6 +31,11 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
     }
     if (route === 'keys/mirror.gpg' && read) {
       return c.body(new Uint8Array(rt.signer.publicKeyBinary), 200, { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=3600' });
+    }
+    const exp = /^api\/remotes\/([^/]+)\/export$/.exec(route);
+    if (exp && read) {
+      requireAdmin(rt, c);
+      return exportResponse(rt, exp[1]!, (k) => c.req.query(k));
     }
     return (await checkpointApi(rt, route, method, c)) ?? (await setupRoutes(rt, route, method, c));
   };

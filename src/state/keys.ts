@@ -32,6 +32,14 @@ export const stateKeys = {
   catalogue: (remote: string): string => `cp:catalogue:${remote}`,
 } as const;
 
+/**
+ * Catalogue keys are read through every cache: `repoint import` (another process) publishes by
+ * writing one, and the serving node must answer with the new checkpoints from the next request on.
+ */
+export function isCatalogueKey(key: string): boolean {
+  return key.startsWith('cp:catalogue:');
+}
+
 /** Lease names (state/lease.ts): one holder at a time across every process and node sharing the state. */
 export const leaseNames = {
   checkpoint: (remote: string): string => `checkpoint:${remote}`,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { RepointError } from '../errors.ts';
+import { isCatalogueKey, stateKeys } from './keys.ts';
 import { withLru } from './lru-state.ts';
 import { memoryLeases } from './memory-state.ts';
 import type { StateEntry, StateStore } from './state-store.ts';
@@ -44,6 +45,21 @@ class CountingStore implements StateStore {
 }
 
 describe('withLru', () => {
+  it('reads catalogue keys through: an import by another process shows from the next read on', async () => {
+    const inner = new CountingStore();
+    const server = withLru(inner, { max: 100, ttlMs: 60_000, readThrough: isCatalogueKey });
+    const importer = withLru(inner, { max: 100, ttlMs: 60_000, readThrough: isCatalogueKey });
+    const key = stateKeys.catalogue('lab');
+    expect(await server.get(key)).toBeUndefined();
+    expect(await server.getMany([key, 'other'])).toEqual([undefined, undefined]);
+    await importer.set(key, [{ ts: '20240101T000000Z' }]);
+    expect(await server.get(key)).toEqual([{ ts: '20240101T000000Z' }]);
+    expect(await server.getMany([key])).toEqual([[{ ts: '20240101T000000Z' }]]);
+    // other keys keep their cache
+    await importer.set('other', 1);
+    expect(await server.get('other')).toBeUndefined();
+  });
+
   it('serves repeated hits and misses from the cache', async () => {
     const inner = new CountingStore();
     inner.data.set('a', { v: 1 });

@@ -12,6 +12,11 @@ export interface LruOptions {
    * never answer past ttlMs.
    */
   staleWindowMs?: number;
+  /**
+   * Keys always read from the store (another process's write shows at once); their cached copy only
+   * answers during an outage, within the stale window.
+   */
+  readThrough?: (key: string) => boolean;
 }
 
 /** Cached "not there", so a hot miss costs no round trip either. */
@@ -42,6 +47,7 @@ class LruStateStore implements StateStore {
   readonly #cache: LRUCache<string, Cached>;
   readonly #ttlMs: number;
   readonly #staleMs: number;
+  readonly #readThrough: (key: string) => boolean;
   /** Bumped by every write; a read that overlapped a write does not fill the cache. */
   #writes = 0;
 
@@ -51,6 +57,7 @@ class LruStateStore implements StateStore {
     this.#inner = inner;
     this.#ttlMs = opts.ttlMs;
     this.#staleMs = Math.max(opts.ttlMs, opts.staleWindowMs ?? 0);
+    this.#readThrough = opts.readThrough ?? (() => false);
     // lru-cache's own ttl drops an entry once even a stale answer is no longer allowed
     this.#cache = new LRUCache<string, Cached>({ max: opts.max, ttl: this.#staleMs, ttlAutopurge: false });
   }
@@ -141,7 +148,7 @@ class LruStateStore implements StateStore {
 
   #put(key: string, v: unknown, freshMs: number, staleMs: number): void {
     const now = Date.now();
-    this.#cache.set(key, { v, fresh: now + freshMs, stale: now + staleMs }, { ttl: staleMs });
+    this.#cache.set(key, { v, fresh: this.#readThrough(key) ? 0 : now + freshMs, stale: now + staleMs }, { ttl: staleMs });
   }
 
   /** The cached answer when the backend is down and the entry is within the stale window; else the error. */

@@ -2,6 +2,7 @@ import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import { RepointError } from '../errors.ts';
 import type { RepositoryType } from '../repository-type.ts';
+import { adoptYum, yumPackageRefs, yumStoredMetadata } from './bundle.ts';
 import { yumClientSetup } from './client-setup.ts';
 import { primaryOf, yumMetadataBlobs, yumRepos, yumSummary } from './manifest.ts';
 import { primaryEntries } from './package-index.ts';
@@ -18,6 +19,9 @@ export const yum: RepositoryType = {
   metadataBlobs: yumMetadataBlobs,
   summarize: yumSummary,
   clientSetup: yumClientSetup,
+  storedMetadataBlobs: yumStoredMetadata,
+  packageRefs: yumPackageRefs,
+  adopt: adoptYum,
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {
     for (const r of yumRepos(m)) {
       const primary = primaryOf(r);

@@ -1,0 +1,122 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { Readable, Writable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+import { RepointError } from '../errors.ts';
+
+/** `FILE.tar.000`, `.001`, ...: the parts of a split bundle (plain byte ranges, `cat` joins them). */
+export function partName(base: string, i: number): string {
+  return `${base}.${String(i).padStart(3, '0')}`;
+}
+
+const PART = /^(.*)\.(\d{3})$/;
+
+/** The parts of a split set, in order, starting from `.000` (the path given may be any part or the base name). */
+function splitParts(path: string): string[] | undefined {
+  const m = PART.exec(path);
+  const base = m ? m[1]! : existsSync(path) ? undefined : path;
+  if (base === undefined || !existsSync(partName(base, 0))) return undefined;
+  const parts: string[] = [];
+  for (let i = 0; existsSync(partName(base, i)); i++) parts.push(partName(base, i));
+  return parts;
+}
+
+async function* concat(parts: readonly string[]): AsyncGenerator<Buffer> {
+  for (const p of parts) for await (const chunk of createReadStream(p, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+}
+
+export type BundleSource = { kind: 'stream'; stream: Readable; name: string } | { kind: 'up-to-date'; name: string };
+
+/**
+ * Opens a bundle: `-` (stdin), an http(s) URL (another repoint's export endpoint; 204 means nothing
+ * newer), a split set (`FILE.tar.000` ...), or a file.
+ */
+export async function openBundleSource(arg: string, opts: { token?: string; dispatcher?: Dispatcher; signal?: AbortSignal } = {}): Promise<BundleSource> {
+  if (arg === '-') return { kind: 'stream', stream: process.stdin, name: 'stdin' };
+  if (/^https?:\/\//i.test(arg)) {
+    const res = await request(arg, {
+      method: 'GET',
+      headers: { accept: 'application/x-tar', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const name = arg.replace(/[?#].*$/, '');
+    if (res.statusCode === 204) {
+      await res.body.dump();
+      return { kind: 'up-to-date', name };
+    }
+    if (res.statusCode !== 200) {
+      const text = (await res.body.text()).slice(0, 2000);
+      let detail = text.trim();
+      try {
+        const j = JSON.parse(text) as { error?: string; message?: string };
+        if (j.message) detail = `${j.error ?? ''}: ${j.message}`;
+      } catch {
+        // not JSON: the text itself
+      }
+      throw new RepointError(res.statusCode === 404 ? 'NOT_FOUND' : res.statusCode === 401 ? 'UNAUTHORIZED' : 'UPSTREAM_BAD_STATUS', `${name} answered ${res.statusCode}: ${detail}`, { status: res.statusCode });
+    }
+    return { kind: 'stream', stream: Readable.from(res.body), name };
+  }
+  const parts = splitParts(arg);
+  if (parts) return { kind: 'stream', stream: Readable.from(concat(parts)), name: `${parts[0]} (+${parts.length - 1} parts)` };
+  if (!existsSync(arg)) throw new RepointError('NOT_FOUND', `bundle not found: ${arg}`);
+  return { kind: 'stream', stream: createReadStream(arg, { highWaterMark: 1 << 20 }), name: arg };
+}
+
+/**
+ * Writes a byte stream into `FILE.000`, `FILE.001`, ... of at most `partBytes` each (for media),
+ * fsyncing each part as it is closed. `remove()` deletes what was written (a failed export).
+ */
+export class SplitWriter extends Writable {
+  readonly #base: string;
+  readonly #partBytes: number;
+  readonly written: string[] = [];
+  #fh: FileHandle | undefined;
+  #inPart = 0;
+
+  constructor(base: string, partBytes: number) {
+    super({ highWaterMark: 1 << 20 });
+    if (!Number.isInteger(partBytes) || partBytes < 1) throw new RepointError('CONFIG_INVALID', `--split: expected a size like "4GiB", got ${partBytes}`);
+    this.#base = base;
+    this.#partBytes = partBytes;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.#append(chunk).then(() => cb(), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.#closePart().then(() => cb(), cb);
+  }
+
+  async remove(): Promise<void> {
+    await this.#closePart().catch(() => {});
+    for (const p of this.written) await unlink(p).catch(() => {});
+  }
+
+  async #append(chunk: Buffer): Promise<void> {
+    let off = 0;
+    while (off < chunk.length) {
+      if (!this.#fh || this.#inPart === this.#partBytes) {
+        await this.#closePart();
+        const name = partName(this.#base, this.written.length);
+        this.#fh = await open(name, 'w');
+        this.written.push(name);
+        this.#inPart = 0;
+      }
+      const n = Math.min(chunk.length - off, this.#partBytes - this.#inPart);
+      const { bytesWritten } = await this.#fh.write(chunk, off, n);
+      off += bytesWritten;
+      this.#inPart += bytesWritten;
+    }
+  }
+
+  async #closePart(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    if (!fh) return;
+    await fh.sync();
+    await fh.close();
+  }
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { RepointError } from '../errors.ts';
+
+/**
+ * The bundle manifest (docs/bundle-format.md): the first tar entry, signed by the exporter. It names
+ * every blob the bundle carries (sha256 and exact size, in tar order) and every blob the carried
+ * checkpoints need from the incremental base, so an importer can check completeness.
+ */
+export const MANIFEST_ENTRY = 'bundle.json';
+export const SIGNATURE_ENTRY = 'bundle.json.asc';
+export const FORMAT = 'repoint-bundle';
+export const FORMAT_VERSION = 1;
+/** Readers refuse larger manifests before parsing them (a Debian-scale bundle is ~10 MiB). */
+export const MAX_MANIFEST_BYTES = 512 * 2 ** 20;
+export const MAX_SIGNATURE_BYTES = 1 * 2 ** 20;
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const HEX128 = /^[0-9a-f]{128}$/;
+const TS = /^\d{8}T\d{6}Z$/;
+
+const blobRef = z.object({
+  sha256: z.string().regex(HEX64),
+  size: z.number().int().nonnegative(),
+  /** Present when the carried checkpoints know this blob only by its sha512 (indexes without sha256). */
+  sha512: z.string().regex(HEX128).optional(),
+});
+
+const checkpointRef = z.object({
+  ts: z.string().regex(TS),
+  createdAt: z.string(),
+  /** sha256 of the checkpoint manifest blob (carried in the bundle). */
+  manifest: z.string().regex(HEX64),
+  files: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+
+const manifestSchema = z.object({
+  format: z.literal(FORMAT),
+  version: z.number().int().positive(),
+  createdAt: z.string(),
+  exporter: z.object({ fingerprint: z.string().regex(/^[0-9A-F]{40}$/), software: z.string() }),
+  remote: z.object({ name: z.string(), type: z.string() }),
+  checkpoints: z.array(checkpointRef),
+  since: z.object({
+    ts: z.string().regex(TS),
+    manifest: z.string().regex(HEX64),
+    /** Blobs the carried checkpoints need that the base provides (not carried). */
+    blobs: z.array(blobRef),
+  }).nullable(),
+  blobs: z.array(blobRef),
+  totals: z.object({ count: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }),
+});
+
+export type BlobRef = z.output<typeof blobRef>;
+export type BundleCheckpoint = z.output<typeof checkpointRef>;
+export type BundleManifest = z.output<typeof manifestSchema>;
+
+/** The tar entry name of a blob: the store's own layout. */
+export function blobEntryName(sha256: string): string {
+  return `blobs/sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+}
+
+function invalid(message: string): RepointError {
+  return new RepointError('BUNDLE_INVALID', message);
+}
+
+/** Parses a manifest whose signature has already verified; refuses another format or a newer version. */
+export function parseBundleManifest(bytes: Uint8Array): BundleManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw invalid(`${MANIFEST_ENTRY} is not JSON`);
+  }
+  const head = raw as { format?: unknown; version?: unknown } | null;
+  if (head?.format !== FORMAT) throw invalid(`${MANIFEST_ENTRY} is not a repoint bundle manifest (format ${JSON.stringify(head?.format)})`);
+  if (typeof head.version === 'number' && head.version > FORMAT_VERSION) {
+    throw invalid(`bundle format version ${head.version} is newer than this repoint reads (${FORMAT_VERSION}); upgrade the importing node`);
+  }
+  const r = manifestSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw invalid(`${MANIFEST_ENTRY}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const m = r.data;
+  const seen = new Set<string>();
+  let bytesTotal = 0;
+  for (const b of m.blobs) {
+    if (seen.has(b.sha256)) throw invalid(`${MANIFEST_ENTRY} lists blob ${b.sha256} twice`);
+    seen.add(b.sha256);
+    bytesTotal += b.size;
+  }
+  if (m.totals.count !== m.blobs.length || m.totals.bytes !== bytesTotal) throw invalid(`${MANIFEST_ENTRY}: totals do not match the blob list`);
+  for (const c of m.checkpoints) {
+    if (!seen.has(c.manifest)) throw invalid(`${MANIFEST_ENTRY}: checkpoint ${c.ts} names a manifest blob the bundle does not carry`);
+    if (m.since && c.ts <= m.since.ts) throw invalid(`${MANIFEST_ENTRY}: checkpoint ${c.ts} is not newer than its base ${m.since.ts}`);
+  }
+  return m;
+}
+
+export function serializeBundleManifest(m: BundleManifest): Buffer {
+  return Buffer.from(`${JSON.stringify(m)}\n`);
+}

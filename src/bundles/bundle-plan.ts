@@ -1,0 +1,143 @@
+import type { BlobInfo } from '../blobs/blob-store.ts';
+import type { Catalogue } from '../checkpoints/catalogue.ts';
+import { forEachLimit } from '../checkpoints/limit.ts';
+import type { CatalogueEntry, CheckpointManifest } from '../checkpoints/manifest.ts';
+import { RepointError } from '../errors.ts';
+import type { Expected } from '../formats/digests.ts';
+import type { ContentService } from '../serve/content.ts';
+import { stateKeys } from '../state/keys.ts';
+import type { BlobRef, BundleCheckpoint } from './bundle-manifest.ts';
+import type { BundleSupport, PackageRef } from './bundle-support.ts';
+
+export interface PlanInput {
+  remote: string;
+  reader: BundleSupport;
+  catalogue: Catalogue;
+  content: ContentService;
+  upstreams: readonly string[];
+  /** Oldest first. */
+  carried: readonly CatalogueEntry[];
+  base?: CatalogueEntry;
+  /** Downloads and verifies a package the store lacks (on-demand checkpoints); without it a missing package fails the export. */
+  complete?: (ref: PackageRef) => Promise<BlobInfo>;
+  onProgress?: (p: { blobs: number; completed: number }) => void;
+}
+
+export interface BundlePlan {
+  checkpoints: BundleCheckpoint[];
+  /** In tar order: checkpoint manifests, then metadata, then packages. */
+  blobs: BlobRef[];
+  /** What the carried checkpoints need from the base (not carried). */
+  fromBase: BlobRef[];
+  /** Packages downloaded from upstream to complete the bundle. */
+  completed: number;
+}
+
+const PARALLEL = 16;
+
+function incomplete(message: string): RepointError {
+  return new RepointError('BUNDLE_INCOMPLETE', message);
+}
+
+/**
+ * The address of a package: its listed sha256, or the blob a sha512-only entry was stored as (its
+ * alias). Never reads the blob (ContentService.findBlob would pull small ones into the hot cache).
+ */
+export async function addressOf(content: ContentService, expected: Expected): Promise<string | undefined> {
+  const sha256 = expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
+  if (sha256 !== undefined) return sha256;
+  for (const d of expected.digests) {
+    if (d.algo !== 'sha512') continue;
+    const alias = await content.state.get<string>(stateKeys.alias(d.algo, d.hex));
+    if (alias) return alias;
+  }
+  return undefined;
+}
+
+/**
+ * Works out what a bundle carries: every blob the carried checkpoints need (manifest, stored metadata,
+ * every package their indexes list), minus what the base checkpoint already has. Streams the
+ * indexes; holds only the blob list (which the bundle manifest is made of).
+ */
+export async function planBundle(input: PlanInput): Promise<BundlePlan> {
+  const { content, reader } = input;
+  const deps = { blobs: content.blobs, state: content.state, upstreams: input.upstreams };
+  const base = input.base ? await baseBlobs(input, input.base) : new Set<string>();
+  const manifests: BlobRef[] = [];
+  const metadata: BlobRef[] = [];
+  const packages: Array<BlobRef | undefined> = [];
+  const fromBase = new Map<string, BlobRef>();
+  const taken = new Set<string>();
+  let completed = 0;
+  const progress = (): void => input.onProgress?.({ blobs: taken.size, completed });
+  const stored = async (sha256: string, what: string): Promise<BlobInfo> => {
+    const info = await content.blobs.stat(sha256);
+    if (!info) throw incomplete(`${what} (blob ${sha256}) is missing from the store; run "repoint verify" and take a new checkpoint`);
+    return info;
+  };
+  const take = async (list: BlobRef[], sha256: string, what: string): Promise<void> => {
+    if (taken.has(sha256)) return;
+    taken.add(sha256);
+    const info = await stored(sha256, what);
+    if (base.has(sha256)) fromBase.set(sha256, { sha256, size: info.size });
+    else list.push({ sha256, size: info.size });
+  };
+
+  const checkpoints: BundleCheckpoint[] = [];
+  const seen = new Set<string>();
+  for (const entry of input.carried) {
+    const where = `checkpoint ${input.remote}/${entry.ts}`;
+    await take(manifests, entry.manifest, `${where}: its manifest`);
+    const m = await input.catalogue.manifest(entry.manifest);
+    for (const sha of reader.storedMetadataBlobs(m)) await take(metadata, sha, `${where}: a metadata file`);
+    checkpoints.push({ ts: entry.ts, createdAt: entry.createdAt, manifest: entry.manifest, files: entry.files, bytes: entry.bytes });
+    await forEachLimit(numbered(reader.packageRefs(m, deps, seen)), PARALLEL, async ({ i, ref }) => {
+      const sha256 = await addressOf(content, ref.expected);
+      if (sha256 !== undefined && taken.has(sha256)) return;
+      if (sha256 !== undefined) taken.add(sha256);
+      if (sha256 !== undefined && base.has(sha256)) {
+        fromBase.set(sha256, { sha256, size: ref.expected.size ?? (await stored(sha256, ref.path)).size });
+        return;
+      }
+      let info = sha256 !== undefined ? await content.blobs.stat(sha256) : undefined;
+      if (!info) {
+        if (!input.complete) throw incomplete(`${where}: ${ref.path} is not stored and remote ${input.remote} has no upstream to fetch it from`);
+        info = await input.complete(ref);
+        completed++;
+        if (taken.has(info.sha256) && info.sha256 !== sha256) return; // a sha512-only entry that turned out to be a blob already listed
+        taken.add(info.sha256);
+      }
+      const sha512 = sha256 === undefined ? ref.expected.digests.find((d) => d.algo === 'sha512')?.hex.toLowerCase() : undefined;
+      packages[i] = { sha256: info.sha256, size: info.size, ...(sha512 ? { sha512 } : {}) };
+      progress();
+    });
+    await checkIndexesRead(reader, m, deps, where);
+  }
+  const blobs = [...manifests, ...metadata, ...packages.filter((b): b is BlobRef => b !== undefined)];
+  return { checkpoints, blobs, fromBase: [...fromBase.values()], completed };
+}
+
+/** Every blob the base checkpoint has: those need not be carried. Index blobs are read, packages only listed. */
+async function baseBlobs(input: PlanInput, entry: CatalogueEntry): Promise<Set<string>> {
+  const { content, reader } = input;
+  const deps = { blobs: content.blobs, state: content.state, upstreams: input.upstreams };
+  const m: CheckpointManifest = await input.catalogue.manifest(entry.manifest);
+  const have = new Set<string>([entry.manifest, ...reader.storedMetadataBlobs(m)]);
+  await forEachLimit(reader.packageRefs(m, deps, new Set()), PARALLEL, async (ref) => {
+    const sha = await addressOf(content, ref.expected);
+    if (sha !== undefined) have.add(sha);
+  });
+  return have;
+}
+
+/** packageRefs skips index blobs missing from the store: for an export that would silently drop packages. */
+async function checkIndexesRead(reader: BundleSupport, m: CheckpointManifest, deps: { blobs: ContentService['blobs'] }, where: string): Promise<void> {
+  for (const sha of reader.storedMetadataBlobs(m)) {
+    if (!(await deps.blobs.stat(sha))) throw incomplete(`${where}: metadata blob ${sha} vanished during the export (collected?); retry`);
+  }
+}
+
+async function* numbered<T>(items: AsyncIterable<T>): AsyncGenerator<{ i: number; ref: T }> {
+  let i = 0;
+  for await (const ref of items) yield { i: i++, ref };
+}

@@ -1,0 +1,182 @@
+import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
+import type { BlobWriter } from '../blobs/blob-store.ts';
+import type { Catalogue } from '../checkpoints/catalogue.ts';
+import { forEachLimit } from '../checkpoints/limit.ts';
+import type { CatalogueEntry } from '../checkpoints/manifest.ts';
+import type { Config, RemoteConfig } from '../config/types.ts';
+import { RepointError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { ContentService } from '../serve/content.ts';
+import { leaseNames, stateKeys } from '../state/keys.ts';
+import { leaseHolder, tryAcquireLease, type Lease } from '../state/lease.ts';
+import type { Keyring } from '../trust/keyring.ts';
+import type { Signer } from '../trust/signer.ts';
+import type { BlobRef, BundleManifest } from './bundle-manifest.ts';
+import { readBundle, type BlobTarget } from './bundle-reader.ts';
+import type { BundleSupport } from './bundle-support.ts';
+import { addressOf } from './bundle-plan.ts';
+import { checkComplete } from './completeness.ts';
+import { isSameCheckpoint, publishImported } from './publish-imported.ts';
+
+export interface ImportInput {
+  source: Readable;
+  config: Config;
+  /** The remote to import into; default: the bundle's remote name. */
+  remote?: string;
+  types: ReadonlyMap<string, BundleSupport>;
+  content: ContentService;
+  catalogue: Catalogue;
+  signer: Signer;
+  trusted: Keyring;
+  baseUrl: string;
+  log: Logger;
+  onProgress?: (p: { files: number; bytes: number; total: { files: number; bytes: number } }) => void;
+}
+
+export interface ImportResult {
+  remote: string;
+  bundle: BundleManifest;
+  published: CatalogueEntry[];
+  /** Carried checkpoints this node already had (nothing to do for them). */
+  already: string[];
+  written: { files: number; bytes: number };
+  /** Blobs already in the store (a resumed import, or shared with earlier checkpoints). */
+  present: number;
+}
+
+/**
+ * Commits (fsync, link, fsync dir) run in the background while the next entries stream; this many at
+ * most, fewer than the CLI's 64 pool threads so the stream's own opens and writes are not queued
+ * behind them.
+ */
+const COMMITS_IN_FLIGHT = 48;
+
+function targetRemote(input: ImportInput, m: BundleManifest): { remote: RemoteConfig; reader: BundleSupport } {
+  const name = input.remote ?? m.remote.name;
+  const remote = input.config.remotes.get(name);
+  if (!remote) {
+    throw new RepointError('UNKNOWN_REMOTE', `the bundle is for remote "${m.remote.name}", which is not configured here (remotes: ${[...input.config.remotes.keys()].join(', ')}); add it (an offline remote: \`${m.remote.name}: { type: ${m.remote.type} }\`) or choose one with --remote`);
+  }
+  if (remote.type !== m.remote.type) throw new RepointError('BUNDLE_INVALID', `the bundle carries ${m.remote.type} checkpoints; remotes.${name} is a ${remote.type} remote`);
+  if (remote.unavailable) throw new RepointError('REMOTE_UNAVAILABLE', `remote ${name} is disabled: ${remote.unavailable}`);
+  const reader = input.types.get(remote.type);
+  if (!reader) throw new RepointError('CONFIG_INVALID', `this build has no "${remote.type}" repository type`);
+  return { remote, reader };
+}
+
+/** An incremental bundle needs its base here: the same checkpoint (made here, or imported from it) and every blob it provides. */
+async function checkBase(input: ImportInput, remote: RemoteConfig, m: BundleManifest): Promise<void> {
+  if (!m.since) return;
+  const { ts, manifest } = m.since;
+  const entry = (await input.catalogue.list(remote.name)).find((e) => e.ts === ts);
+  const hint = `import the bundle that carries ${remote.name}/${ts} (or a full bundle) first`;
+  if (!entry) throw new RepointError('BUNDLE_BASE_MISSING', `this incremental bundle needs checkpoint ${remote.name}/${ts} as its base, and this node does not have it: ${hint}`);
+  if (!(await isSameCheckpoint(input.catalogue, entry, manifest))) {
+    throw new RepointError('BUNDLE_BASE_MISSING', `checkpoint ${remote.name}/${ts} here is not the bundle's base (it came from another source): ${hint}`);
+  }
+  let missing = 0;
+  await forEachLimit(m.since.blobs, 16, async (b) => { if (!(await input.content.blobs.stat(b.sha256))) missing++; });
+  if (missing > 0) throw new RepointError('BUNDLE_BASE_MISSING', `${missing} blob(s) of the base checkpoint ${remote.name}/${ts} are missing from this store (collected?); import a full bundle`);
+}
+
+/**
+ * Imports a bundle: signature first, then every blob verified into the store as it streams (present
+ * blobs are only hashed: a re-run resumes), then completeness, then one atomic publication of the
+ * checkpoints this node lacks, re-signed by this node. Nothing is published on any failure.
+ */
+export async function importBundle(input: ImportInput): Promise<ImportResult> {
+  const { content } = input;
+  let target: { remote: RemoteConfig; reader: BundleSupport } | undefined;
+  let nothingNew = false;
+  const written = { files: 0, bytes: 0 };
+  let present = 0;
+  const commits = new Set<Promise<unknown>>();
+  let commitError: unknown;
+  const aliases: BlobRef[] = [];
+
+  const blobTarget = async (ref: BlobRef): Promise<BlobTarget | undefined> => {
+    if (commitError !== undefined) throw commitError;
+    if (ref.sha512) aliases.push(ref);
+    if (await content.blobs.stat(ref.sha256)) {
+      present++;
+      return undefined; // hashed and dropped: the stored copy was verified when it was written
+    }
+    const w: BlobWriter = await content.blobs.createWriter();
+    return {
+      write: (chunk) => w.write(chunk),
+      abort: () => w.abort(),
+      commit: async () => {
+        const p = w.commit({ expectSha256: ref.sha256 }).then(() => { written.files++; written.bytes += ref.size; }, (err: unknown) => { commitError ??= err; });
+        commits.add(p);
+        void p.finally(() => commits.delete(p));
+        if (commits.size >= COMMITS_IN_FLIGHT) await Promise.race(commits);
+      },
+    };
+  };
+
+  let bundle: BundleManifest | undefined;
+  let total = { files: 0, bytes: 0 };
+  let lease: Lease | undefined;
+  try {
+    return await importHeld();
+  } finally {
+    await lease?.release();
+  }
+
+  async function importHeld(): Promise<ImportResult> {
+    try {
+      await readBundle(input.source, {
+        trusted: input.trusted,
+        onManifest: async (m) => {
+          bundle = m;
+          target = targetRemote(input, m);
+          total = { files: m.totals.count, bytes: m.totals.bytes };
+          const have = new Set((await input.catalogue.list(target.remote.name)).map((e) => e.ts));
+          if (m.checkpoints.every((c) => have.has(c.ts))) {
+            nothingNew = true;
+            throw new NothingNew();
+          }
+          await checkBase(input, target.remote, m);
+          // One checkpoint run or import per remote at a time, and gc waits: what is stored is unpinned until published
+          lease = await tryAcquireLease(content.state.leases, leaseNames.checkpoint(target.remote.name), {
+            ttlMs: input.config.state.leaseTtlMs, renewEveryMs: input.config.state.leaseRenewMs, owner: `pid ${process.pid} on ${hostname()} (repoint import)`, log: input.log,
+          });
+          if (!lease) {
+            const h = await leaseHolder(content.state.leases, leaseNames.checkpoint(target.remote.name)).catch(() => undefined);
+            throw new RepointError('CHECKPOINT_RUNNING', `a checkpoint or import of ${target.remote.name} is running${h?.owner ? ` (${h.owner})` : ''}; try again when it has finished`);
+          }
+          input.log.info('importing bundle', { remote: target.remote.name, from: m.remote.name, checkpoints: m.checkpoints.map((c) => c.ts), since: m.since?.ts, blobs: m.totals.count, bytes: m.totals.bytes });
+        },
+        target: blobTarget,
+        onProgress: (p) => input.onProgress?.({ ...p, total }),
+      });
+    } catch (err) {
+      await Promise.allSettled(commits);
+      if (!(err instanceof NothingNew)) throw err;
+    }
+    await Promise.allSettled(commits);
+    if (commitError !== undefined) throw commitError;
+    if (!target || !bundle) throw new RepointError('INTERNAL', 'bundle read without a manifest');
+    const { remote, reader } = target;
+    if (nothingNew) return { remote: remote.name, bundle, published: [], already: bundle.checkpoints.map((c) => c.ts), written, present };
+
+    // sha512-only index entries find their blob through an alias, as after a verified download
+    if (aliases.length) await content.state.setMany(aliases.map((b) => ({ key: stateKeys.alias('sha512', b.sha512!), value: b.sha256 })));
+    await checkComplete({
+      bundle, reader, blobs: content.blobs, state: content.state, upstreams: remote.upstreams,
+      has: async (expected) => {
+        const sha = await addressOf(content, expected);
+        const info = sha === undefined ? undefined : await content.blobs.stat(sha);
+        return info !== undefined && (expected.size === undefined || info.size === expected.size);
+      },
+      hasBlob: async (sha) => (await content.blobs.stat(sha)) !== undefined,
+    });
+    if (!lease) throw new RepointError('INTERNAL', 'bundle imported without the checkpoint lease');
+    const { published, already } = await publishImported({ bundle, remote, reader, content, catalogue: input.catalogue, signer: input.signer, baseUrl: input.baseUrl, log: input.log, lease });
+    return { remote: remote.name, bundle, published, already, written, present };
+  }
+}
+
+/** Stops reading a bundle whose checkpoints are all here already (a replay): nothing to verify or store. */
+class NothingNew extends Error {}

@@ -1,0 +1,30 @@
+import type { Dispatcher } from 'undici';
+import { isRepointError } from '../errors.ts';
+import { openBundleSource } from './bundle-files.ts';
+import { importBundle, type ImportInput, type ImportResult } from './importer.ts';
+
+export type PullInput = Omit<ImportInput, 'source' | 'remote'> & { remote: string; url: string; token?: string; dispatcher?: Dispatcher };
+
+/**
+ * Pulls a bundle from another repoint's export endpoint into `remote`: an incremental one since the
+ * newest checkpoint here (unless the URL names `since` itself), or a full one when the other node no
+ * longer keeps that checkpoint. Returns 'up-to-date' when it has nothing newer.
+ */
+export async function pullBundle(input: PullInput): Promise<ImportResult | 'up-to-date'> {
+  const newest = (await input.catalogue.list(input.remote)).at(-1);
+  const url = new URL(input.url);
+  const auto = newest !== undefined && !url.searchParams.has('since');
+  if (auto) url.searchParams.set('since', newest.ts);
+  const opts = { ...(input.token ? { token: input.token } : {}), ...(input.dispatcher ? { dispatcher: input.dispatcher } : {}) };
+  let source;
+  try {
+    source = await openBundleSource(url.toString(), opts);
+  } catch (err) {
+    if (!auto || !isRepointError(err, 'NOT_FOUND')) throw err;
+    input.log.info('the exporter no longer keeps our newest checkpoint: pulling a full bundle', { remote: input.remote, since: newest.ts });
+    url.searchParams.delete('since');
+    source = await openBundleSource(url.toString(), opts);
+  }
+  if (source.kind === 'up-to-date') return 'up-to-date';
+  return importBundle({ ...input, source: source.stream, remote: input.remote });
+}

@@ -1,0 +1,65 @@
+import type { Readable } from 'node:stream';
+import { MemoryBlobStore } from '../blobs/memory-blob-store.ts';
+import { parseManifest } from '../checkpoints/manifest.ts';
+import { RepointError } from '../errors.ts';
+import { openMemoryState } from '../state/memory-state.ts';
+import type { Keyring } from '../trust/keyring.ts';
+import type { BundleManifest } from './bundle-manifest.ts';
+import { readBundle } from './bundle-reader.ts';
+import type { BundleSupport } from './bundle-support.ts';
+import { checkComplete } from './completeness.ts';
+
+export interface VerifyResult {
+  manifest: BundleManifest;
+  signers: string[];
+  /** Packages the carried indexes list (all checked). */
+  packages: number;
+}
+
+/**
+ * `repoint bundle verify`: the signature, every blob's sha256 and size, and completeness, without a
+ * store. Checkpoint manifests and their metadata (which the writer puts first) are kept in memory to
+ * read the indexes; a package must be carried, or listed as provided by the base. Indexes only the base
+ * has are not read here: the importing node checks those against its store.
+ */
+export async function verifyBundle(source: Readable, trusted: Keyring, types: ReadonlyMap<string, BundleSupport>): Promise<VerifyResult> {
+  const memory = new MemoryBlobStore();
+  const keep = new Set<string>();
+  const manifests = new Set<string>();
+  let reader: BundleSupport | undefined;
+  let signers: string[] = [];
+  const manifest = await readBundle(source, {
+    trusted,
+    onManifest: async (m, s) => {
+      signers = [...s];
+      reader = types.get(m.remote.type);
+      if (!reader) throw new RepointError('BUNDLE_INVALID', `the bundle carries ${m.remote.type} checkpoints, which this build does not know`);
+      for (const c of m.checkpoints) {
+        keep.add(c.manifest);
+        manifests.add(c.manifest);
+      }
+    },
+    target: async (ref) => {
+      if (!keep.has(ref.sha256)) return undefined;
+      const w = await memory.createWriter();
+      return {
+        write: (chunk) => w.write(chunk),
+        abort: () => w.abort(),
+        commit: async () => {
+          await w.commit();
+          if (!manifests.has(ref.sha256) || !reader) return;
+          const m = parseManifest((await memory.readAll(ref.sha256)).toString('utf8'), ref.sha256);
+          for (const sha of reader.storedMetadataBlobs(m)) keep.add(sha);
+        },
+      };
+    },
+  });
+  const available = new Set([...manifest.blobs, ...(manifest.since?.blobs ?? [])].map((b) => b.sha256));
+  const bySha512 = new Set(manifest.blobs.flatMap((b) => (b.sha512 ? [b.sha512] : [])));
+  const packages = await checkComplete({
+    bundle: manifest, reader: reader!, blobs: memory, state: openMemoryState(), upstreams: [],
+    hasBlob: async (sha) => available.has(sha),
+    has: async (expected) => expected.digests.some((d) => (d.algo === 'sha256' && available.has(d.hex.toLowerCase())) || (d.algo === 'sha512' && bySha512.has(d.hex.toLowerCase()))),
+  });
+  return { manifest, signers, packages };
+}

@@ -1,0 +1,83 @@
+import type { Config } from '../config/types.ts';
+import { openBundleSource } from '../bundles/bundle-files.ts';
+import { importBundle, type ImportResult } from '../bundles/importer.ts';
+import { publicBase } from '../bundles/public-base.ts';
+import { pullBundle } from '../bundles/pull.ts';
+import { RepointError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { repositoryTypes } from '../registry.ts';
+import { createRuntime } from '../runtime.ts';
+import { loadKeyring, type Keyring } from '../trust/keyring.ts';
+import { formatBytes, Progress } from './progress.ts';
+
+export interface ImportOptions {
+  /** Import into this remote (default: the bundle's remote name). */
+  remote?: string;
+  /** Admin token of the exporting node, for an http(s) source. */
+  token?: string;
+}
+
+const USAGE = 'usage: repoint import FILE.tar | FILE.tar.000 | - | https://<node>/-/api/remotes/<remote>/export [--remote NAME] [--token TOKEN]';
+
+export async function trustedKeyring(config: Config): Promise<Keyring> {
+  if (config.import.trustedKeys.length === 0) {
+    throw new RepointError('CONFIG_INVALID', 'import.trustedKeys: no trusted keys configured; add the exporting node\'s public key file (its /-/keys/mirror.asc)');
+  }
+  return loadKeyring(config.import.trustedKeys);
+}
+
+/** The remote a pull from an export URL goes into: --remote, else the remote named in the URL. */
+function pullTarget(url: string, remote: string | undefined): string {
+  const named = /\/-\/api\/remotes\/([^/?#]+)\/export(?:[?#]|$)/.exec(url)?.[1];
+  const target = remote ?? named;
+  if (!target) throw new RepointError('CONFIG_INVALID', `cannot tell which remote to import ${url} into; pass --remote NAME`);
+  return target;
+}
+
+export function summary(r: ImportResult, secs: number): string {
+  const published = r.published.map((e) => e.ts).join(', ') || 'nothing new';
+  const already = r.already.length ? `; ${r.already.length} already here` : '';
+  return `imported ${r.remote}: ${published}${already}; ${r.written.files} blobs (${formatBytes(r.written.bytes)}) written, ${r.present} already present, in ${secs.toFixed(1)} s`;
+}
+
+/** `repoint import`: verifies and imports a bundle; exit 0 with a one-line summary, else an error and nothing published. */
+export async function runImport(config: Config, log: Logger, args: string[], opts: ImportOptions): Promise<number> {
+  const [src] = args;
+  if (!src) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const trusted = await trustedKeyring(config);
+  // Runs beside a serving node on the same data dir: its downloads in progress stay untouched.
+  const rt = await createRuntime(config, log, { removeTempFiles: false });
+  try {
+    const progress = new Progress('import');
+    const started = Date.now();
+    const deps = {
+      config, types: repositoryTypes, content: rt.content, catalogue: rt.checkpoints.catalogue, signer: rt.signer, trusted,
+      baseUrl: publicBase(config), log,
+      onProgress: (p: { files: number; bytes: number; total: { files: number; bytes: number } }) => {
+        const s = (Date.now() - started) / 1000;
+        progress.update(`${p.files}/${p.total.files} files, ${formatBytes(p.bytes)}/${formatBytes(p.total.bytes)}, ${formatBytes(s > 0 ? p.bytes / s : 0)}/s`);
+      },
+    };
+    let result: ImportResult | 'up-to-date';
+    if (/^https?:\/\//i.test(src)) {
+      const remote = pullTarget(src, opts.remote);
+      result = await pullBundle({ ...deps, remote, url: src, ...(opts.token ? { token: opts.token } : {}) });
+      if (result === 'up-to-date') {
+        process.stdout.write(`${remote}: up to date (${src.replace(/[?#].*$/, '')} has nothing newer)\n`);
+        return 0;
+      }
+    } else {
+      const source = await openBundleSource(src);
+      if (source.kind !== 'stream') throw new RepointError('INTERNAL', `unexpected source ${source.name}`);
+      result = await importBundle({ ...deps, source: source.stream, ...(opts.remote ? { remote: opts.remote } : {}) });
+    }
+    progress.done('done');
+    process.stdout.write(`${summary(result, (Date.now() - started) / 1000)}\n`);
+    return 0;
+  } finally {
+    await rt.close();
+  }
+}

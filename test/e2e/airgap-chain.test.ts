@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { checkpointsOf, createCheckpoint, repoint, repointOk, saveKey } from '../helpers/airgap.ts';
+import { aptProblems, createAptClient, type AptClient } from '../helpers/apt-client.ts';
+import { debFileName, sha256File, startAptWorld, tempDir, type AptWorld } from '../helpers/apt-world.ts';
+import { describeE2E } from '../helpers/e2e.ts';
+import { startProxy, type TestProxy } from '../helpers/proxy.ts';
+
+const TOOLS = ['apt-get', 'gpg', 'gpgv', 'dpkg-deb', 'apt-ftparchive'];
+const TOKEN = 'chain-token';
+const PACKAGES = [{ name: 'hello', version: '1.0-1', sizeBytes: 100_000 }, { name: 'moving', version: '1.0-1' }];
+
+/** Waits (bounded) until `check` holds; the schedule under test runs every second. */
+async function eventually(check: () => Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describeE2E('chained mirrors: export over HTTP, scheduled pulls, and plain live chaining', TOOLS, () => {
+  let w: AptWorld;
+  let dir: string;
+  let outsideKey: string;
+  let first: string;
+  const proxies: TestProxy[] = [];
+  const clients: AptClient[] = [];
+  const exportUrl = (): string => `${w.proxy.url}/-/api/remotes/${w.remote}/export`;
+
+  beforeAll(async () => {
+    w = await startAptWorld({ packages: PACKAGES, remote: { metadataTtl: '1s', checkpoints: { suites: ['stable'], keep: 5 } }, extra: { admin: { token: TOKEN } } });
+    dir = await tempDir('repoint-chain-');
+    outsideKey = await saveKey(w.proxy, dir, 'outside', 'asc');
+    first = await createCheckpoint(w.proxy, w.remote, TOKEN);
+  });
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.cleanup()));
+    for (const p of proxies) await p.close();
+    await w?.close();
+  });
+
+  it('streams the bundle from GET /-/api/remotes/<remote>/export only with the admin token; 204 when nothing is newer', async () => {
+    expect((await fetch(exportUrl())).status).toBe(401);
+    const res = await fetch(exportUrl(), { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-tar');
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    expect((await fetch(`${exportUrl()}?since=${first}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(204);
+    expect((await fetch(`${exportUrl()}?since=20000101T000000Z`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+  });
+
+  it('imports from the URL with `repoint import <url> --token`, then incrementally; a second pull is up to date', async () => {
+    const inside = await startProxy({ remotes: { lab: { type: 'apt' } }, extra: { import: { trustedKeys: [outsideKey] } } });
+    proxies.push(inside);
+    const r = await repointOk(['import', exportUrl(), '--token', TOKEN, '--remote', 'lab'], inside.configPath);
+    expect(r.stdout).toMatch(new RegExp(`^imported lab: ${first};`));
+    const again = await repointOk(['import', exportUrl(), '--token', TOKEN, '--remote', 'lab'], inside.configPath);
+    expect(again.stdout).toMatch(/^lab: up to date/);
+    const denied = await repoint(['import', exportUrl(), '--remote', 'lab'], inside.configPath);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/UNAUTHORIZED: .* answered 401/);
+  });
+
+  it('pulls on the importFrom schedule (one run at a time) and follows new checkpoints', async () => {
+    const inside = await startProxy({
+      remotes: { lab: { type: 'apt', importFrom: { url: exportUrl(), token: TOKEN, schedule: '* * * * * *' } } },
+      extra: { import: { trustedKeys: [outsideKey] } },
+    });
+    proxies.push(inside);
+    await eventually(async () => (await checkpointsOf(inside, 'lab')).includes(first), `the scheduled pull of ${first}`);
+    await w.repo.publish({ packages: [PACKAGES[0]!, { name: 'moving', version: '2.0-1' }] });
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = await createCheckpoint(w.proxy, w.remote, TOKEN);
+    await eventually(async () => (await checkpointsOf(inside, 'lab')).includes(second), `the scheduled pull of ${second}`);
+    expect(await checkpointsOf(inside, 'lab')).toEqual([first, second]);
+    const packages = await (await fetch(`${inside.url}/lab/dists/stable/main/binary-amd64/Packages`)).text();
+    expect(packages).toMatch(/^Version: 2\.0-1$/m);
+  });
+
+  it('chains live: a repoint whose upstream is another repoint\'s live remote, apt verifying with the original keyring', async () => {
+    const downstream = await startProxy({ remotes: { chained: { type: 'apt', upstream: `${w.proxy.url}/${w.remote}`, keyring: w.key.publicKeyPath } } });
+    proxies.push(downstream);
+    const apt = await createAptClient({ sourcesLine: `deb [signed-by=${w.key.publicKeyPath}] ${downstream.url}/chained stable main`, options: { 'Acquire::Retries': '0' } });
+    clients.push(apt);
+    const up = await apt.update();
+    expect(aptProblems(up), up.stdout + up.stderr).toEqual([]);
+    const dl = await tempDir();
+    await apt.download(w.repo.packages.map((p) => p.name), dl);
+    for (const p of w.repo.packages) expect(await sha256File(`${dl}/${debFileName(p)}`)).toBe(p.sha256);
+    // the original, upstream-signed InRelease passed through both tiers unchanged
+    expect(await (await fetch(`${downstream.url}/chained/dists/stable/InRelease`)).text()).toBe(await (await fetch(`${w.upstream.url}/dists/stable/InRelease`)).text());
+  });
+});
