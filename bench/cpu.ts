@@ -77,9 +77,11 @@ async function main(procs: Procs): Promise<void> {
 }
 
 const procs = new Procs();
-main(procs)
-  .catch((err: unknown) => {
-    log(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 1;
-  })
-  .finally(() => procs.cleanup());
+try {
+  await main(procs);
+} catch (err) {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+} finally {
+  await procs.cleanup();
+}
