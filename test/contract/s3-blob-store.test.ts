@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { S3Bucket, blobKey } from '../../src/blobs/s3/s3-bucket.ts';
 import { S3BlobStore } from '../../src/blobs/s3/s3-blob-store.ts';
-import { RedisBlobRecords } from '../../src/state/redis-blob-records.ts';
+import { RedisBlobRecords } from '../../src/blobs/s3/redis-blob-records.ts';
 import { describeE2E } from '../helpers/e2e.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { rgwTools, startRgw, type RgwHandle } from '../helpers/rgw.ts';
