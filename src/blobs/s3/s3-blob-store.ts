@@ -34,6 +34,8 @@ export interface S3BlobStoreOptions {
 }
 
 const MiB = 1024 * 1024;
+/** Long enough to start a download; S3 checks expiry when the request starts, not while it streams. */
+const PRESIGN_EXPIRES_S = 900;
 
 /**
  * Blobs in S3-compatible object storage, keyed `sha256/<ab>/<cd>/<hex>` as on disk, with local disk
@@ -52,6 +54,8 @@ export class S3BlobStore implements BlobStore {
   readonly #promoting = new Map<string, Promise<void>>();
   readonly #touched: LRUCache<string, number>;
   #trimming: Promise<unknown> | undefined;
+  /** Whether the bucket has a blob, for presign: kept 30 s (a collected blob 404s at most that long). */
+  readonly #inBucket = new LRUCache<string, boolean>({ max: 100_000, ttl: 30_000 });
 
   constructor(opts: S3BlobStoreOptions) {
     this.bucket = opts.bucket;
@@ -126,6 +130,7 @@ export class S3BlobStore implements BlobStore {
   async delete(sha256: string): Promise<boolean> {
     assertSha256Hex(sha256);
     const existed = (await this.bucket.head(sha256)) !== undefined;
+    this.#inBucket.delete(sha256);
     if (existed) await this.bucket.delete(sha256);
     const recorded = await this.#records.remove(sha256);
     await this.#promoting.get(sha256)?.catch(() => {});
@@ -155,6 +160,23 @@ export class S3BlobStore implements BlobStore {
 
   totals(): Promise<{ count: number; bytes: number }> {
     return this.#records.totals();
+  }
+
+  /**
+   * A presigned URL of the blob's object for `method` (a GET-signed URL is 403 on HEAD), whose
+   * response says Cache-Control immutable; undefined when the bucket does not have the blob (a local
+   * copy of a blob collected meanwhile is served by the node itself). Presence is cached briefly.
+   */
+  async presign(sha256: string, method: 'GET' | 'HEAD', cacheControl: string): Promise<string | undefined> {
+    assertSha256Hex(sha256);
+    let present = this.#inBucket.get(sha256);
+    if (present === undefined) {
+      present = (await this.bucket.head(sha256)) !== undefined;
+      this.#inBucket.set(sha256, present);
+    }
+    if (!present) return undefined;
+    this.#touch(sha256);
+    return this.bucket.presign(sha256, method, PRESIGN_EXPIRES_S, cacheControl);
   }
 
   /** Redis and the bucket both answer (the /-/ready check). */
