@@ -28,6 +28,8 @@ export interface S3BlobStoreOptions {
   localMaxBytes?: number;
   /** Blobs larger than this are never copied into the local tier (default: half the local budget). */
   tierMaxItemBytes?: number;
+  /** list() marks blobs stored less than this long ago as kept by GC (keepUntilMs; default 15 min). */
+  gcGraceMs?: number;
   /** A blob's last access is written to the records at most this often per node (default 60 s). */
   touchEveryMs?: number;
   log?: Logger;
@@ -67,6 +69,7 @@ export class S3BlobStore implements BlobStore {
       localMaxBytes: opts.localMaxBytes ?? Number.MAX_SAFE_INTEGER,
       tierMaxItemBytes: opts.tierMaxItemBytes ?? Math.floor((opts.localMaxBytes ?? Number.MAX_SAFE_INTEGER) / 2),
       touchEveryMs: opts.touchEveryMs ?? 60_000,
+      gcGraceMs: opts.gcGraceMs ?? 15 * 60_000,
       log: opts.log ?? silentLogger,
     };
     this.#touched = new LRUCache({ max: 100_000 });
@@ -139,7 +142,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async *list(): AsyncIterable<BlobInfo> {
-    for await (const o of this.bucket.list()) yield { sha256: o.sha256, size: o.size, mtimeMs: o.lastModifiedMs };
+    // LastModified of a content-addressed object is when it was stored (upstream's mtime is in the records)
+    for await (const o of this.bucket.list()) yield { sha256: o.sha256, size: o.size, mtimeMs: o.lastModifiedMs, keepUntilMs: o.lastModifiedMs + this.#o.gcGraceMs };
   }
 
   /**
