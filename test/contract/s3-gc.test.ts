@@ -30,7 +30,7 @@ describeE2E('GC over a bucket', [...rgwTools(), 'redis-server'], () => {
     await Promise.all([rgw?.stop(), redis?.stop()]);
   });
 
-  async function setup(gcGraceMs: number): Promise<{ store: S3BlobStore; records: RedisBlobRecords; bucket: string; close(): Promise<void> }> {
+  async function setup(gcGraceMs: number): Promise<{ store: S3BlobStore; records: RedisBlobRecords; bucket: string; close: () => Promise<void> }> {
     const bucket = await rgw.createBucket();
     const namespace = `gc-${randomUUID().slice(0, 8)}`;
     const dir = await mkdtemp(join(tmpdir(), 'repoint-s3-gc-'));
