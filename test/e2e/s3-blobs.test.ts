@@ -108,4 +108,32 @@ describeE2E('blobs in object storage, two nodes', [...rgwTools(), 'redis-server'
     const cond = await fetch(`${c.url}/deb/${big.filename}`, { headers: { 'if-none-match': `"${big.sha256}"` }, redirect: 'manual' });
     expect(cond.status).toBe(304);
   });
+
+  it('/-/ready checks the bucket and Redis; /-/health stays 200 when they fail', async () => {
+    const ok = await fetch(`${nodes[0]!.url}/-/ready`);
+    expect([ok.status, await ok.json()]).toEqual([200, { status: 'ready', checks: { state: 'ok', blobs: 'ok' } }]);
+    const lost = await start({ bucket: 'no-such-bucket' });
+    const res = await fetch(`${lost.url}/-/ready`);
+    const body = await res.json() as { status: string; checks: { state: string; blobs: string } };
+    expect([res.status, body.status, body.checks.state]).toEqual([503, 'not ready', 'ok']);
+    expect(body.checks.blobs).toMatch(/^BLOB_STORE_UNAVAILABLE: .*HTTP 404/);
+    expect(JSON.stringify(body)).not.toContain(rgw.secretAccessKey);
+    expect((await fetch(`${lost.url}/-/health`)).status).toBe(200);
+
+    // Redis down: not ready, still alive
+    const own = await startRedis({ own: true });
+    const blobs = { type: 's3', endpoint: rgw.endpoint, bucket, region: rgw.region, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey, forcePathStyle: true };
+    const alone = await startProxy({ remotes: { deb: { type: 'apt', upstream: up.url, keyring: keyPath } }, extra: { state: own.url, blobs } });
+    nodes.push(alone);
+    expect((await fetch(`${alone.url}/-/ready`)).status).toBe(200);
+    await own.stop();
+    const down = await fetch(`${alone.url}/-/ready`);
+    const downBody = await down.json() as { checks: { state: string; blobs: string } };
+    expect(down.status).toBe(503);
+    expect(downBody.checks.state).toMatch(/^STATE_UNAVAILABLE/);
+    expect(downBody.checks.blobs).toMatch(/^STATE_UNAVAILABLE/); // the blob records live in Redis too
+    const health = await fetch(`${alone.url}/-/health`);
+    expect(health.status).toBe(200);
+    expect((await health.json() as { blobs: unknown }).blobs).toBe('unavailable; see /-/ready');
+  });
 });
