@@ -3,10 +3,10 @@ import type { Context } from 'hono';
 import type { Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { checkpointApi } from './checkpoint-api.ts';
+import { readiness } from './ready.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { requireAdmin } from './admin.ts';
 import { exportResponse } from './export-route.ts';
-import { readiness } from './ready.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
