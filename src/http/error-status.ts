@@ -30,6 +30,8 @@ const STATUS: Record<ErrorCode, number> = {
   CHECKPOINT_NOT_FOUND: 404,
   CHECKPOINT_FAILED: 500,
   CHECKPOINT_RUNNING: 409,
+  // object storage down: not now, never a wrong answer
+  BLOB_STORE_UNAVAILABLE: 503,
   GC_RUNNING: 409,
   LEASE_LOST: 503,
   STATE_UNAVAILABLE: 503,
@@ -50,6 +52,7 @@ export function statusFor(code: ErrorCode): number {
 
 /** Seconds a client should wait before retrying, for the codes that mean "not now" rather than "no". */
 const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
+  BLOB_STORE_UNAVAILABLE: 5,
   STATE_UNAVAILABLE: 5,
   LEASE_LOST: 5,
   SHUTTING_DOWN: 5,
