@@ -63,7 +63,7 @@ describe('DigestIndex', () => {
       kind: inner.kind,
       get: async <T>(k: string) => { const v = await inner.get<T>(k); if (k === scheme.liveKey) liveReads++; return v; },
       getMany: (keys) => inner.getMany(keys), set: (k, v, t) => inner.set(k, v, t), setMany: (e) => inner.setMany(e),
-      delete: (k) => inner.delete(k), leases: inner.leases, close: () => inner.close(),
+      delete: (k) => inner.delete(k), keys: (p) => inner.keys(p), deletePrefix: (p) => inner.deletePrefix(p), leases: inner.leases, close: () => inner.close(),
     };
     sources = new Map();
     reads = new Map();

@@ -131,6 +131,18 @@ class LruStateStore implements StateStore {
     return existed;
   }
 
+  keys(prefix: string): AsyncIterable<string[]> {
+    return this.#inner.keys(prefix);
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    this.#writes++;
+    for (const k of [...this.#cache.keys()]) if (k.startsWith(prefix)) this.#cache.delete(k);
+    const n = await this.#inner.deletePrefix(prefix);
+    this.#writes++;
+    return n;
+  }
+
   async close(): Promise<void> {
     this.#cache.clear();
     await this.#inner.close();

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { keyvStorageCapability, type KeyvStorageAdapter, type KeyvStorageCapability, type KeyvStorageEntry } from 'keyv';
-import type { LeaseBackend } from './state-store.ts';
+import type { KeyScanBackend, LeaseBackend } from './state-store.ts';
 
 export interface SqliteKeyvStoreOptions {
   namespace?: string;
@@ -17,6 +17,8 @@ const SEP = '::';
 const PAGE = 500;
 /** Expired rows are filtered on every read; they are deleted in bulk every this many writes. */
 const PURGE_EVERY = 1000;
+/** deletePrefix removes this many rows per statement, so writers of other keys wait little. */
+const DELETE_BATCH = 5000;
 
 /**
  * Keyv 6 storage adapter over node:sqlite. Keyv hands it already-serialised strings and an
@@ -26,6 +28,7 @@ const PURGE_EVERY = 1000;
 export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter {
   namespace: string | undefined;
   readonly leases: LeaseBackend;
+  readonly keyScan: KeyScanBackend;
   readonly #db: DatabaseSync;
   readonly #q: ReturnType<typeof prepare>;
   #writes = 0;
@@ -56,7 +59,33 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
         return row ? { token: text(row['token']), remainingMs: Number(row['expires']) - now } : undefined;
       },
     };
+    // Range scans over the primary key: a prefix is [prefix, prefix with its last char + 1).
+    this.keyScan = {
+      keys: (prefix) => this.#keysUnder(prefix),
+      deletePrefix: async (prefix) => {
+        const [lo, hi] = this.#range(prefix);
+        let n = 0;
+        for (let changes = -1; changes !== 0; n += changes) changes = Number(this.#q.delRange.run(lo, hi, DELETE_BATCH).changes);
+        return n;
+      },
+    };
     this.#q.purge.run(Date.now());
+  }
+
+  async *#keysUnder(prefix: string): AsyncGenerator<string[]> {
+    const [lo, hi] = this.#range(prefix);
+    const strip = this.namespace === undefined ? 0 : this.#prefix().length;
+    for (let after = ''; ;) {
+      const rows = this.#q.keysRange.all(after, lo, hi, Date.now(), PAGE).map((r) => text(r['key']));
+      if (rows.length) yield rows.map((k) => k.slice(strip));
+      if (rows.length < PAGE) return;
+      after = rows.at(-1)!;
+    }
+  }
+
+  #range(prefix: string): [string, string] {
+    const lo = this.#k(prefix);
+    return [lo, lo.slice(0, -1) + String.fromCharCode(lo.charCodeAt(lo.length - 1) + 1)];
   }
 
   // Narrow EventEmitter's `Function[]` to the callable type keyv's IEventEmitter declares.
@@ -175,7 +204,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
 }
 
 function prepare(db: DatabaseSync): Record<
-  'get' | 'getMany' | 'put' | 'del' | 'clearNs' | 'page' | 'purge' | 'leaseTake' | 'leaseRenew' | 'leaseGive' | 'leaseHolder',
+  'get' | 'getMany' | 'put' | 'del' | 'clearNs' | 'page' | 'keysRange' | 'delRange' | 'purge' | 'leaseTake' | 'leaseRenew' | 'leaseGive' | 'leaseHolder',
   StatementSync
 > {
   const live = '(expires IS NULL OR expires > ?)';
@@ -187,6 +216,8 @@ function prepare(db: DatabaseSync): Record<
     del: db.prepare('DELETE FROM kv WHERE key = ?2 RETURNING (expires IS NULL OR expires > ?1) AS live'),
     clearNs: db.prepare('DELETE FROM kv WHERE substr(key, 1, ?) = ?'),
     page: db.prepare(`SELECT key, value FROM kv WHERE key > ? AND substr(key, 1, ?) = ? AND ${live} ORDER BY key LIMIT ?`),
+    keysRange: db.prepare(`SELECT key FROM kv WHERE key > ? AND key >= ? AND key < ? AND ${live} ORDER BY key LIMIT ?`),
+    delRange: db.prepare('DELETE FROM kv WHERE key IN (SELECT key FROM kv WHERE key >= ? AND key < ? LIMIT ?)'),
     purge: db.prepare('DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?'),
     leaseTake: db.prepare(
       'INSERT INTO locks (name, token, expires) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires = excluded.expires WHERE locks.expires <= ?',

@@ -172,7 +172,7 @@ describe('KeyvStateStore backend errors', () => {
 
   it('rejects the failing call only, even with calls in flight together', async () => {
     const adapter = new FlakyStore(':memory:');
-    const store = new KeyvStateStore({ kind: 'flaky', keyv: new Keyv<unknown>({ store: adapter, namespace: 'ns' }), leases: adapter.leases });
+    const store = new KeyvStateStore({ kind: 'flaky', keyv: new Keyv<unknown>({ store: adapter, namespace: 'ns' }), leases: adapter.leases, keyScan: adapter.keyScan });
     await store.set('good', 'fine');
     const [good, bad, good2] = await Promise.allSettled([store.get('good'), store.get('bad'), store.get('good')]);
     expect(good).toEqual({ status: 'fulfilled', value: 'fine' });
