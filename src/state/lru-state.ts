@@ -137,7 +137,9 @@ class LruStateStore implements StateStore {
 
   async deletePrefix(prefix: string): Promise<number> {
     this.#writes++;
-    for (const k of [...this.#cache.keys()]) if (k.startsWith(prefix)) this.#cache.delete(k);
+    const doomed: string[] = []; // collected first: deleting while iterating the cache is not safe
+    for (const k of this.#cache.keys()) if (k.startsWith(prefix)) doomed.push(k);
+    for (const k of doomed) this.#cache.delete(k);
     const n = await this.#inner.deletePrefix(prefix);
     this.#writes++;
     return n;
