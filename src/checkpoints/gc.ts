@@ -76,6 +76,16 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
   return { indexes: idx.indexes, indexRecords: idx.records, removed, freed, pinned: pins.size, pinnedBytes, total };
 }
 
+/**
+ * Only the index-record part of collectGarbage (state growth does not wait for the blob store to be
+ * over budget): the serving processes run it on every gc tick. The caller holds the `gc` lease.
+ */
+export async function collectUnusedIndexes(sources: PinSources, blobs: BlobStore, state: StateStore, opts: { signal?: AbortSignal; indexGraceMs?: number } = {}): Promise<{ indexes: number; indexRecords: number }> {
+  await refuseDuringCheckpoints(sources, state);
+  const r = await collectIndexRecords(sources, new Catalogue(state, blobs), state, { dryRun: false, ...(opts.indexGraceMs !== undefined ? { graceMs: opts.indexGraceMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  return { indexes: r.indexes, indexRecords: r.records };
+}
+
 async function atime(blobs: BlobStore, sha256: string): Promise<number> {
   try {
     return (await blobs.lastAccess(sha256)) ?? 0;

@@ -16,7 +16,7 @@ import { archiveKey, type ArchiveKey } from '../../test/helpers/pgp-keys.ts';
 import { ScriptedUpstream, serveFiles } from '../../test/helpers/scripted-upstream.ts';
 import { Catalogue } from './catalogue.ts';
 import { CheckpointService } from './checkpoint-service.ts';
-import { collectGarbage } from './gc.ts';
+import { collectGarbage, collectUnusedIndexes } from './gc.ts';
 import { CheckpointRouter } from './router.ts';
 
 const REQ: ServeRequest = { method: 'GET', id: 'test' };
@@ -102,6 +102,15 @@ describe('finding 10: gc of index records', () => {
     await service.create('deb');
     expect(await gc(0)).toMatchObject({ indexes: 1 });
     expect(new Set((await indexesWithRecords()).keys())).toEqual(new Set([v3.index, v4.index, v5.index]));
+  });
+
+  it('the serving processes\' tick (collectUnusedIndexes) removes them without touching blobs', async () => {
+    const v = [];
+    for (let n = 1; n <= 4; n++) v.push(await publishAndFetch(n));
+    const blobsBefore = (await w.store.totals()).count;
+    expect(await collectUnusedIndexes(pinSources(config), w.blobs, w.state, { indexGraceMs: 0 })).toEqual({ indexes: 1, indexRecords: 2 });
+    expect((await indexesWithRecords()).has(v[0]!.index)).toBe(false);
+    expect((await w.store.totals()).count).toBe(blobsBefore);
   });
 
   it('a dry run removes nothing', async () => {
