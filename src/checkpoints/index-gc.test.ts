@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apt } from '../apt/index.ts';
+import { yum } from '../yum/index.ts';
 import type { Config } from '../config/types.ts';
 import { silentLogger } from '../log.ts';
 import { pinSources } from '../registry.ts';
@@ -14,6 +15,7 @@ import { buildAptRepo, PACKAGES_PATH, type AptRepo } from '../../test/helpers/ap
 import { bodyOf, configOf, memoryWorld, remoteOf, type MemoryWorld } from '../../test/helpers/memory-world.ts';
 import { archiveKey, type ArchiveKey } from '../../test/helpers/pgp-keys.ts';
 import { ScriptedUpstream, serveFiles } from '../../test/helpers/scripted-upstream.ts';
+import { buildYumRepo } from '../../test/helpers/yum-memory-repo.ts';
 import { Catalogue } from './catalogue.ts';
 import { CheckpointService } from './checkpoint-service.ts';
 import { collectGarbage, collectUnusedIndexes } from './gc.ts';
@@ -137,5 +139,41 @@ describe('finding 10: gc of index records', () => {
     const reply = await fresh.handle(path, REQ);
     expect(reply.headers?.['x-repoint-verified']).toBeUndefined(); // verified by its record, not passed through
     expect((await bodyOf(reply)).equals(deb)).toBe(true);
+  });
+});
+
+describe('finding 10: gc of index records (yum)', () => {
+  it('removes the records of a primary that dropped out of the live generations', async () => {
+    const key = await archiveKey();
+    const signer = await loadOrCreateSigner(join(tmpdir(), 'mirror-index-gc.asc'));
+    const w = memoryWorld();
+    const files = new Map<string, Buffer>();
+    const config = configOf({ el: { type: 'yum', upstream: 'http://127.0.0.1:9/el', keyring: key.keyringPath, metadataTtl: '0s' } });
+    const live = yum.createRemote({ remote: remoteOf(config, 'el'), upstream: new ScriptedUpstream(serveFiles(() => files)), content: w.content, keyring: async () => key.keyring, signer, publicUrl: () => 'http://127.0.0.1:8080', log: silentLogger });
+    const primaries: string[] = [];
+    for (let v = 1; v <= 4; v++) {
+      const repo = await buildYumRepo({ key, revision: 1000 + v, timestamp: 1000 + v, packages: [`pkg${v}`, `lib${v}`] });
+      for (const [p, d] of repo.files) files.set(p, d);
+      await bodyOf(await live.handle('os/repodata/repomd.xml', REQ));
+      await bodyOf(await live.handle(repo.primaryPath, REQ));
+      const [path, rpm] = [...repo.rpms][0]!;
+      expect((await bodyOf(await live.handle(path, REQ))).equals(rpm)).toBe(true);
+      for (let i = 0; i < 500 && primaries.length < v; i++) {
+        const head = ((await w.state.get<Array<{ sha256: string }>>(stateKeys.yumLivePrimaries('el'))) ?? [])[0]?.sha256;
+        if (head && head !== primaries.at(-1)) primaries.push(head);
+        else await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    expect(primaries.length).toBe(4);
+    const withRecords = async (): Promise<Set<string>> => {
+      const out = new Set<string>();
+      for await (const page of w.state.keys('yum:idx:')) for (const k of page) out.add(k.slice(8, 72));
+      return out;
+    };
+    expect(await withRecords()).toEqual(new Set(primaries));
+    expect(await collectUnusedIndexes(pinSources(config), w.blobs, w.state, { indexGraceMs: 0 })).toEqual({ indexes: 1, indexRecords: 2 });
+    expect(await withRecords()).toEqual(new Set(primaries.slice(1)));
+    expect(await w.state.get(stateKeys.yumIndexDone(primaries[0]!, 'os'))).toBeUndefined();
+    expect(await w.state.get(stateKeys.yumIndexDone(primaries[3]!, 'os'))).toMatchObject({ state: 'done' });
   });
 });
