@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { BlobInfo, BlobStore, BlobWriter, WrittenBytesReader } from '../blobs/blob-store.ts';
+import { storageError } from '../blobs/storage-error.ts';
 import { RepointError, isRepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { toUpstreamError } from '../upstream/http-upstream.ts';
@@ -248,7 +249,8 @@ class LocalWriteError extends Error {
   override readonly cause: RepointError;
 
   constructor(err: unknown) {
-    const cause = isRepointError(err) ? err : new RepointError('STORAGE_FAILED', `local write failed: ${(err as Error).message}`, {}, { cause: err });
+    const mapped = storageError(err, 'writing a download'); // any BlobWriter's errno, not only the fs store's
+    const cause = isRepointError(mapped) ? mapped : new RepointError('STORAGE_FAILED', `local write failed: ${(err as Error).message}`, {}, { cause: err });
     super(cause.message);
     this.cause = cause;
   }
