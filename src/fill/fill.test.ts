@@ -147,8 +147,10 @@ describe('Fill', () => {
 
 /** A store whose writers fail with ENOSPC once `room` bytes are written: a full disk. */
 class FullDiskStore extends MemoryBlobStore {
-  constructor(readonly room: number) {
+  readonly room: number;
+  constructor(room: number) {
     super();
+    this.room = room;
   }
   override async createWriter(): Promise<BlobWriter> {
     const w = await super.createWriter();
