@@ -82,7 +82,7 @@ export interface OpenStoresOptions {
 export async function openStores(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<{ blobs: BlobStore; state: StateStore }> {
   await prepareDataDir(config.dataDir, { create: !opts.readOnly });
   const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), { logger: log, tempMaxAgeMs: config.cache.tempMaxAgeMs, ...(opts.readOnly ? { readOnly: true } : {}) });
-  const state = withLru(await openState(config.state.backend, config.dataDir), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs,
+  const state = withLru(await openState(config.state.backend, config.dataDir, { onDegraded: (reason) => log.warn('state: full-disk fallback', { reason }) }), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs,
     // the catalogue is read through: an import in another process publishes by writing it
     readThrough: isCatalogueKey });
   return { blobs, state };

@@ -15,6 +15,8 @@ export interface OpenStateOptions {
   onBackgroundError?: (err: unknown) => void;
   /** Redis connect timeout (default 5000 ms). */
   connectTimeoutMs?: number;
+  /** sqlite: told when the state could only be opened in its full-disk fallback (read-mostly, exclusive). */
+  onDegraded?: (reason: string) => void;
 }
 
 const DEFAULT_NAMESPACE = 'repoint';
@@ -27,7 +29,7 @@ export async function openState(spec: string, dataDir: string, opts: OpenStateOp
 }
 
 export function openSqliteState(path: string, opts: OpenStateOptions = {}): StateStore {
-  const adapter = new SqliteKeyvStore(path);
+  const adapter = new SqliteKeyvStore(path, opts.onDegraded ? { onDegraded: opts.onDegraded } : {});
   const keyv = new Keyv<unknown>({ store: adapter, namespace: opts.namespace ?? DEFAULT_NAMESPACE });
   return new KeyvStateStore({ kind: 'sqlite', keyv, leases: adapter.leases, keyScan: adapter.keyScan, onBackgroundError: opts.onBackgroundError });
 }

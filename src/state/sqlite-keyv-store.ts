@@ -9,6 +9,22 @@ export interface SqliteKeyvStoreOptions {
   namespace?: string;
   /** How long a statement waits for another process's write lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** Told when the state could only be opened in its full-disk fallback. */
+  onDegraded?: (reason: string) => void;
+}
+
+const SCHEMA = `
+  PRAGMA journal_mode = WAL;
+  PRAGMA synchronous = NORMAL;
+  CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER);
+  CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, token TEXT NOT NULL, expires INTEGER NOT NULL);
+`;
+
+/** SQLITE_IOERR (10, e.g. the -shm cannot be allocated) or SQLITE_FULL (13), by primary result code. */
+function diskFull(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null && 'errcode' in err && typeof err.errcode === 'number' ? err.errcode & 0xff : undefined;
+  return code === 10 || code === 13;
 }
 
 type Listener = (...args: unknown[]) => void;
@@ -36,14 +52,27 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
   constructor(path: string, opts: SqliteKeyvStoreOptions = {}) {
     super();
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 5000 });
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER);
-      CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL;
-      CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, token TEXT NOT NULL, expires INTEGER NOT NULL);
-    `);
+    const open = (exclusive: boolean): DatabaseSync => {
+      const db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+      try {
+        if (exclusive) db.exec('PRAGMA locking_mode = EXCLUSIVE');
+        db.exec(SCHEMA);
+        return db;
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    };
+    try {
+      this.#db = open(false);
+    } catch (err) {
+      if (path === ':memory:' || !diskFull(err)) throw err;
+      // A full disk (issue 8, finding 11): the shared wal-index (-shm) cannot be allocated. Exclusive
+      // locking keeps it in this process's memory instead: reads work, writes fail (STATE_UNAVAILABLE)
+      // until space is freed, and other processes cannot open the state until this one closes it.
+      this.#db = open(true);
+      opts.onDegraded?.(`the disk holding ${path} is full: state opened read-mostly and exclusive (${(err as Error).message})`);
+    }
     this.#q = prepare(this.#db);
     this.namespace = opts.namespace;
     // Each step is one statement, atomic across processes sharing the file.
@@ -69,7 +98,11 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
         return n;
       },
     };
-    this.#q.purge.run(Date.now());
+    try {
+      this.#q.purge.run(Date.now());
+    } catch (err) {
+      if (!diskFull(err)) throw err; // expired rows are filtered on read anyway
+    }
   }
 
   async *#keysUnder(prefix: string): AsyncGenerator<string[]> {
