@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { keyvStorageCapability, type KeyvStorageAdapter, type KeyvStorageCapability, type KeyvStorageEntry } from 'keyv';
 import type { KeyScanBackend, LeaseBackend } from './state-store.ts';
@@ -94,7 +95,10 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
       deletePrefix: async (prefix) => {
         const [lo, hi] = this.#range(prefix);
         let n = 0;
-        for (let changes = -1; changes !== 0; n += changes) changes = Number(this.#q.delRange.run(lo, hi, DELETE_BATCH).changes);
+        for (let changes = -1; changes !== 0; n += changes) {
+          if (changes > 0) await setImmediate(); // statements are synchronous: let timers (lease renewals) and requests run
+          changes = Number(this.#q.delRange.run(lo, hi, DELETE_BATCH).changes);
+        }
         return n;
       },
     };
@@ -113,6 +117,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
       if (rows.length) yield rows.map((k) => k.slice(strip));
       if (rows.length < PAGE) return;
       after = rows.at(-1)!;
+      await setImmediate(); // as in deletePrefix: a long scan must not starve timers
     }
   }
 
