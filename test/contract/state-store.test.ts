@@ -183,3 +183,24 @@ describe('KeyvStateStore backend errors', () => {
     await store.close();
   });
 });
+
+describe('sqlite prefix deletes at scale', () => {
+  it('let timers (a lease renewal) run between batches while 50,000 records go', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'repoint-state-'));
+    const store = openSqliteState(join(dir, 'state.sqlite'));
+    try {
+      await store.setMany(Array.from({ length: 50_000 }, (_, i) => ({ key: `apt:idx:${'e'.repeat(64)}:pool/p${i}.deb`, value: { size: i } })));
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 0);
+      try {
+        expect(await store.deletePrefix(`apt:idx:${'e'.repeat(64)}:`)).toBe(50_000);
+      } finally {
+        clearInterval(timer);
+      }
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
