@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'GC_RUNNING'
   | 'LEASE_LOST'
   | 'STATE_UNAVAILABLE'
+  | 'STORAGE_FULL'
+  | 'STORAGE_FAILED'
   | 'SHUTTING_DOWN'
   | 'UNAUTHORIZED'
   | 'NO_CHECKPOINT_YET'
