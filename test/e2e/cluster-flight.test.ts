@@ -1,6 +1,9 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildAptRepo, type AptRepo } from '../fixtures/apt-repo.ts';
 import { createGpgKey } from '../fixtures/gpg.ts';
+import { sha256 } from '../helpers/apt-world.ts';
 import { waitFor } from '../helpers/cli.ts';
 import { download, startCluster, type ClusterNode } from '../helpers/cluster.ts';
 import { describeE2E } from '../helpers/e2e.ts';
@@ -23,11 +26,10 @@ describeE2E('cluster single flight (3 processes, one Redis, a node store each)',
     redis = await startRedis({ own: true });
     cluster = await startCluster({ names: ['a', 'b', 'c'], redisUrl: redis.url, remotes: { deb: { type: 'apt', upstream: up.url, keyring: key.publicKeyPath } } });
     nodes = cluster.nodes;
-    // every node learns the suite (InRelease, Packages) first
-    for (const n of nodes) {
-      expect((await fetch(`${n.url}/deb/dists/${repo.suite}/InRelease`)).status).toBe(200);
-      await (await fetch(`${n.url}/deb/dists/${repo.suite}/main/binary-amd64/Packages.xz`)).arrayBuffer();
-    }
+    // only node a reads the suite: the others know it from the shared state alone
+    const a = nodes[0]!;
+    expect((await fetch(`${a.url}/deb/dists/${repo.suite}/InRelease`)).status).toBe(200);
+    await (await fetch(`${a.url}/deb/dists/${repo.suite}/main/binary-amd64/Packages.xz`)).arrayBuffer();
   }, 120_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -46,6 +48,14 @@ describeE2E('cluster single flight (3 processes, one Redis, a node store each)',
     }
     expect(up.hits(`/${p.filename}`), 'one upstream fetch for the whole cluster').toBe(1);
   }, 120_000);
+
+  it('a node lacking the blobs a shared pointer names fetches them by hash, verified, never passes through', async () => {
+    const xz = await readFile(join(repo.distDir, 'main/binary-amd64/Packages.xz'));
+    const res = await fetch(`${nodes[1]!.url}/deb/dists/${repo.suite}/main/binary-amd64/by-hash/SHA256/${sha256(xz)}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-repoint-verified'), 'not an unverified pass-through').toBeNull();
+    expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(xz));
+  });
 
   it('refuses internal requests without the shared key\'s signature', async () => {
     const res = await fetch(`${nodes[0]!.url}/-/internal/fills/${Buffer.from(`sha256:${pkg('fanin').sha256}@x`).toString('base64url')}`);
