@@ -122,7 +122,9 @@ export class Fill extends EventEmitter {
 
   async #run(): Promise<BlobInfo> {
     try {
-      this.#writer = await this.#blobs.createWriter();
+      const sha256 = this.expectedSha256;
+      // the content address known up front lets an object store upload alongside the download
+      this.#writer = await this.#blobs.createWriter(sha256 ? { expectSha256: sha256 } : {});
       const res = await this.#open(0);
       await this.#stream(res);
       return await this.#commit();
