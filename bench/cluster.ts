@@ -1,0 +1,118 @@
+// Several nodes (issue 11), on loopback: 3 `repoint serve` processes on one Redis (and, for s3, one
+// Ceph RGW), beside a single node.
+//   fan-in: 21 clients (7 per node) on one uncached large file from a rate-limited upstream: median
+//           and max time to first byte (goal <= 100 ms), upstream fetches of that file (goal: 1);
+//   hot:    wrk on a hot hit (a small and a large file) per node, fs vs s3 blobs (local tier warm,
+//           and cold: the node's local copy removed first), and a single sqlite+fs node.
+// Usage: npm run bench:cluster [-- MIB RATE_MBPS]   (default 64 MiB at 50 MB/s)
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildAptRepo } from '../test/fixtures/apt-repo.ts';
+import { createGpgKey } from '../test/fixtures/gpg.ts';
+import { download, startCluster, type ClusterNode } from '../test/helpers/cluster.ts';
+import { startRedis } from '../test/helpers/redis.ts';
+import { run } from '../test/helpers/run.ts';
+import { startUpstream } from '../test/upstream/server.ts';
+import { parseWrk, type WrkResult } from './wrk.ts';
+
+const MIB = Number(process.argv[2] ?? 64);
+const RATE = Number(process.argv[3] ?? 50) * 1_000_000;
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+export interface Layout {
+  name: string;
+  /** extra config for every node (blobs:) */
+  extra: Record<string, unknown>;
+  /** removes node's local copy of a blob (a cold local tier), when the layout has one */
+  coldLocal?: (node: ClusterNode, sha256: string) => Promise<void>;
+  nodes: number;
+  redis: boolean;
+}
+
+async function wrk(url: string, seconds: number): Promise<WrkResult> {
+  const res = await run('wrk', ['-t2', '-c16', `-d${seconds}s`, '--timeout', '10s', url], { allowFail: true, timeoutMs: (seconds + 30) * 1000 });
+  if (res.code !== 0) throw new Error(`wrk ${url}: ${res.stderr}`);
+  return parseWrk(res.stdout);
+}
+
+async function main(): Promise<void> {
+  const key = await createGpgKey();
+  const repo = await buildAptRepo({ key, packages: [
+    { name: 'big', version: '1', sizeBytes: MIB * 2 ** 20 },
+    { name: 'small', version: '1', sizeBytes: 4096 },
+    { name: 'mid', version: '1', sizeBytes: 2 * 2 ** 20 },
+  ] });
+  const pkg = (n: string) => repo.packages.find((p) => p.name === n)!;
+  const up = await startUpstream({ root: repo.root });
+  const only = process.env['LAYOUT'];
+  const all: Layout[] = [
+    { name: 'single node (sqlite, fs)', extra: {}, nodes: 1, redis: false },
+    { name: '3 nodes (redis, fs each)', extra: {}, nodes: 3, redis: true },
+    ...(await s3Layouts()),
+  ];
+  const layouts = only ? all.filter((l) => l.name.includes(only)) : all;
+  const rows: string[] = [];
+  for (const layout of layouts) {
+    const redis = layout.redis ? await startRedis({ own: true }) : undefined;
+    const names = Array.from({ length: layout.nodes }, (_, i) => String.fromCharCode(97 + i));
+    const cluster = await startCluster({
+      names, redisUrl: redis?.url ?? 'sqlite', extra: layout.extra, leaseTtl: '15s', leaseRenewEvery: '5s',
+      remotes: { deb: { type: 'apt', upstream: up.url, keyring: key.publicKeyPath } },
+    });
+    try {
+      for (const n of cluster.nodes) { // every node's clients ran apt update first
+        await (await fetch(`${n.url}/deb/dists/${repo.suite}/InRelease`)).arrayBuffer();
+        await (await fetch(`${n.url}/deb/dists/${repo.suite}/main/binary-amd64/Packages.xz`)).arrayBuffer();
+      }
+      up.resetCounters();
+      up.setRateLimit(RATE);
+      const t0 = performance.now();
+      const clients = await Promise.all(cluster.nodes.flatMap((n) => Array.from({ length: 21 / layout.nodes }, () => download(`${n.url}/deb/${pkg('big').filename}`))));
+      const wallMs = performance.now() - t0;
+      up.setRateLimit(undefined);
+      const ok = clients.filter((c) => c.status === 200 && c.sha256 === pkg('big').sha256).length;
+      const ttfb = clients.map((c) => c.ttfbMs);
+      let fanin = `fan-in ${layout.name}: 21 clients, ${MIB} MiB at ${RATE / 1e6} MB/s: ttfb median ${median(ttfb).toFixed(1)} ms, max ${Math.max(...ttfb).toFixed(1)} ms; upstream fetches ${up.hits(`/${pkg('big').filename}`)}; complete+verified ${ok}/21; wall ${(wallMs / 1000).toFixed(1)} s`;
+      const k = 21 / layout.nodes;
+      const byNode = cluster.nodes.map((n, i) => `${n.name} ${median(ttfb.slice(i * k, (i + 1) * k)).toFixed(1)} ms`).join(', ');
+      fanin += ` (median ttfb per node: ${byNode})`;
+      log(fanin);
+      rows.push(fanin);
+      for (const p of [pkg('small'), pkg('mid')]) {
+        for (const n of cluster.nodes) await (await fetch(`${n.url}/deb/${p.filename}`)).arrayBuffer();
+        for (const n of cluster.nodes.slice(0, Math.min(2, layout.nodes))) {
+          const r = await wrk(`${n.url}/deb/${p.filename}`, 5);
+          const line = `hot ${layout.name} node ${n.name} ${p.size} B: ${r.reqPerSec.toFixed(0)} req/s, ${(r.bytesPerSec / 2 ** 20).toFixed(0)} MiB/s, errors ${r.errors}`;
+          log(line);
+          rows.push(line);
+        }
+        if (layout.coldLocal) {
+          const n = cluster.nodes[0]!;
+          await layout.coldLocal(n, p.sha256);
+          const r = await wrk(`${n.url}/deb/${p.filename}`, 5);
+          const line = `hot ${layout.name} node ${n.name} ${p.size} B, local tier cold at start: ${r.reqPerSec.toFixed(0)} req/s, errors ${r.errors}`;
+          log(line);
+          rows.push(line);
+        }
+      }
+    } finally {
+      up.setRateLimit(undefined);
+      await cluster.stop();
+      await redis?.stop();
+    }
+  }
+  await up.stop();
+  process.stdout.write(`${rows.join('\n')}\n`);
+}
+
+/** The s3 layouts need the S3 blob store and an RGW; see s3Extra. */
+async function s3Layouts(): Promise<Layout[]> {
+  return [];
+}
+
+export const removeLocalBlob = async (node: ClusterNode, sha256: string): Promise<void> => {
+  await rm(join(node.dataDir, 'blobs', 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256), { force: true });
+};
+
+await main();
