@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve as honoServe, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { describeBlobs } from '../config/blobs-schema.ts';
 import type { Config } from '../config/types.ts';
 import { createApp } from '../http/app.ts';
 import { internalRoutes } from '../http/internal-routes.ts';
@@ -48,7 +49,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
   runtime.listening(port);
-  log.info('repoint listening', { host: config.listen.host, port, remotes: [...runtime.remotes.keys()], config: config.source });
+  log.info('repoint listening', { host: config.listen.host, port, remotes: [...runtime.remotes.keys()], config: config.source, blobs: describeBlobs(config.blobs) });
   return {
     runtime, server, port,
     close: async () => {

@@ -2,7 +2,7 @@
 // its records in a real Redis; then what only an object store has: a cold local tier reading from the
 // bucket, uploads alongside the download, aborted uploads, and age-based cleanup of abandoned ones.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { S3Bucket, blobKey } from '../../src/blobs/s3/s3-bucket.ts';
 import { S3BlobStore } from '../../src/blobs/s3/s3-blob-store.ts';
-import { RedisBlobRecords } from '../../src/state/redis-blob-records.ts';
+import { RedisBlobRecords } from '../../src/blobs/s3/redis-blob-records.ts';
 import { describeE2E } from '../helpers/e2e.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { rgwTools, startRgw, type RgwHandle } from '../helpers/rgw.ts';
@@ -37,13 +37,14 @@ describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
   });
 
   /** A store over `bucket` and `namespace` with its own local directory (one node). */
-  async function node(bucket: string, namespace: string, local?: string): Promise<{ store: S3BlobStore; dir: string }> {
+  async function node(bucket: string, namespace: string, local?: string, localMaxBytes?: number): Promise<{ store: S3BlobStore; dir: string }> {
     const dir = local ?? (await mkdtemp(join(tmpdir(), 'repoint-s3-local-')));
     const store = new S3BlobStore({
       bucket: new S3Bucket({ endpoint: rgw.endpoint, bucket, region: rgw.region, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey, forcePathStyle: true }),
       records: await RedisBlobRecords.open(redis.url, namespace),
       local: await FsBlobStore.open(dir),
       partSize: 5 * MiB,
+      ...(localMaxBytes ? { localMaxBytes } : {}),
     });
     return { store, dir };
   }
@@ -123,6 +124,36 @@ describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
       expect(await store.totals()).toEqual({ count: 1, bytes: data.length });
     } finally {
       s3.destroy();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the local tier within its budget, dropping least recently used local copies; the bucket keeps them all', async () => {
+    const { bucket, namespace } = await fresh();
+    const { store, dir } = await node(bucket, namespace, undefined, 3 * MiB);
+    try {
+      const blobs = Array.from({ length: 4 }, () => randomBytes(MiB));
+      const now = Date.now();
+      for (const [i, b] of blobs.slice(0, 3).entries()) {
+        const w = await store.createWriter();
+        await w.write(b);
+        await w.commit();
+        // blob 0 used 3 h ago, blob 1 2 h ago, blob 2 1 h ago (the test knows the on-disk layout)
+        const h = sha(b);
+        const when = new Date(now - (3 - i) * 3600_000);
+        await utimes(join(dir, 'sha256', h.slice(0, 2), h.slice(2, 4), h), when, when);
+      }
+      expect(await store.local.totals()).toEqual({ count: 3, bytes: 3 * MiB }); // at the budget: nothing dropped
+      const w = await store.createWriter();
+      await w.write(blobs[3]!);
+      await w.commit();
+      await store.trimLocal();
+      const local = await Promise.all(blobs.map(async (b) => (await store.local.stat(sha(b))) !== undefined));
+      expect(local).toEqual([false, false, true, true]); // 1.3 MiB over 90 % of the budget: the two oldest
+      expect(await store.totals()).toEqual({ count: 4, bytes: 4 * MiB });
+      for (const b of blobs) expect(sha(await readAll(store.open(sha(b))))).toBe(sha(b));
+    } finally {
       await store.close();
       await rm(dir, { recursive: true, force: true });
     }

@@ -7,6 +7,7 @@ import { DEFAULT_READ_ALL_MAX, type BlobInfo, type BlobStore, type BlobWriter, t
 import { assertByteRange, assertSha256Hex } from '../blob-paths.ts';
 import type { FsBlobStore } from '../fs-blob-store.ts';
 import { lazyReadable, readCapped } from './lazy-stream.ts';
+import { trimLocalTier } from './local-tier.ts';
 import type { S3Bucket } from './s3-bucket.ts';
 import { S3BlobWriter } from './s3-blob-writer.ts';
 
@@ -23,7 +24,9 @@ export interface S3BlobStoreOptions {
   uploadMaxAgeMs?: number;
   /** Part size of uploads (default 8 MiB, at least 5 MiB). */
   partSize?: number;
-  /** Blobs larger than this are never copied into the local tier (default: no limit). */
+  /** Budget of the local tier (cache.maxSize); least recently used local copies go beyond it (default: no limit). */
+  localMaxBytes?: number;
+  /** Blobs larger than this are never copied into the local tier (default: half the local budget). */
   tierMaxItemBytes?: number;
   /** A blob's last access is written to the records at most this often per node (default 60 s). */
   touchEveryMs?: number;
@@ -48,6 +51,7 @@ export class S3BlobStore implements BlobStore {
   /** Copies into the local tier in flight, by sha256: one per blob per node. */
   readonly #promoting = new Map<string, Promise<void>>();
   readonly #touched: LRUCache<string, number>;
+  #trimming: Promise<unknown> | undefined;
 
   constructor(opts: S3BlobStoreOptions) {
     this.bucket = opts.bucket;
@@ -56,7 +60,8 @@ export class S3BlobStore implements BlobStore {
     this.#o = {
       uploadMaxAgeMs: opts.uploadMaxAgeMs ?? 24 * 3600_000,
       partSize: Math.max(5 * MiB, opts.partSize ?? 8 * MiB),
-      tierMaxItemBytes: opts.tierMaxItemBytes ?? Number.MAX_SAFE_INTEGER,
+      localMaxBytes: opts.localMaxBytes ?? Number.MAX_SAFE_INTEGER,
+      tierMaxItemBytes: opts.tierMaxItemBytes ?? Math.floor((opts.localMaxBytes ?? Number.MAX_SAFE_INTEGER) / 2),
       touchEveryMs: opts.touchEveryMs ?? 60_000,
       log: opts.log ?? silentLogger,
     };
@@ -109,7 +114,10 @@ export class S3BlobStore implements BlobStore {
       bucket: this.bucket,
       partSize: this.#o.partSize,
       queueSize: 2,
-      stored: async (info) => { await this.#records.add(info.sha256, info.size, info.mtimeMs, Date.now()); },
+      stored: async (info) => {
+        await this.#records.add(info.sha256, info.size, info.mtimeMs, Date.now());
+        this.#trimSoon();
+      },
       unstage: async (sha) => { await this.local.delete(sha); },
       log: this.#o.log,
     }, opts.expectSha256);
@@ -154,8 +162,21 @@ export class S3BlobStore implements BlobStore {
     await Promise.all([this.#records.ping(), this.bucket.check()]);
   }
 
+  /** Drops least recently used local copies until the local tier fits its budget (one run at a time). */
+  trimLocal(): Promise<unknown> {
+    this.#trimming ??= trimLocalTier(this.local, this.#o.localMaxBytes, (sha) => this.#touched.get(sha), this.#o.log)
+      .catch((err: unknown) => this.#o.log.warn('trimming the local tier failed', { reason: (err as Error).message }))
+      .finally(() => { this.#trimming = undefined; });
+    return this.#trimming;
+  }
+
+  #trimSoon(): void {
+    void this.local.totals().then(({ bytes }) => { if (bytes > this.#o.localMaxBytes) void this.trimLocal(); });
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled(this.#promoting.values());
+    await this.#trimming;
     await this.local.close();
     await this.#records.close();
     this.bucket.destroy();
@@ -179,6 +200,7 @@ export class S3BlobStore implements BlobStore {
       try {
         for await (const chunk of this.bucket.get(sha256)) await w.write(chunk as Buffer);
         await w.commit({ expectSha256: sha256, mtime: new Date(head.mtimeMs ?? rec?.mtimeMs ?? head.lastModifiedMs) });
+        this.#trimSoon();
       } finally {
         await w.abort();
       }
@@ -193,6 +215,7 @@ export class S3BlobStore implements BlobStore {
     try {
       await w.write(data);
       await w.commit({ expectSha256: sha256 });
+      this.#trimSoon();
     } finally {
       await w.abort();
     }

@@ -1,6 +1,6 @@
 import { createClient } from '@keyv/redis';
-import type { BlobRecord, BlobRecords } from '../blobs/blob-records.ts';
-import { RepointError } from '../errors.ts';
+import type { BlobRecord, BlobRecords } from '../blob-records.ts';
+import { RepointError } from '../../errors.ts';
 
 // Each step is one atomic script: a blob is counted by exactly one node, and uncounted once.
 const ADD = `local fresh = redis.call('HSETNX', KEYS[1], 'size', ARGV[1])
