@@ -54,7 +54,8 @@ export class ClusterFlight {
       leases: this.#opts.leases, blobs: this.#opts.blobs, timing: this.#opts.timing, self: this.#self, log: this.#opts.log,
       peerFetch: (leader, key, req) => this.#peerFetch(leader, key, req),
     });
-    return { spec: { ...spec, upstream }, ended: () => upstream.release() };
+    // a follower's bytes are stored by the leader: its own commit then finds them in a shared store
+    return { spec: { ...spec, upstream, uploadAlongside: () => upstream.leading }, ended: () => upstream.release() };
   }
 
   async #peerFetch(leader: string, key: string, req: UpstreamRequest): Promise<UpstreamResponse | 'none'> {

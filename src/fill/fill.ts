@@ -18,6 +18,8 @@ export interface FillSpec {
   expected: Expected;
   /** Refuse anything larger when metadata gives no size. */
   maxSize?: number;
+  /** Asked once the download has started: false when another node stores this blob (cluster follower). */
+  uploadAlongside?: () => boolean;
 }
 
 /** The spec for a verified download, keyed by fillKey: the same content from the same upstream is fetched once. */
@@ -122,10 +124,17 @@ export class Fill extends EventEmitter {
 
   async #run(): Promise<BlobInfo> {
     try {
-      const sha256 = this.expectedSha256;
-      // the content address known up front lets an object store upload alongside the download
-      this.#writer = await this.#blobs.createWriter(sha256 ? { expectSha256: sha256 } : {});
       const res = await this.#open(0);
+      const sha256 = this.expectedSha256;
+      // The content address known up front lets an object store upload alongside the download; not
+      // when another node is uploading the same blob (a cluster follower): its commit finds it stored.
+      const alongside = sha256 !== undefined && (this.#spec.uploadAlongside?.() ?? true);
+      try {
+        this.#writer = await this.#blobs.createWriter(alongside ? { expectSha256: sha256 } : {});
+      } catch (err) {
+        discard(res.body);
+        throw err;
+      }
       await this.#stream(res);
       return await this.#commit();
     } catch (err) {
