@@ -88,7 +88,7 @@ export interface OpenStoresOptions {
  */
 export async function openStores(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<{ blobs: BlobStore; state: StateStore; s3?: S3BlobStore }> {
   await prepareDataDir(config.dataDir, { create: !opts.readOnly });
-  const { store: blobs, s3 } = await openBlobStore({ blobs: config.blobs, dataDir: config.dataDir, stateBackend: config.state.backend, tempMaxAgeMs: config.cache.tempMaxAgeMs, maxSizeBytes: config.cache.maxSizeBytes, readOnly: opts.readOnly, log });
+  const { store: blobs, s3 } = await openBlobStore({ blobs: config.blobs, dataDir: config.dataDir, stateBackend: config.state.backend, tempMaxAgeMs: config.cache.tempMaxAgeMs, maxSizeBytes: config.cache.maxSizeBytes, gcGraceMs: config.cache.gcGraceMs, readOnly: opts.readOnly, log });
   const state = withLru(await openState(config.state.backend, config.dataDir), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs,
     // the catalogue is read through: an import in another process publishes by writing it
     readThrough: isCatalogueKey });

@@ -5,6 +5,11 @@ export interface BlobInfo {
   size: number;
   /** Upstream Last-Modified when known (set at commit), else commit time. */
   mtimeMs: number;
+  /**
+   * Set by list() of a shared store: GC leaves the blob alone until then (a grace period after it was
+   * stored, while another node may be about to write the pointer or checkpoint that names it).
+   */
+  keepUntilMs?: number;
 }
 
 export interface ByteRange {

@@ -15,6 +15,8 @@ export interface OpenBlobStoreOptions {
   tempMaxAgeMs: number;
   /** cache.maxSize: the budget of the local tier in front of the bucket. */
   maxSizeBytes: number;
+  /** cache.gcGrace: GC keeps blobs stored less than this long ago. */
+  gcGraceMs: number;
   readOnly?: boolean;
   log: Logger;
 }
@@ -25,7 +27,7 @@ export async function openBlobStore(o: OpenBlobStoreOptions): Promise<{ store: B
   if (o.blobs.type === 'fs') return { store: local };
   try {
     const records = await RedisBlobRecords.open(o.stateBackend);
-    const s3 = new S3BlobStore({ bucket: new S3Bucket(o.blobs), records, local, uploadMaxAgeMs: o.tempMaxAgeMs, localMaxBytes: o.maxSizeBytes, log: o.log });
+    const s3 = new S3BlobStore({ bucket: new S3Bucket(o.blobs), records, local, uploadMaxAgeMs: o.tempMaxAgeMs, localMaxBytes: o.maxSizeBytes, gcGraceMs: o.gcGraceMs, log: o.log });
     return { store: s3, s3 };
   } catch (err) {
     await local.close();

@@ -1,3 +1,4 @@
+import { inGrace } from './gc-grace.ts';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
 import { leaseNames } from '../state/keys.ts';
@@ -35,6 +36,7 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
   for await (const b of blobs.list()) {
     total += b.size;
     if (pins.has(b.sha256)) { pinnedBytes += b.size; continue; }
+    if (inGrace(b)) continue; // stored moments ago: counted, never a candidate
     const bucket = Math.floor((await atime(blobs, b.sha256)) / BUCKET_MS);
     byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + b.size);
   }
@@ -53,7 +55,7 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
   let freedFromCut = 0;
   if (cut > -Infinity) {
     for await (const b of blobs.list()) {
-      if (pins.has(b.sha256)) continue;
+      if (pins.has(b.sha256) || inGrace(b)) continue;
       const bucket = Math.floor((await atime(blobs, b.sha256)) / BUCKET_MS);
       if (bucket > cut || (bucket === cut && freedFromCut >= neededFromCut)) continue;
       if (bucket === cut) freedFromCut += b.size;

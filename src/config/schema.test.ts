@@ -84,7 +84,7 @@ describe('config types', () => {
       dataDir: string;
       state: { backend: string; staleWindowMs: number; leaseTtlMs: number; leaseRenewMs: number };
       blobs: BlobsConfig;
-      cache: { maxSizeBytes: number; gcIntervalMs: number; tempMaxAgeMs: number };
+      cache: { maxSizeBytes: number; gcIntervalMs: number; tempMaxAgeMs: number; gcGraceMs: number };
       upstream: { connectTimeoutMs: number; bodyTimeoutMs: number; retries: number; connectionsPerHost: number; metadataDeadlineMs: number };
       signing: { keyPath: string };
       publicUrl?: string;

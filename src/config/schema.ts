@@ -39,7 +39,9 @@ const cache = strict({
   tempMaxAge: duration().prefault('24h')
     .refine((ms) => ms >= TEMP_MAX_AGE_FLOOR_MS, { error: 'must be at least 10m: a live download on another host sharing the directory may be silent for up to upstream.bodyTimeout' })
     .describe('A download\'s temp file untouched for this long is removed even when its owner cannot be checked (another host or container sharing the blobs directory). Temp files of dead processes on this host are removed at once.'),
-}).transform((c) => ({ maxSizeBytes: c.maxSize, gcIntervalMs: c.gcInterval, tempMaxAgeMs: c.tempMaxAge }));
+  gcGrace: duration().prefault('15m')
+    .describe('With blobs in object storage: GC keeps blobs stored less than this long ago, as another node may be about to write the pointer or checkpoint that names them.'),
+}).transform((c) => ({ maxSizeBytes: c.maxSize, gcIntervalMs: c.gcInterval, tempMaxAgeMs: c.tempMaxAge, gcGraceMs: c.gcGrace }));
 
 const upstream = strict({
   connectTimeout: duration().prefault('10s').describe('TCP/TLS connect timeout.'),

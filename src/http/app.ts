@@ -11,6 +11,7 @@ import { publicMessage, retryAfterFor, statusFor } from './error-status.ts';
 import { forwardToRemote } from './forward-proxy.ts';
 import { parseRequestPath } from './request-path.ts';
 import { planResponse } from './response-plan.ts';
+import { blobRedirect, type BlobRedirect } from './redirect.ts';
 import { sendToNode, toWebResponse } from './send.ts';
 
 export interface AppDeps {
@@ -20,6 +21,8 @@ export interface AppDeps {
   log: Logger;
   /** The proxy's own endpoints under /-/; returns undefined for an unknown one. */
   internal: (path: string[], c: Context<{ Bindings: HttpBindings }>) => Promise<Response | undefined>;
+  /** blobs.redirect: hits on pool files and by-hash blobs answer 302 to the object's presigned URL. */
+  redirect?: BlobRedirect;
 }
 
 export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
@@ -50,6 +53,12 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
     if (!remote) throw new RepointError('UNKNOWN_REMOTE', `unknown remote "${remoteName ?? ''}"; configured: ${[...deps.remotes.keys()].join(', ')}`);
     const rest = segments.slice(1).join('/') + (rawPath.endsWith('/') && segments.length > 1 ? '/' : '');
     const reply: Reply = await remote.handle(rest, { method, id });
+    const conditional = c.req.header('if-none-match') !== undefined || c.req.header('if-modified-since') !== undefined;
+    const redirected = await blobRedirect(deps.redirect, rest, method, reply, conditional);
+    if (redirected) {
+      redirected.headers.set('x-request-id', id);
+      return redirected;
+    }
     const plan = await planResponse({
       method,
       range: c.req.header('range'),

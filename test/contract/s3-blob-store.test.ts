@@ -88,8 +88,20 @@ describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
       expect(await b.store.stat(sha(data))).toMatchObject({ size: data.length, mtimeMs: Date.parse('2020-02-02T00:00:00Z') });
       expect((await readAll(b.store.open(sha(data), { start: 6 * MiB, end: 6 * MiB + 99 }))).equals(data.subarray(6 * MiB, 6 * MiB + 100))).toBe(true);
       expect(sha(await readAll(b.store.open(sha(data))))).toBe(sha(data));
+      const last = data.length - 1;
+      expect(await readAll(b.store.open(sha(data), { start: 0, end: 0 }))).toEqual(data.subarray(0, 1));
+      expect(await readAll(b.store.open(sha(data), { start: last, end: last }))).toEqual(data.subarray(last));
+      const small = randomBytes(3000);
+      const ws = await a.store.createWriter();
+      await ws.write(small);
+      await ws.commit();
+      expect(await b.store.readAll(sha(small))).toEqual(small); // from the bucket, then kept locally
+      expect(await b.store.local.stat(sha(small))).toMatchObject({ size: 3000 });
+      const missing = sha(Buffer.from('nobody stored this'));
+      await expect(readAll(b.store.open(missing))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(b.store.readAll(missing)).rejects.toMatchObject({ code: 'NOT_FOUND' });
       await expect.poll(() => b.store.local.stat(sha(data)), { timeout: 20_000 }).toMatchObject({ size: data.length }); // copied in behind
-      expect(await b.store.totals()).toEqual({ count: 1, bytes: data.length });
+      expect(await b.store.totals()).toEqual({ count: 2, bytes: data.length + 3000 });
     } finally {
       await Promise.all([a.store.close(), b.store.close()]);
       await Promise.all([rm(a.dir, { recursive: true, force: true }), rm(b.dir, { recursive: true, force: true })]);

@@ -28,12 +28,16 @@ export interface S3BlobStoreOptions {
   localMaxBytes?: number;
   /** Blobs larger than this are never copied into the local tier (default: half the local budget). */
   tierMaxItemBytes?: number;
+  /** list() marks blobs stored less than this long ago as kept by GC (keepUntilMs; default 15 min). */
+  gcGraceMs?: number;
   /** A blob's last access is written to the records at most this often per node (default 60 s). */
   touchEveryMs?: number;
   log?: Logger;
 }
 
 const MiB = 1024 * 1024;
+/** Long enough to start a download; S3 checks expiry when the request starts, not while it streams. */
+const PRESIGN_EXPIRES_S = 900;
 
 /**
  * Blobs in S3-compatible object storage, keyed `sha256/<ab>/<cd>/<hex>` as on disk, with local disk
@@ -52,6 +56,8 @@ export class S3BlobStore implements BlobStore {
   readonly #promoting = new Map<string, Promise<void>>();
   readonly #touched: LRUCache<string, number>;
   #trimming: Promise<unknown> | undefined;
+  /** Whether the bucket has a blob, for presign: kept 30 s (a collected blob 404s at most that long). */
+  readonly #inBucket = new LRUCache<string, boolean>({ max: 100_000, ttl: 30_000 });
 
   constructor(opts: S3BlobStoreOptions) {
     this.bucket = opts.bucket;
@@ -63,6 +69,7 @@ export class S3BlobStore implements BlobStore {
       localMaxBytes: opts.localMaxBytes ?? Number.MAX_SAFE_INTEGER,
       tierMaxItemBytes: opts.tierMaxItemBytes ?? Math.floor((opts.localMaxBytes ?? Number.MAX_SAFE_INTEGER) / 2),
       touchEveryMs: opts.touchEveryMs ?? 60_000,
+      gcGraceMs: opts.gcGraceMs ?? 15 * 60_000,
       log: opts.log ?? silentLogger,
     };
     this.#touched = new LRUCache({ max: 100_000 });
@@ -126,6 +133,7 @@ export class S3BlobStore implements BlobStore {
   async delete(sha256: string): Promise<boolean> {
     assertSha256Hex(sha256);
     const existed = (await this.bucket.head(sha256)) !== undefined;
+    this.#inBucket.delete(sha256);
     if (existed) await this.bucket.delete(sha256);
     const recorded = await this.#records.remove(sha256);
     await this.#promoting.get(sha256)?.catch(() => {});
@@ -134,7 +142,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async *list(): AsyncIterable<BlobInfo> {
-    for await (const o of this.bucket.list()) yield { sha256: o.sha256, size: o.size, mtimeMs: o.lastModifiedMs };
+    // LastModified of a content-addressed object is when it was stored (upstream's mtime is in the records)
+    for await (const o of this.bucket.list()) yield { sha256: o.sha256, size: o.size, mtimeMs: o.lastModifiedMs, keepUntilMs: o.lastModifiedMs + this.#o.gcGraceMs };
   }
 
   /**
@@ -155,6 +164,23 @@ export class S3BlobStore implements BlobStore {
 
   totals(): Promise<{ count: number; bytes: number }> {
     return this.#records.totals();
+  }
+
+  /**
+   * A presigned URL of the blob's object for `method` (a GET-signed URL is 403 on HEAD), whose
+   * response says Cache-Control immutable; undefined when the bucket does not have the blob (a local
+   * copy of a blob collected meanwhile is served by the node itself). Presence is cached briefly.
+   */
+  async presign(sha256: string, method: 'GET' | 'HEAD', cacheControl: string): Promise<string | undefined> {
+    assertSha256Hex(sha256);
+    let present = this.#inBucket.get(sha256);
+    if (present === undefined) {
+      present = (await this.bucket.head(sha256)) !== undefined;
+      this.#inBucket.set(sha256, present);
+    }
+    if (!present) return undefined;
+    this.#touch(sha256);
+    return this.bucket.presign(sha256, method, PRESIGN_EXPIRES_S, cacheControl);
   }
 
   /** Redis and the bucket both answer (the /-/ready check). */
