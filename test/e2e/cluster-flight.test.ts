@@ -5,7 +5,7 @@ import { buildAptRepo, type AptRepo } from '../fixtures/apt-repo.ts';
 import { createGpgKey } from '../fixtures/gpg.ts';
 import { sha256 } from '../helpers/apt-world.ts';
 import { waitFor } from '../helpers/cli.ts';
-import { download, startCluster, type ClusterNode } from '../helpers/cluster.ts';
+import { download, flightLog, startCluster, type ClusterNode } from '../helpers/cluster.ts';
 import { describeE2E } from '../helpers/e2e.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { startUpstream, type Upstream } from '../upstream/server.ts';
@@ -46,7 +46,7 @@ describeE2E('cluster single flight (3 processes, one Redis, a node store each)',
     } finally {
       up.setRateLimit(undefined);
     }
-    expect(up.hits(`/${p.filename}`), 'one upstream fetch for the whole cluster').toBe(1);
+    expect(up.hits(`/${p.filename}`), `one upstream fetch for the whole cluster\n${flightLog(nodes)}`).toBe(1);
   }, 120_000);
 
   it('a node lacking the blobs a shared pointer names fetches them by hash, verified, never passes through', async () => {

@@ -9,7 +9,7 @@ import { buildYumRepo, type YumRepo } from '../fixtures/yum-repo.ts';
 import { aptProblems, createAptClient } from '../helpers/apt-client.ts';
 import { debFileName, sha256, sha256File, tempDir } from '../helpers/apt-world.ts';
 import { repoint, waitFor } from '../helpers/cli.ts';
-import { download, startCluster, type ClusterNode } from '../helpers/cluster.ts';
+import { download, flightLog, startCluster, type ClusterNode } from '../helpers/cluster.ts';
 import { createDnfClient } from '../helpers/dnf-client.ts';
 import { describeE2E } from '../helpers/e2e.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
@@ -54,6 +54,7 @@ describeE2E('a cluster: 3 nodes, one Redis, one RGW bucket', TOOLS, () => {
       extra: {
         blobs: { type: 's3', endpoint: rgw.endpoint, bucket, region: rgw.region, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey, forcePathStyle: true },
         admin: { token: TOKEN },
+        cache: { gcGrace: '1s' }, // so `repoint gc --all` below may collect what the tests fetched
       },
       remotes: {
         deb: { type: 'apt', upstream: aptUp.url, keyring: key.publicKeyPath, checkpoints: { suites: ['stable'], components: ['main'], architectures: ['amd64'], keep: 5 } },
@@ -105,7 +106,7 @@ describeE2E('a cluster: 3 nodes, one Redis, one RGW bucket', TOOLS, () => {
     } finally {
       aptUp.setRateLimit(undefined);
     }
-    expect(aptUp.hits(`/${p.filename}`), 'one upstream fetch for the whole cluster').toBe(1);
+    expect(aptUp.hits(`/${p.filename}`), `one upstream fetch for the whole cluster\n${flightLog([a, b, c])}`).toBe(1);
   }, 120_000);
 
   it('a checkpoint made through node a installs from node c with the key from node b', async () => {
@@ -161,6 +162,21 @@ describeE2E('a cluster: 3 nodes, one Redis, one RGW bucket', TOOLS, () => {
       aptUp.setRateLimit(undefined);
     }
   }, 180_000);
+
+  it('repoint gc from another node keeps what node a\'s checkpoint pins, and it is still served', async () => {
+    const res = await repoint(['gc', '--all', '--config', c.configPath]);
+    expect(res.code, res.stderr).toBe(0);
+    const list = (await (await fetch(`${b.url}/-/api/remotes/deb/checkpoints`)).json()) as { checkpoints: Array<{ ts: string }> };
+    const ts = list.checkpoints.at(-1)!.ts;
+    for (const p of [deb('hello'), deb('ckpt')]) {
+      const r = await download(`${b.url}/deb/${ts}/${p.filename}`);
+      expect({ status: r.status, sha256: r.sha256 }).toEqual({ status: 200, sha256: p.sha256 });
+    }
+    // the yum remote has no checkpoints: its packages are pinned by nothing
+    const rpm = yum.packages.find((p) => p.name === 'bigpkg')!.sha256;
+    const gone = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `sha256/${rpm.slice(0, 2)}/${rpm.slice(2, 4)}/${rpm}` }));
+    expect(gone.KeyCount ?? 0, `an unpinned blob was collected from the bucket\n${res.stdout}`).toBe(0);
+  }, 120_000);
 
   it('no blob stored twice, no temp object left but the killed leader\'s upload (removed by age)', async () => {
     const objects: Array<{ key: string; size: number }> = [];

@@ -66,6 +66,11 @@ export async function startCluster(opts: ClusterOptions): Promise<{ nodes: Clust
   return { nodes, keyPath, stop: async () => { await Promise.all(nodes.map((n) => n.stop())); } };
 }
 
+/** Log lines of the nodes about the cluster single flight (leases, leaders, resumes), for failure messages. */
+export function flightLog(nodes: readonly ClusterNode[]): string {
+  return nodes.flatMap((n) => n.proc.stderr.split('\n').filter((l) => /lease|leader|cluster|resum|fill failed/i.test(l)).map((l) => `${n.name}: ${l}`)).slice(-40).join('\n');
+}
+
 /** GETs url and returns status, sha256 of the body and when the first body byte arrived (ms after start). */
 export async function download(url: string): Promise<{ status: number; sha256: string; bytes: number; ttfbMs: number; error?: string }> {
   const t0 = performance.now();
