@@ -23,7 +23,6 @@ export interface ClusterFlightOptions {
   peerTimeoutMs: number;
 }
 
-
 /**
  * The cross-node single flight: one upstream download per fill key across every node sharing the
  * state (Redis). The in-process FillRegistry keeps one Fill per key per node; this wraps that Fill's
@@ -79,6 +78,7 @@ export class ClusterFlight {
     if (res.statusCode === 404 || res.statusCode === 410) return { status: 404, headers: {}, body: emptyBody(), url: `${leader} (cluster leader)` };
     // The leader's own download failed (it frees the lease): elect again, maybe fetch ourselves.
     if (res.statusCode === 502 || res.statusCode === 503 || res.statusCode === 504) return 'none';
+    if (res.statusCode === 401) throw new RepointError('UNAUTHORIZED', `cluster leader ${leader} refused this node's signature`);
     throw new RepointError('UPSTREAM_BAD_STATUS', `cluster leader ${leader} answered ${res.statusCode} for a fill`);
   }
 

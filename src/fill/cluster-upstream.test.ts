@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MemoryBlobStore } from '../blobs/memory-blob-store.ts';
 import { silentLogger } from '../log.ts';
-import { leaseHolder } from '../state/lease.ts';
+import { RepointError } from '../errors.ts';
+import { leaseHolder, tryAcquireLease } from '../state/lease.ts';
 import { memoryLeases } from '../state/memory-state.ts';
 import type { LeaseBackend } from '../state/state-store.ts';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../upstream/upstream.ts';
@@ -64,6 +65,27 @@ describe('ClusterUpstream', () => {
     expect(tries).toBeGreaterThan(0);
     expect((await leaseHolder(leases, LEASE))?.owner).toBe('http://b');
     await b.up.release();
+  });
+
+  it('a leader alive (renewing) but unreachable for a whole lease term: the follower fetches upstream itself', async () => {
+    const leases = memoryLeases();
+    const alive = (await tryAcquireLease(leases, LEASE, { ...timing, owner: 'http://unreachable' }))!;
+    let tries = 0;
+    const b = node('http://b', leases, async () => { tries++; throw new Error('ECONNREFUSED'); });
+    try {
+      expect((await b.up.fetch({ path: 'x' })).url).toBe('http://up/x');
+      expect(tries).toBeGreaterThan(1);
+      expect((await leaseHolder(leases, LEASE))?.owner, 'the live leader keeps its lease').toBe('http://unreachable');
+    } finally {
+      await alive.release();
+    }
+  });
+
+  it('a leader that refuses this node (another signing key) makes it fetch upstream at once', async () => {
+    const leases = memoryLeases();
+    await leases.acquire(LEASE, 't http://a', timing.ttlMs);
+    const b = node('http://b', leases, async () => { throw new RepointError('UNAUTHORIZED', 'refused'); });
+    expect((await b.up.fetch({ path: 'x' })).url).toBe('http://up/x');
   });
 
   it('a leader that has neither the fill nor the blob any more ("none") makes the follower elect again', async () => {

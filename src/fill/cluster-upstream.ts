@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '../blobs/blob-store.ts';
-import { RepointError } from '../errors.ts';
+import { RepointError, isRepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { leaseHolder, tryAcquireLease, type Lease, type LeaseTiming } from '../state/lease.ts';
 import type { LeaseBackend } from '../state/state-store.ts';
@@ -58,6 +58,7 @@ export class ClusterUpstream implements Upstream {
     // Long enough for a dead leader's lease to lapse and a new leader to start, with margin.
     const deadline = Date.now() + 3 * this.#deps.timing.ttlMs + 30_000;
     let waitedOn: string | undefined;
+    let unreachableSince = 0;
     for (;;) {
       req.signal?.throwIfAborted();
       if (this.#released) throw new RepointError('INTERNAL', `fill ${this.#key} already ended`);
@@ -81,9 +82,20 @@ export class ClusterUpstream implements Upstream {
         const res = await this.#deps.peerFetch(holder.owner, this.#key, req);
         if (res !== 'none') return res;
       } catch (err) {
-        // The leader is gone or unreachable: its lease lapses within ttl, then we elect again.
-        if (waitedOn !== holder.owner) this.#deps.log.warn('fill leader unreachable; waiting for its lease to lapse', { key: this.#key, leader: holder.owner, reason: (err as Error).message });
-        waitedOn = holder.owner;
+        if (isRepointError(err, 'UNAUTHORIZED')) {
+          this.#deps.log.error('fill leader refused this node (nodes must share the signing key file); fetching upstream directly', { key: this.#key, leader: holder.owner });
+          return this.#real.fetch(req);
+        }
+        // The leader is gone or unreachable: a dead one's lease lapses within ttl, then we elect again.
+        if (waitedOn !== holder.owner) {
+          this.#deps.log.warn('fill leader unreachable; waiting for its lease to lapse', { key: this.#key, leader: holder.owner, reason: (err as Error).message });
+          waitedOn = holder.owner;
+          unreachableSince = Date.now();
+        } else if (Date.now() - unreachableSince > this.#deps.timing.ttlMs + this.#deps.timing.renewEveryMs) {
+          // Still held a whole term later: it is alive (renewing) but we cannot reach it. Open on availability.
+          this.#deps.log.warn('fill leader alive but unreachable (check node.internalUrl); fetching upstream directly', { key: this.#key, leader: holder.owner });
+          return this.#real.fetch(req);
+        }
       }
       if (Date.now() > deadline) throw new RepointError('UPSTREAM_UNAVAILABLE', `no node could lead the download of ${this.#key} in time`);
       await sleep(Math.min(500, Math.max(50, this.#deps.timing.renewEveryMs / 2)), undefined, req.signal ? { signal: req.signal } : {});
