@@ -1,14 +1,16 @@
 // Several nodes (issue 11), on loopback: 3 `repoint serve` processes on one Redis (and, for s3, one
 // Ceph RGW), beside a single node.
+//   join:   one client joining a download another node leads (the cross-node overhead alone);
 //   fan-in: 21 clients (7 per node) on one uncached large file from a rate-limited upstream: median
 //           and max time to first byte (goal <= 100 ms), upstream fetches of that file (goal: 1);
 //   hot:    wrk on a hot hit (a small and a 2 MiB file) on two nodes: fs blobs, s3 blobs with the
 //           local tier warm, and s3 with a 1 MiB local tier (the 2 MiB file is read from the bucket on
 //           every hit: the cold case), beside a single sqlite+fs node.
+// Clients are curl processes (hashing in sha256sum). LAYOUT=<substring> runs only matching layouts.
 // Usage: npm run bench:cluster [-- MIB RATE_MBPS]   (default 64 MiB at 50 MB/s)
 import { buildAptRepo } from '../test/fixtures/apt-repo.ts';
 import { createGpgKey } from '../test/fixtures/gpg.ts';
-import { download, startCluster } from '../test/helpers/cluster.ts';
+import { startCluster } from '../test/helpers/cluster.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 import { startRgw } from '../test/helpers/rgw.ts';
 import { run } from '../test/helpers/run.ts';
@@ -17,6 +19,7 @@ import { parseWrk, type WrkResult } from './wrk.ts';
 
 const MIB = Number(process.argv[2] ?? 64);
 const RATE = Number(process.argv[3] ?? 50) * 1_000_000;
+const PROBES = 5;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
@@ -34,13 +37,26 @@ async function wrk(url: string, seconds: number): Promise<WrkResult> {
   return parseWrk(res.stdout);
 }
 
+/**
+ * One client as its own processes (curl | sha256sum): this process's event loop (which also runs the
+ * upstream) never delays a client, and curl times its own first byte.
+ */
+async function curlClient(url: string): Promise<{ status: number; sha256: string; ttfbMs: number }> {
+  const script = `set -o pipefail; curl -sS -w '%{stderr}%{http_code} %{time_starttransfer}' ${url} | sha256sum`;
+  const res = await run('bash', ['-c', script], { allowFail: true, timeoutMs: 600_000 });
+  const [code, ttfb] = res.stderr.trim().split(' ');
+  return { status: Number(code), sha256: res.stdout.split(' ')[0] ?? '', ttfbMs: Number(ttfb) * 1000 };
+}
+
 async function main(): Promise<void> {
   const key = await createGpgKey();
   const repo = await buildAptRepo({ key, packages: [
     { name: 'big', version: '1', sizeBytes: MIB * 2 ** 20 },
     { name: 'small', version: '1', sizeBytes: 4096 },
     { name: 'mid', version: '1', sizeBytes: 2 * 2 ** 20 },
+    ...Array.from({ length: PROBES * 4 }, (_, i) => ({ name: `probe${i}`, version: '1', sizeBytes: 8 * 2 ** 20 })),
   ] });
+  let probe = 0;
   const pkg = (n: string) => repo.packages.find((p) => p.name === n)!;
   const up = await startUpstream({ root: repo.root });
   const only = process.env['LAYOUT'];
@@ -69,7 +85,7 @@ async function main(): Promise<void> {
       up.resetCounters();
       up.setRateLimit(RATE);
       const t0 = performance.now();
-      const clients = await Promise.all(cluster.nodes.flatMap((n) => Array.from({ length: 21 / layout.nodes }, () => download(`${n.url}/deb/${pkg('big').filename}`))));
+      const clients = await Promise.all(cluster.nodes.flatMap((n) => Array.from({ length: 21 / layout.nodes }, () => curlClient(`${n.url}/deb/${pkg('big').filename}`))));
       const wallMs = performance.now() - t0;
       up.setRateLimit(undefined);
       const ok = clients.filter((c) => c.status === 200 && c.sha256 === pkg('big').sha256).length;
@@ -80,6 +96,21 @@ async function main(): Promise<void> {
       fanin += ` (median ttfb per node: ${byNode})`;
       log(fanin);
       rows.push(fanin);
+      // One late joiner at a time, no storm: a download led by the first node, joined on the last.
+      const joins: number[] = [];
+      up.setRateLimit(RATE);
+      for (let i = 0; i < PROBES; i++) {
+        const f = pkg(`probe${probe++}`).filename;
+        const lead = curlClient(`${cluster.nodes[0]!.url}/deb/${f}`);
+        while (up.hits(`/${f}`) === 0) await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 50));
+        joins.push((await curlClient(`${cluster.nodes.at(-1)!.url}/deb/${f}`)).ttfbMs);
+        await lead;
+      }
+      up.setRateLimit(undefined);
+      const join = `join ${layout.name}: one client joining a running download ${layout.nodes > 1 ? 'on another node' : 'on the same node'}: ttfb median ${median(joins).toFixed(1)} ms (${joins.map((j) => j.toFixed(0)).join(', ')})`;
+      log(join);
+      rows.push(join);
       for (const p of [pkg('small'), pkg('mid')]) {
         for (const n of cluster.nodes) await (await fetch(`${n.url}/deb/${p.filename}`)).arrayBuffer();
         for (const n of cluster.nodes.slice(0, Math.min(2, layout.nodes))) {
