@@ -30,10 +30,11 @@ const STATUS: Record<ErrorCode, number> = {
   CHECKPOINT_NOT_FOUND: 404,
   CHECKPOINT_FAILED: 500,
   CHECKPOINT_RUNNING: 409,
+  // object storage down: not now, never a wrong answer
+  BLOB_STORE_UNAVAILABLE: 503,
   GC_RUNNING: 409,
   LEASE_LOST: 503,
   STATE_UNAVAILABLE: 503,
-  BLOB_STORE_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
   UNAUTHORIZED: 401,
   // an offline remote before its first import: the remote exists, nothing is published yet
@@ -51,8 +52,8 @@ export function statusFor(code: ErrorCode): number {
 
 /** Seconds a client should wait before retrying, for the codes that mean "not now" rather than "no". */
 const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
-  STATE_UNAVAILABLE: 5,
   BLOB_STORE_UNAVAILABLE: 5,
+  STATE_UNAVAILABLE: 5,
   LEASE_LOST: 5,
   SHUTTING_DOWN: 5,
 };

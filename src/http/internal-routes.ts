@@ -3,11 +3,11 @@ import type { Context } from 'hono';
 import type { Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { checkpointApi } from './checkpoint-api.ts';
+import { readiness } from './ready.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { requireAdmin } from './admin.ts';
 import { exportResponse } from './export-route.ts';
 import { internalRequest } from './internal-fill.ts';
-import { readiness } from './ready.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
@@ -18,6 +18,10 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
     const route = path.join('/');
     const method = c.env?.incoming?.method ?? c.req.method;
     const read = method === 'GET' || method === 'HEAD';
+    if (route === 'ready' && read) {
+      const r = await readiness(rt);
+      return c.json({ status: r.ready ? 'ready' : 'not ready', checks: r.checks }, r.ready ? 200 : 503, { 'cache-control': 'no-store' });
+    }
     if (route === 'health' && read) {
       // liveness: 200 as soon as the server is up, whatever the state or the bucket say (see /-/ready)
       const totals = await rt.content.blobs.totals().catch(() => undefined);
@@ -29,10 +33,6 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
         blobs: totals ? { count: totals.count, bytes: totals.bytes } : 'unavailable; see /-/ready',
         activeDownloads: rt.content.fills.active,
       }, 200, { 'cache-control': 'no-store' });
-    }
-    if (route === 'ready' && read) {
-      const r = await readiness(rt);
-      return c.json({ status: r.ready ? 'ready' : 'not ready', checks: r.checks }, r.ready ? 200 : 503, { 'cache-control': 'no-store' });
     }
     if (route === 'keys/mirror.asc' && read) {
       return c.body(rt.signer.publicKeyArmored, 200, { 'content-type': 'application/pgp-keys', 'cache-control': 'public, max-age=3600' });

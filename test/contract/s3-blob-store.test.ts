@@ -6,7 +6,7 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { CreateMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { S3Bucket, blobKey } from '../../src/blobs/s3/s3-bucket.ts';
@@ -166,6 +166,26 @@ describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
       expect(await store.totals()).toEqual({ count: 4, bytes: 4 * MiB });
       for (const b of blobs) expect(sha(await readAll(store.open(sha(b))))).toBe(sha(b));
     } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('single-part writes are conditional: an object already under the key is never replaced, and counts as stored', async () => {
+    const { bucket, namespace } = await fresh();
+    const { store, dir } = await node(bucket, namespace);
+    const s3 = rgw.client();
+    try {
+      const data = randomBytes(4000);
+      // planted by "another node" first (marked by its own bytes, which content addressing never allows: a probe)
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: blobKey(sha(data)), Body: 'first writer' }));
+      const w = await store.createWriter();
+      await w.write(data);
+      expect((await w.commit()).sha256).toBe(sha(data)); // 412 = already stored
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: blobKey(sha(data)) }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).toString()).toBe('first writer');
+    } finally {
+      s3.destroy();
       await store.close();
       await rm(dir, { recursive: true, force: true });
     }

@@ -56,6 +56,8 @@ export class S3BlobStore implements BlobStore {
   readonly #promoting = new Map<string, Promise<void>>();
   readonly #touched: LRUCache<string, number>;
   #trimming: Promise<unknown> | undefined;
+  /** Blobs stat() just found in the local tier (trimming only drops least recently used ones). */
+  readonly #seenLocal = new LRUCache<string, boolean>({ max: 10_000, ttl: 2000 });
   /** Whether the bucket has a blob, for presign: kept 30 s (a collected blob 404s at most that long). */
   readonly #inBucket = new LRUCache<string, boolean>({ max: 100_000, ttl: 30_000 });
 
@@ -78,7 +80,10 @@ export class S3BlobStore implements BlobStore {
   async stat(sha256: string): Promise<BlobInfo | undefined> {
     assertSha256Hex(sha256);
     const local = await this.local.stat(sha256);
-    if (local) return local;
+    if (local) {
+      this.#seenLocal.set(sha256, true);
+      return local;
+    }
     const [head, rec] = await Promise.all([this.bucket.head(sha256), this.#records.get(sha256).catch(() => undefined)]);
     if (!head) return undefined;
     return { sha256, size: head.size, mtimeMs: head.mtimeMs ?? rec?.mtimeMs ?? head.lastModifiedMs };
@@ -87,6 +92,11 @@ export class S3BlobStore implements BlobStore {
   open(sha256: string, range?: ByteRange): Readable {
     assertSha256Hex(sha256);
     assertByteRange(range);
+    // the usual hit: stat (the edge's lookup) just found the local copy, so open it directly
+    if (this.#seenLocal.get(sha256)) {
+      this.#touch(sha256);
+      return this.local.open(sha256, range);
+    }
     return lazyReadable(async () => {
       this.#touch(sha256);
       if (await this.local.stat(sha256)) return this.local.open(sha256, range);
@@ -125,7 +135,10 @@ export class S3BlobStore implements BlobStore {
         await this.#records.add(info.sha256, info.size, info.mtimeMs, Date.now());
         this.#trimSoon();
       },
-      unstage: async (sha) => { await this.local.delete(sha); },
+      unstage: async (sha) => {
+        this.#seenLocal.delete(sha);
+        await this.local.delete(sha);
+      },
       log: this.#o.log,
     }, opts.expectSha256);
   }
@@ -134,6 +147,7 @@ export class S3BlobStore implements BlobStore {
     assertSha256Hex(sha256);
     const existed = (await this.bucket.head(sha256)) !== undefined;
     this.#inBucket.delete(sha256);
+    this.#seenLocal.delete(sha256);
     if (existed) await this.bucket.delete(sha256);
     const recorded = await this.#records.remove(sha256);
     await this.#promoting.get(sha256)?.catch(() => {});
@@ -190,7 +204,7 @@ export class S3BlobStore implements BlobStore {
 
   /** Drops least recently used local copies until the local tier fits its budget (one run at a time). */
   trimLocal(): Promise<unknown> {
-    this.#trimming ??= trimLocalTier(this.local, this.#o.localMaxBytes, (sha) => this.#touched.get(sha), this.#o.log)
+    this.#trimming ??= trimLocalTier(this.local, this.#o.localMaxBytes, (sha) => this.#touched.get(sha), this.#o.log, (sha) => this.#seenLocal.delete(sha))
       .catch((err: unknown) => this.#o.log.warn('trimming the local tier failed', { reason: (err as Error).message }))
       .finally(() => { this.#trimming = undefined; });
     return this.#trimming;
