@@ -124,16 +124,20 @@ export class Fill extends EventEmitter {
 
   async #run(): Promise<BlobInfo> {
     try {
-      const res = await this.#open(0);
-      const sha256 = this.expectedSha256;
       // The content address known up front lets an object store upload alongside the download; not
-      // when another node is uploading the same blob (a cluster follower): its commit finds it stored.
-      const alongside = sha256 !== undefined && (this.#spec.uploadAlongside?.() ?? true);
-      try {
-        this.#writer = await this.#blobs.createWriter(alongside ? { expectSha256: sha256 } : {});
-      } catch (err) {
-        discard(res.body);
-        throw err;
+      // when another node uploads the same blob (a cluster follower, known once #open has elected).
+      const sha256 = this.expectedSha256;
+      const writer = (alongside: boolean): Promise<BlobWriter> => this.#blobs.createWriter(alongside && sha256 ? { expectSha256: sha256 } : {});
+      const decide = this.#spec.uploadAlongside;
+      if (!decide) this.#writer = await writer(true);
+      const res = await this.#open(0);
+      if (decide) {
+        try {
+          this.#writer = await writer(decide());
+        } catch (err) {
+          discard(res.body);
+          throw err;
+        }
       }
       await this.#stream(res);
       return await this.#commit();
