@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { BlobStore } from './blobs/blob-store.ts';
 import { openBlobStore } from './blobs/open-blob-store.ts';
 import type { S3BlobStore } from './blobs/s3/s3-blob-store.ts';
@@ -7,9 +8,11 @@ import { CheckpointService } from './checkpoints/checkpoint-service.ts';
 import { OfflineLive } from './checkpoints/offline-live.ts';
 import { CheckpointRouter } from './checkpoints/router.ts';
 import { prepareDataDir } from './config/data-dir.ts';
-import { publicBaseUrl } from './config/public-url.ts';
+import { internalBaseUrl, publicBaseUrl } from './config/public-url.ts';
 import type { Config, RemoteConfig } from './config/types.ts';
 import { RepointError } from './errors.ts';
+import { ClusterFlight } from './fill/cluster-flight.ts';
+import { PeerAuth } from './fill/peer-auth.ts';
 import type { Logger } from './log.ts';
 import { repositoryTypes } from './registry.ts';
 import type { TypedRemote } from './repository-type.ts';
@@ -46,6 +49,8 @@ export interface Runtime {
   listening(port: number): void;
   /** Each available remote's upstream (an OfflineUpstream for offline remotes): export completes on-demand checkpoints through it. */
   upstreams: ReadonlyMap<string, Upstream>;
+  /** Signs and checks node-to-node requests (/-/internal/), keyed from the shared signing key. */
+  peerAuth: PeerAuth;
   /** The object store under content.blobs when blobs.type is s3: readiness checks and presigned redirects. */
   objectStore?: S3BlobStore;
   close(): Promise<void>;
@@ -101,6 +106,14 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
   const upstreams = new Map<string, Upstream>();
   const catalogue = new Catalogue(state, blobs);
   const signer = await loadOrCreateSigner(config.signing.keyPath, { log: (msg) => log.info(msg, { key: config.signing.keyPath }) });
+  const peerAuth = PeerAuth.fromSigningKey(await readFile(config.signing.keyPath));
+  // Nodes sharing a Redis fetch each file once per cluster (fill/cluster-flight.ts).
+  const cluster = /^rediss?:/.test(config.state.backend) ? new ClusterFlight({
+    leases: state.leases, blobs, auth: peerAuth, log,
+    timing: { ttlMs: config.state.leaseTtlMs, renewEveryMs: config.state.leaseRenewMs },
+    peerTimeoutMs: 2 * config.upstream.bodyTimeoutMs,
+  }) : undefined;
+  if (cluster) content.fills.useCluster(cluster);
   let boundPort: number | undefined;
   const publicUrl = (): string => publicBaseUrl(config, boundPort);
   for (const remote of config.remotes.values()) {
@@ -127,9 +140,12 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
   const checkpoints = new CheckpointService(config, content, catalogue, signer, live, log, publicUrl);
   let aborted = false;
   return {
-    config, log, content, remotes, live, signer, checkpoints, publicUrl, upstreams,
+    config, log, content, remotes, live, signer, checkpoints, publicUrl, upstreams, peerAuth,
     ...(stores.s3 ? { objectStore: stores.s3 } : {}),
-    listening: (port) => { boundPort = port; },
+    listening: (port) => {
+      boundPort = port;
+      cluster?.enable(internalBaseUrl(config, port));
+    },
     abort: () => {
       if (aborted) return;
       aborted = true;
@@ -139,6 +155,7 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
     close: async () => {
       // close() waits for requests in flight; after abort() there are none worth waiting for
       await (aborted ? clients.destroy() : clients.close());
+      await cluster?.close();
       await state.close();
       await blobs.close();
     },

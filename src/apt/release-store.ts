@@ -91,7 +91,14 @@ export class ReleaseStore {
     try {
       return { release: await this.parsed(rec.textSha256), history };
     } catch {
-      return undefined; // its text was collected: not covered until the next InRelease request refreshes it
+      // Not in this store (collected, or a node whose store lacks what the shared pointer names):
+      // fetch and verify it again rather than leave its files uncovered (unverified pass-through).
+      try {
+        const view = await this.serveable(rec === inr ? 'inrelease' : 'release', dir, { revalidate: false });
+        return { release: await this.parsed(view.record.textSha256), history };
+      } catch {
+        return undefined;
+      }
     }
   }
 }

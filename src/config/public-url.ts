@@ -18,3 +18,11 @@ export function publicBaseUrl(src: PublicUrlSource, boundPort?: number): string 
   const h = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
   return `http://${h.includes(':') ? `[${h}]` : h}:${boundPort ?? src.listen.port}`;
 }
+
+/**
+ * How other nodes reach this one (`/-/internal/…`): node.internalUrl, else the listen address (the
+ * hostname when listening on every address). Never publicUrl: that is often the load balancer.
+ */
+export function internalBaseUrl(src: { node: { internalUrl?: string }; listen: { host: string; port: number } }, boundPort?: number): string {
+  return src.node.internalUrl ?? publicBaseUrl({ listen: src.listen }, boundPort);
+}

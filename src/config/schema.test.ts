@@ -88,6 +88,7 @@ describe('config types', () => {
       upstream: { connectTimeoutMs: number; bodyTimeoutMs: number; retries: number; connectionsPerHost: number; metadataDeadlineMs: number };
       signing: { keyPath: string };
       publicUrl?: string;
+      node: { internalUrl?: string };
       logLevel: 'debug' | 'info' | 'warn' | 'error';
       shutdownGraceMs: number;
       import: { trustedKeys: string[] };

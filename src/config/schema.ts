@@ -106,6 +106,10 @@ export function configSchema(ctx: ConfigContext) {
     admin: strict({
       token: text().optional().describe('Bearer token (`Authorization: Bearer <token>`). Unset disables the API. The environment variable REPOINT_ADMIN_TOKEN also sets it.'),
     }).prefault({}).describe('The admin API (POST /-/api/remotes/<remote>/checkpoints).'),
+    node: strict({
+      internalUrl: httpUrl('expected an http(s) URL like "http://10.0.0.7:8080"').optional()
+        .describe('How other nodes reach this one for /-/internal/ requests (followers of a download this node leads). Default: from `listen` (the hostname when listening on every address).'),
+    }).prefault({}).describe('This node within a cluster (several nodes sharing a Redis state).'),
     logLevel: choice(['debug', 'info', 'warn', 'error']).default('info').describe('Log level on stderr (JSON lines).'),
     shutdownGrace: duration().prefault('10s')
       .describe('On SIGTERM/SIGINT: stop accepting, let responses in flight finish for up to this long, then abort downloads and close connections.'),
@@ -127,6 +131,7 @@ export function configSchema(ctx: ConfigContext) {
     const dataDir = ctx.dataDir ?? rel(c.dataDir);
     const token = c.admin.token ?? ctx.adminToken;
     const admin: { token?: string } = token ? { token } : {};
+    const node: { internalUrl?: string } = c.node.internalUrl !== undefined ? { internalUrl: c.node.internalUrl.replace(/\/+$/, '') } : {};
     return {
       /** Where the config was read from, for messages. */
       source: ctx.file,
@@ -139,6 +144,7 @@ export function configSchema(ctx: ConfigContext) {
       signing: { keyPath: rel(c.signing.key ?? resolve(dataDir, 'keys/mirror.asc')) },
       ...(c.publicUrl !== undefined ? { publicUrl: c.publicUrl } : {}),
       admin,
+      node,
       logLevel: c.logLevel,
       shutdownGraceMs: c.shutdownGrace,
       import: { trustedKeys: c.import.trustedKeys.map(rel) },

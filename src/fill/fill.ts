@@ -19,6 +19,8 @@ export interface FillSpec {
   expected: Expected;
   /** Refuse anything larger when metadata gives no size. */
   maxSize?: number;
+  /** Asked once the download has started: false when another node stores this blob (cluster follower). */
+  uploadAlongside?: () => boolean;
 }
 
 /** The spec for a verified download, keyed by fillKey: the same content from the same upstream is fetched once. */
@@ -123,10 +125,21 @@ export class Fill extends EventEmitter {
 
   async #run(): Promise<BlobInfo> {
     try {
+      // The content address known up front lets an object store upload alongside the download; not
+      // when another node uploads the same blob (a cluster follower, known once #open has elected).
       const sha256 = this.expectedSha256;
-      // the content address known up front lets an object store upload alongside the download
-      this.#writer = await this.#blobs.createWriter(sha256 ? { expectSha256: sha256 } : {});
+      const writer = (alongside: boolean): Promise<BlobWriter> => this.#blobs.createWriter(alongside && sha256 ? { expectSha256: sha256 } : {});
+      const decide = this.#spec.uploadAlongside;
+      if (!decide) this.#writer = await writer(true);
       const res = await this.#open(0);
+      if (decide) {
+        try {
+          this.#writer = await writer(decide());
+        } catch (err) {
+          discard(res.body);
+          throw err;
+        }
+      }
       await this.#stream(res);
       return await this.#commit();
     } catch (err) {

@@ -7,12 +7,14 @@ import { readiness } from './ready.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { requireAdmin } from './admin.ts';
 import { exportResponse } from './export-route.ts';
+import { internalRequest } from './internal-fill.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
 /** The proxy's own endpoints under /-/. */
 export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise<Response | undefined> {
   return async (path, c) => {
+    if (path[0] === 'internal') return internalRequest(rt, path.slice(1), c);
     const route = path.join('/');
     const method = c.env?.incoming?.method ?? c.req.method;
     const read = method === 'GET' || method === 'HEAD';

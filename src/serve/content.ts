@@ -135,7 +135,7 @@ export class ContentService {
 }
 
 /** What http/ sees of a fill: no Fill, no path, only what it needs to plan and stream a response. */
-function growingBody(fill: Fill): GrowingBody {
+export function growingBody(fill: Fill): GrowingBody {
   return {
     kind: 'growing',
     ready: fill.ready,

@@ -49,4 +49,6 @@ export function isCatalogueKey(key: string): boolean {
 export const leaseNames = {
   checkpoint: (remote: string): string => `checkpoint:${remote}`,
   gc: 'gc',
+  /** One upstream download per fill key (fill/fill-key.ts) across the cluster; held by the leading node. */
+  fill: (fillKey: string): string => `fill:${fillKey}`,
 } as const;

@@ -88,7 +88,13 @@ export class RepomdStore {
     try {
       return { repomd: await this.parsed(rec.sha256), history };
     } catch {
-      return undefined; // collected: not covered until the next repomd.xml request refreshes it
+      // Not in this store (collected, or a node whose store lacks what the shared pointer names):
+      // fetch and verify it again rather than leave its files uncovered (unverified pass-through).
+      try {
+        return { repomd: await this.parsed((await this.serveable(dir, { revalidate: false })).record.sha256), history };
+      } catch {
+        return undefined;
+      }
     }
   }
 }

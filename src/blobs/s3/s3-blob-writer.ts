@@ -85,6 +85,11 @@ export class S3BlobWriter implements BlobWriter {
     }
     try {
       if (this.#upload && this.#upload.key !== blobKey(info.sha256)) await this.#cancel(); // the guess was wrong
+      // Not uploaded alongside (a cluster follower, whose leader stores the blob): skip what is there.
+      if (!this.#upload && (await this.#hooks.bucket.head(info.sha256))?.size === info.size) {
+        await this.#hooks.stored(info);
+        return info;
+      }
       const up = this.#upload ?? (this.#upload = this.#start(info.sha256, opts.mtime));
       up.feed.seal(info.size);
       await up.done;
