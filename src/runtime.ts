@@ -11,6 +11,7 @@ import { publicBaseUrl } from './config/public-url.ts';
 import type { Config, RemoteConfig } from './config/types.ts';
 import { RepointError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { Ops } from './ops/ops.ts';
 import { repositoryTypes } from './registry.ts';
 import type { TypedRemote } from './repository-type.ts';
 import { ContentService } from './serve/content.ts';
@@ -46,6 +47,8 @@ export interface Runtime {
   listening(port: number): void;
   /** Each available remote's upstream (an OfflineUpstream for offline remotes): export completes on-demand checkpoints through it. */
   upstreams: ReadonlyMap<string, Upstream>;
+  /** This process's operational figures (metrics, the status page). */
+  ops: Ops;
   close(): Promise<void>;
 }
 
@@ -95,6 +98,7 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
   const content = new ContentService(blobs, state, log);
   const clients = new UpstreamClients(config.upstream);
   const remotes = new Map<string, RemoteHandler>();
+  const ops = new Ops();
   const live = new Map<string, TypedRemote>();
   const upstreams = new Map<string, Upstream>();
   const catalogue = new Catalogue(state, blobs);
@@ -115,7 +119,7 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
     if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
     // An offline remote (no upstream) serves imported checkpoints only, its live paths from the newest.
     const offline = remote.upstreams.length === 0;
-    const upstream = offline ? new OfflineUpstream(remote.name) : await clients.forRemote(remote, rlog);
+    const upstream = offline ? new OfflineUpstream(remote.name) : ops.instrument(remote.name, await clients.forRemote(remote, rlog));
     const typed = type.createRemote({ remote, upstream, content, keyring, signer, publicUrl, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs });
     const served = offline ? new OfflineLive(typed, catalogue) : typed;
     upstreams.set(remote.name, upstream);
@@ -123,9 +127,10 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
     remotes.set(remote.name, new CheckpointRouter(served, catalogue));
   }
   const checkpoints = new CheckpointService(config, content, catalogue, signer, live, log, publicUrl);
+  checkpoints.onCreated((remote, seconds) => ops.checkpointDone(remote, seconds));
   let aborted = false;
   return {
-    config, log, content, remotes, live, signer, checkpoints, publicUrl, upstreams,
+    config, log, content, remotes, live, signer, checkpoints, publicUrl, upstreams, ops,
     listening: (port) => { boundPort = port; },
     abort: () => {
       if (aborted) return;

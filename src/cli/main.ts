@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   // a transfer station checks bundles with a key file, without any repoint config
   if (command === 'bundle' && values.key?.length) return runBundle(values.key, positionals.slice(1));
   const config = loadConfig(findConfigPath(values.config, process.env, process.cwd()));
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, {}, undefined, command === 'serve' ? config.accessLog : 'off');
   switch (command) {
     case 'serve': {
       const running = await startServer(config, log);

@@ -30,10 +30,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   await sweepTempFiles(runtime.content.blobs, log);
   const stopSweep = startTempSweep(runtime.content.blobs, config.cache.gcIntervalMs, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
-  const stopGc = startAutoGc(config, runtime.content, pinSources(config), log);
+  const stopGc = startAutoGc(config, runtime.content, pinSources(config), log, (freed) => { runtime.ops.gcFreedBytes += freed; });
   const stopImports = startImportSchedules({ config, types: repositoryTypes, content: runtime.content, catalogue: runtime.checkpoints.catalogue, signer: runtime.signer, log });
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
-  const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime) });
+  const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime), ops: runtime.ops });
   const server = await new Promise<ServerType>((resolve, reject) => {
     // hono answers HEAD by re-wrapping the GET response, which hides node-server's "already sent" marker.
     const fetch = async (req: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
@@ -61,6 +61,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       else await new Promise<void>((resolve) => server.close(() => resolve()));
       runtime.abort(); // downloads nobody waits for any more (detached fills) must not hold the exit
       await runtime.close();
+      log.flush();
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { choice, duration, got, httpUrl, oneOrMany, size, strict, text, wholeNumber } from './fields.ts';
+import { choice, duration, flag, got, httpUrl, oneOrMany, size, strict, text, wholeNumber } from './fields.ts';
 import { remotesSchema } from './remote-schema.ts';
 
 /** What the file's values are resolved against. */
@@ -101,6 +101,13 @@ export function configSchema(ctx: ConfigContext) {
       token: text().optional().describe('Bearer token (`Authorization: Bearer <token>`). Unset disables the API. The environment variable REPOINT_ADMIN_TOKEN also sets it.'),
     }).prefault({}).describe('The admin API (POST /-/api/remotes/<remote>/checkpoints).'),
     logLevel: choice(['debug', 'info', 'warn', 'error']).default('info').describe('Log level on stderr (JSON lines).'),
+    accessLog: strict({
+      enabled: flag().default(true).describe('One flat JSON line per request (time, reqId, remote, method, path, status, bytes, cache, ms, upstreamMs).'),
+      file: text().optional().describe('Write access lines to this file (appended; relative to this file) instead of the log stream on stderr.'),
+    }).prefault({}).describe('The access log.'),
+    metrics: strict({
+      token: text().optional().describe('Bearer token required by GET /-/metrics (`Authorization: Bearer <token>`). Unset: open, like /-/health.'),
+    }).prefault({}).describe('The Prometheus endpoint GET /-/metrics.'),
     shutdownGrace: duration().prefault('10s')
       .describe('On SIGTERM/SIGINT: stop accepting, let responses in flight finish for up to this long, then abort downloads and close connections.'),
     import: strict({
@@ -130,6 +137,8 @@ export function configSchema(ctx: ConfigContext) {
       ...(c.publicUrl !== undefined ? { publicUrl: c.publicUrl } : {}),
       admin,
       logLevel: c.logLevel,
+      accessLog: c.accessLog.enabled ? (c.accessLog.file !== undefined ? { file: rel(c.accessLog.file) } : 'stream' as const) : 'off' as const,
+      metrics: (c.metrics.token !== undefined ? { token: c.metrics.token } : {}) as { token?: string },
       shutdownGraceMs: c.shutdownGrace,
       import: { trustedKeys: c.import.trustedKeys.map(rel) },
       remotes: c.remotes,

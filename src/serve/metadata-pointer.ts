@@ -130,7 +130,10 @@ export class MetadataPointer<R extends PointerRecord, S> {
       return await untilAborted(this.#revalidate(slot, rec, path, deadline.signal), deadline.signal);
     } catch (err) {
       const e = isRepointError(err) ? err : new RepointError('INTERNAL', (err as Error).message, {}, { cause: err });
-      if (/^(SIGNATURE|METADATA)_/.test(e.code)) this.#deps.log.error('refused upstream metadata', { path, code: e.code, reason: e.message });
+      if (/^(SIGNATURE|METADATA)_/.test(e.code)) {
+        this.#deps.log.error('refused upstream metadata', { path, code: e.code, reason: e.message });
+        this.#deps.upstream.rejected?.(e.code);
+      }
       if (!rec) throw e;
       this.#deps.log.warn('serving last verified metadata', { path, code: e.code, reason: e.message });
       return { record: rec, stale: e.code };
