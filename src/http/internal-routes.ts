@@ -6,11 +6,13 @@ import { checkpointApi } from './checkpoint-api.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { requireAdmin } from './admin.ts';
 import { exportResponse } from './export-route.ts';
+import { metricsRoute } from './metrics-route.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
 /** The proxy's own endpoints under /-/. */
 export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise<Response | undefined> {
+  const metrics = metricsRoute(rt);
   return async (path, c) => {
     const route = path.join('/');
     const method = c.env?.incoming?.method ?? c.req.method;
@@ -26,6 +28,7 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
         activeDownloads: rt.content.fills.active,
       }, 200, { 'cache-control': 'no-store' });
     }
+    if (route === 'metrics' && read) return metrics(c);
     if (route === 'keys/mirror.asc' && read) {
       return c.body(rt.signer.publicKeyArmored, 200, { 'content-type': 'application/pgp-keys', 'cache-control': 'public, max-age=3600' });
     }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, MetricType, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
 import type { HistogramSeries } from './histogram-series.ts';
 import type { Ops } from './ops.ts';
 import { CACHE_RESULTS } from './remote-meters.ts';
@@ -17,17 +17,23 @@ export interface MetricSources {
 
 type Labels = Record<string, string>;
 
+
 /** A prom-client Histogram whose values are read from HistogramSeries (kept without allocating). */
 class SeriesHistogram extends Histogram<string> {
   readonly #read: () => Array<{ labels: Labels; h: HistogramSeries }>;
   readonly #name: string;
-  readonly #help: string;
+  readonly #shape: Histogram<string>;
 
   constructor(name: string, help: string, labelNames: string[], registry: Registry, read: () => Array<{ labels: Labels; h: HistogramSeries }>) {
     super({ name, help, labelNames, registers: [registry] });
     this.#read = read;
     this.#name = name;
-    this.#help = help;
+    this.#shape = new Histogram({ name, help, labelNames, registers: [] });
+  }
+
+  /** What the registry formats (prom-client prefers it to get() when a metric has it). */
+  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    return this.get();
   }
 
   override async get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
@@ -42,7 +48,8 @@ class SeriesHistogram extends Histogram<string> {
       values.push({ metricName: `${this.#name}_sum`, labels, value: h.sum });
       values.push({ metricName: `${this.#name}_count`, labels, value: h.count });
     }
-    return { name: this.#name, help: this.#help, type: MetricType.Histogram, values, aggregator: 'sum', collect: () => {} };
+    // name, help, type and aggregator from an empty prom-client histogram of the same name
+    return { ...(await this.#shape.get()), values };
   }
 }
 
@@ -102,15 +109,8 @@ export function metricsRegistry(ops: Ops, src: MetricSources): Registry {
       for (const m of ops.meters()) for (const [code, n] of m.verificationFailures) this.inc({ remote: m.name, code }, n);
     },
   });
-  const blobBytes = new Gauge({ name: 'repoint_blob_store_bytes', help: 'Bytes in this node\'s blob store.', registers });
-  new Gauge({
-    name: 'repoint_blob_store_blobs', help: 'Blobs in this node\'s blob store.', registers,
-    async collect() {
-      const t = await src.blobTotals();
-      this.set(t.count);
-      blobBytes.set(t.bytes);
-    },
-  });
+  new Gauge({ name: 'repoint_blob_store_bytes', help: 'Bytes in this node\'s blob store.', registers, async collect() { this.set((await src.blobTotals()).bytes); } });
+  new Gauge({ name: 'repoint_blob_store_blobs', help: 'Blobs in this node\'s blob store.', registers, async collect() { this.set((await src.blobTotals()).count); } });
   new Gauge({ name: 'repoint_cache_budget_bytes', help: 'cache.maxSize.', registers, collect() { this.set(src.budgetBytes); } });
   new Counter({ name: 'repoint_gc_freed_bytes_total', help: 'Bytes removed by gc in this process.', registers, collect() { this.reset(); this.inc(ops.gcFreedBytes); } });
   freshnessGauges(registry, src);
@@ -120,17 +120,20 @@ export function metricsRegistry(ops: Ops, src: MetricSources): Registry {
 
 function freshnessGauges(registry: Registry, src: MetricSources): void {
   const registers = [registry];
-  const validUntil = new Gauge({ name: 'repoint_metadata_valid_until_seconds', help: 'Seconds until the served Release\'s Valid-Until (negative: past).', labelNames: ['remote', 'dist'], registers });
   new Gauge({
     name: 'repoint_metadata_age_seconds', help: 'Now minus the upstream Date of the served InRelease (newest data timestamp of repomd.xml).', labelNames: ['remote', 'dist'], registers,
     async collect() {
       this.reset();
-      validUntil.reset();
       const now = Date.now();
-      for (const f of await src.freshness()) {
-        if (f.dateMs !== undefined) this.set({ remote: f.remote, dist: f.dist }, (now - f.dateMs) / 1000);
-        if (f.validUntilMs !== undefined) validUntil.set({ remote: f.remote, dist: f.dist }, (f.validUntilMs - now) / 1000);
-      }
+      for (const f of await src.freshness()) if (f.dateMs !== undefined) this.set({ remote: f.remote, dist: f.dist }, (now - f.dateMs) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'repoint_metadata_valid_until_seconds', help: 'Seconds until the served Release\'s Valid-Until (negative: past); only where it has one.', labelNames: ['remote', 'dist'], registers,
+    async collect() {
+      this.reset();
+      const now = Date.now();
+      for (const f of await src.freshness()) if (f.validUntilMs !== undefined) this.set({ remote: f.remote, dist: f.dist }, (f.validUntilMs - now) / 1000);
     },
   });
 }
