@@ -7,6 +7,8 @@ import { setupRoutes } from './setup-routes.ts';
 import { requireAdmin } from './admin.ts';
 import { exportResponse } from './export-route.ts';
 import { metricsRoute } from './metrics-route.ts';
+import { buildStatus } from './status-model.ts';
+import { renderStatusPage } from './status-page.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
@@ -29,6 +31,8 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
       }, 200, { 'cache-control': 'no-store' });
     }
     if (route === 'metrics' && read) return metrics(c);
+    if (route === 'status.json' && read) return c.json(await buildStatus(rt), 200, { 'cache-control': 'no-store' });
+    if (route === 'status' && read) return c.html(renderStatusPage(await buildStatus(rt)), 200, { 'cache-control': 'no-store' });
     if (route === 'keys/mirror.asc' && read) {
       return c.body(rt.signer.publicKeyArmored, 200, { 'content-type': 'application/pgp-keys', 'cache-control': 'public, max-age=3600' });
     }
