@@ -21,7 +21,8 @@ nav a{margin-right:.8em}a{color:#0b57d0}
 .chart figcaption{font-size:.85em}.legend{font-size:.75em;color:#555}
 .key i{display:inline-block;width:.8em;height:.8em;margin:0 .25em 0 .6em;border-radius:2px}
 table{border-collapse:collapse;width:100%;font-size:.88em}td,th{text-align:left;padding:3px 6px;border-bottom:1px solid #eee;vertical-align:top}
-pre{background:#f5f5f7;padding:6px 8px;border-radius:6px;overflow-x:auto;font-size:.82em;margin:2px 0;white-space:pre}
+pre{background:#f5f5f7;padding:6px 8px;border-radius:6px;font-size:.82em;margin:2px 0;white-space:pre-wrap;overflow-wrap:anywhere}
+code{overflow-wrap:anywhere}.scroll{overflow-x:auto}
 .ok{color:#2e7d32}.bad{color:#c62828}.muted{color:#777}.badge{font-size:.75em;background:#e8eaed;border-radius:4px;padding:1px 6px}
 progress{width:140px}meter{width:100%;height:1.1em}
 @media (max-width:600px){:root{font-size:14px}td,th{padding:2px 3px}}
@@ -49,21 +50,21 @@ function freshnessTable(r: RemoteStatus, now: number): string {
   const rows = r.freshness.map((f) => `<tr><td>${esc(f.dist)}</td><td data-testid="age">${f.ageSeconds !== undefined ? formatDuration(f.ageSeconds) : '–'}</td>`
     + `<td>${f.validForSeconds !== undefined ? (f.validForSeconds >= 0 ? `in ${formatDuration(f.validForSeconds)}` : `<span class="bad">${formatDuration(f.validForSeconds)} ago</span>`) : '–'}</td>`
     + `<td>${ago(f.checkedAt, now)}</td></tr>`).join('');
-  return `<table><tr><th>${r.type === 'apt' ? 'suite' : 'repository'}</th><th>upstream Date age</th><th>Valid-Until</th><th>last good refresh</th></tr>${rows}</table>`;
+  return `<div class="scroll"><table><tr><th>${r.type === 'apt' ? 'suite' : 'repository'}</th><th>upstream Date age</th><th>Valid-Until</th><th>last good refresh</th></tr>${rows}</table></div>`;
 }
 
 function downloads(r: RemoteStatus): string {
   if (r.downloads.length === 0) return '';
   const rows = r.downloads.map((d) => `<tr><td><code>${esc(d.path)}</code></td><td>${d.size ? `<progress max="${d.size}" value="${d.received}"></progress> ` : ''}`
     + `${formatBytes(d.received)}${d.size ? ` of ${formatBytes(d.size)}` : ''}</td></tr>`).join('');
-  return `<h3>Downloads in flight</h3><table data-testid="downloads">${rows}</table>`;
+  return `<h3>Downloads in flight</h3><div class="scroll"><table data-testid="downloads">${rows}</table></div>`;
 }
 
 function checkpointRows(r: RemoteStatus, list: readonly CheckpointStatus[]): string {
   if (list.length === 0) return '';
   const rows = list.map((c) => `<tr><td><a href="/${esc(r.name)}/${esc(c.ts)}/">${esc(c.ts)}</a><br><span class="muted">${formatCount(c.files)} files, ${formatBytes(c.bytes)}</span></td>`
     + `<td>${c.pin.map((l) => `<pre>${esc(l)}</pre>`).join('')}<details><summary>full client setup</summary><pre>${esc(c.setup)}</pre></details></td></tr>`).join('');
-  return `<h3>Checkpoints <small class="muted">newest first</small></h3><table data-testid="checkpoints">${rows}</table>`;
+  return `<h3>Checkpoints <small class="muted">newest first</small></h3><div class="scroll"><table data-testid="checkpoints">${rows}</table></div>`;
 }
 
 function remoteCard(r: RemoteStatus, now: number): string {
