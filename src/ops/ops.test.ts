@@ -56,3 +56,21 @@ describe('metric export', () => {
     expect(text).not.toContain('repoint_metadata_valid_until_seconds{'); // only where a Valid-Until exists
   });
 });
+
+describe('the documented names', () => {
+  it('every repoint_* metric in the Grafana dashboard and the README table is exported', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await metricsRegistry(new Ops(), {
+      budgetBytes: 1, blobTotals: async () => ({ count: 0, bytes: 0 }), fillsInFlight: () => 0, freshness: async () => [], newestCheckpoints: async () => [],
+    }).metrics();
+    const exported = new Set([...text.matchAll(/^# TYPE (repoint_\w+) (\w+)$/gm)].flatMap((m) => m[2] === 'histogram' ? [m[1]!, `${m[1]!}_bucket`, `${m[1]!}_count`, `${m[1]!}_sum`] : [m[1]!]));
+    const named = (s: string): string[] => [...new Set([...s.matchAll(/repoint_[a-z_]+[a-z]/g)].map((m) => m[0]))];
+    const dashboard = named(await readFile('deploy/grafana-dashboard.json', 'utf8'));
+    const readme = named(await readFile('README.md', 'utf8'));
+    expect(dashboard.length).toBeGreaterThan(10);
+    expect(dashboard.filter((n) => !exported.has(n))).toEqual([]);
+    expect(readme.filter((n) => !exported.has(n))).toEqual([]);
+    // and the README documents every one
+    expect([...text.matchAll(/^# TYPE (repoint_\w+)/gm)].map((m) => m[1]!).filter((n) => !readme.includes(n))).toEqual([]);
+  });
+});
