@@ -1,3 +1,6 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './log.ts';
 
@@ -22,5 +25,17 @@ describe('log (pino)', () => {
     const none: string[] = [];
     createLogger('info', {}, (l) => none.push(l), 'off').access({ reqId: 'r', remote: 'deb', method: 'GET', path: '/', status: 200, bytes: 0, cache: 'hit', ms: 0 });
     expect(none).toEqual([]);
+  });
+});
+
+describe('access log file', () => {
+  it('appends access lines to accessLog.file, and a file that cannot be opened fails at start naming the key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'repoint-log-'));
+    const file = join(dir, 'sub', 'access.log');
+    const log = createLogger('info', {}, undefined, { file });
+    log.access({ reqId: 'r', remote: 'deb', method: 'GET', path: '/deb/x', status: 200, bytes: 3, cache: 'hit', ms: 0.5 });
+    log.flush();
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ reqId: 'r', cache: 'hit' });
+    expect(() => createLogger('info', {}, undefined, { file: join(file, 'not-a-dir', 'x.log') })).toThrow(/^accessLog\.file: cannot open/);
   });
 });

@@ -1,4 +1,7 @@
 import { pino, stdTimeFunctions, destination, type DestinationStream, type Logger as Pino } from 'pino';
+import { mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { RepointError } from './errors.ts';
 import { redactText } from './formats/http/redact.ts';
 
 export type LogFields = Record<string, unknown>;
@@ -59,7 +62,9 @@ export function createLogger(level: Level = 'info', base: LogFields = {}, write?
   if (access !== 'off') {
     if (write) accessDest = dest;
     else {
-      const boom = destination(access === 'stream' ? { dest: 2, sync: false, minLength: 4096 } : { dest: access.file, sync: false, minLength: 4096, mkdir: true });
+      const boom = destination({ dest: access === 'stream' ? 2 : openAccessFile(access.file), sync: false, minLength: 4096 });
+      // a failing write (disk full, a closed pipe) must not take the server down: the log says so once
+      boom.once('error', (err: Error) => root.error({ reason: err.message }, 'access log write failed; access lines are lost from here on'));
       flush = () => { try { boom.flushSync(); } catch { /* nothing buffered, or not open yet */ } };
       setInterval(() => boom.flush(), 1000).unref();
       accessDest = boom;
@@ -71,6 +76,16 @@ export function createLogger(level: Level = 'info', base: LogFields = {}, write?
     ? pino({ base: null, timestamp: false, level: 'info', formatters: { level: () => ({ time: new Date().toISOString() }), log: redactFields } }, accessDest)
     : undefined;
   return wrap(root.child(base), accessLog, flush);
+}
+
+/** Opened at start-up, so a bad accessLog.file fails then, naming the key, not at the first request. */
+function openAccessFile(file: string): number {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    return openSync(file, 'a', 0o640);
+  } catch (err) {
+    throw new RepointError('CONFIG_INVALID', `accessLog.file: cannot open ${file} for appending: ${(err as Error).message}`);
+  }
 }
 
 function wrap(p: Pino, accessLog: Pino | undefined, flush: () => void): Logger {

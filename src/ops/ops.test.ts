@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { History } from './history.ts';
 import { metricsRegistry } from './metric-export.ts';
@@ -59,7 +60,6 @@ describe('metric export', () => {
 
 describe('the documented names', () => {
   it('every repoint_* metric in the Grafana dashboard and the README table is exported', async () => {
-    const { readFile } = await import('node:fs/promises');
     const text = await metricsRegistry(new Ops(), {
       budgetBytes: 1, blobTotals: async () => ({ count: 0, bytes: 0 }), fillsInFlight: () => 0, freshness: async () => [], newestCheckpoints: async () => [],
     }).metrics();
