@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/http/status-model.ts';
 import { aptProblems } from '../helpers/apt-client.ts';
-import { startAptWorld, tempDir, type AptWorld } from '../helpers/apt-world.ts';
+import { DEFAULT_PACKAGES, startAptWorld, tempDir, type AptWorld } from '../helpers/apt-world.ts';
 import { repoint } from '../helpers/cli.ts';
 import { describeE2E } from '../helpers/e2e.ts';
 
@@ -14,6 +14,7 @@ describeE2E('/-/status.json and repoint status', TOOLS, () => {
 
   beforeAll(async () => {
     w = await startAptWorld({
+      packages: [...DEFAULT_PACKAGES, { name: 'slowpkg', version: '1.0-1', sizeBytes: 2_000_000 }],
       remote: { checkpoints: { suites: ['stable'], components: ['main'], architectures: ['amd64'] } },
       extra: { publicUrl: 'http://mirror.test:8080', cache: { maxSize: '1GiB' } },
     });
@@ -65,5 +66,25 @@ describeE2E('/-/status.json and repoint status', TOOLS, () => {
     const down = await repoint(['status', '--config', w.proxy.configPath, '--url', 'http://127.0.0.1:9']);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/no repoint answers at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('lists a download in flight with its progress', async () => {
+    const slow = w.repo.packages.find((p) => p.name === 'slowpkg')!;
+    const fault = w.upstream.fault(`/${slow.filename}`, { kind: 'stall', at: 500_000, ms: 3000 });
+    const body = fetch(`${w.base}/${slow.filename}`).then((r) => r.arrayBuffer());
+    let seen: StatusReport['remotes'][number]['downloads'] = [];
+    let fills = 0;
+    for (let i = 0; i < 50 && seen.length === 0; i++) {
+      const s = await status();
+      seen = s.remotes.find((r) => r.name === 'deb')!.downloads.filter((d) => d.path === slow.filename && d.received >= 500_000);
+      fills = s.fillsInFlight;
+      if (seen.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(seen).toEqual([expect.objectContaining({ size: slow.size })]);
+    expect(seen[0]!.received).toBeLessThan(slow.size);
+    expect(fills).toBe(1);
+    expect((await body).byteLength).toBe(slow.size);
+    expect(fault.applied).toBe(1);
+    expect((await status()).remotes.find((r) => r.name === 'deb')!.downloads).toEqual([]);
   });
 });
