@@ -16,6 +16,8 @@ export interface RepointProc {
   logFile: string;
   health(): Promise<HealthReport>;
   memory(): Promise<Memory>;
+  /** user + system CPU time the process has used so far */
+  cpuMs(): Promise<number>;
   /** Resets VmHWM to the current RSS, so the next memory() reports the peak of one phase. */
   resetPeak(): Promise<void>;
 }
@@ -35,6 +37,8 @@ export interface RepointOptions {
   remotes: Record<string, Record<string, unknown>>;
   /** when set, repoint runs with --cpu-prof and writes its profile here on exit */
   cpuProfDir?: string;
+  /** another checkout to run repoint from (to compare two commits); default: this one */
+  checkout?: string;
 }
 
 /** Starts `repoint serve` as its own process (so its memory is its own) on a free port. */
@@ -46,7 +50,8 @@ export async function startRepoint(procs: Procs, o: RepointOptions): Promise<Rep
   await writeFile(configPath, stringify({ listen: `127.0.0.1:${port}`, dataDir, logLevel: 'warn', remotes: o.remotes }));
   const logFile = join(o.dir, 'repoint.log');
   const prof = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
-  const child = procs.spawnServer(NODE, [...prof, join(MAIN, 'src/cli/main.ts'), 'serve', '--config', configPath], logFile);
+  const main = join(o.checkout ?? MAIN, 'src/cli/main.ts');
+  const child = procs.spawnServer(NODE, [...prof, main, 'serve', '--config', configPath], logFile);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/-/health`, child, logFile);
   const pid = child.pid;
@@ -62,6 +67,7 @@ export async function startRepoint(procs: Procs, o: RepointOptions): Promise<Rep
       return (await res.json()) as HealthReport;
     },
     memory: () => readMemory(pid),
+    cpuMs: () => readCpuMs(pid),
     resetPeak: () => writeFile(`/proc/${pid}/clear_refs`, '5'),
   };
 }
@@ -74,4 +80,12 @@ export async function readMemory(pid: number): Promise<Memory> {
     return Number(m[1]);
   };
   return { hwmKiB: field('VmHWM'), rssKiB: field('VmRSS') };
+}
+
+/** utime + stime from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 10 ms). */
+export async function readCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import type { BlobStore } from './blobs/blob-store.ts';
-import { FsBlobStore } from './blobs/fs-blob-store.ts';
+import { openBlobStore } from './blobs/open-blob-store.ts';
+import type { S3BlobStore } from './blobs/s3/s3-blob-store.ts';
 import { withHotCache } from './blobs/hot-cache.ts';
 import { Catalogue } from './checkpoints/catalogue.ts';
 import { CheckpointService } from './checkpoints/checkpoint-service.ts';
@@ -49,6 +49,8 @@ export interface Runtime {
   upstreams: ReadonlyMap<string, Upstream>;
   /** This process's operational figures (metrics, the status page). */
   ops: Ops;
+  /** The object store under content.blobs when blobs.type is s3: readiness checks and presigned redirects. */
+  objectStore?: S3BlobStore;
   close(): Promise<void>;
 }
 
@@ -82,13 +84,13 @@ export interface OpenStoresOptions {
  * The blob store and the state. Opening them never removes anything: another process (a serving node
  * while a CLI command runs) may be writing. Abandoned temp files are swept by sweepTempFiles.
  */
-export async function openStores(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<{ blobs: BlobStore; state: StateStore }> {
+export async function openStores(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<{ blobs: BlobStore; state: StateStore; s3?: S3BlobStore }> {
   await prepareDataDir(config.dataDir, { create: !opts.readOnly });
-  const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), { logger: log, tempMaxAgeMs: config.cache.tempMaxAgeMs, ...(opts.readOnly ? { readOnly: true } : {}) });
-  const state = withLru(await openState(config.state.backend, config.dataDir), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs,
+  const { store: blobs, s3 } = await openBlobStore({ blobs: config.blobs, dataDir: config.dataDir, stateBackend: config.state.backend, tempMaxAgeMs: config.cache.tempMaxAgeMs, maxSizeBytes: config.cache.maxSizeBytes, gcGraceMs: config.cache.gcGraceMs, readOnly: opts.readOnly, log });
+  const state = withLru(await openState(config.state.backend, config.dataDir, { onDegraded: (reason) => log.warn('state: full-disk fallback', { reason }) }), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs,
     // the catalogue is read through: an import in another process publishes by writing it
     readThrough: isCatalogueKey });
-  return { blobs, state };
+  return { blobs, state, ...(s3 ? { s3 } : {}) };
 }
 
 export async function createRuntime(config: Config, log: Logger, opts: OpenStoresOptions = {}): Promise<Runtime> {
@@ -131,6 +133,7 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
   let aborted = false;
   return {
     config, log, content, remotes, live, signer, checkpoints, publicUrl, upstreams, ops,
+    ...(stores.s3 ? { objectStore: stores.s3 } : {}),
     listening: (port) => { boundPort = port; },
     abort: () => {
       if (aborted) return;

@@ -1,6 +1,7 @@
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import { RepointError } from '../errors.ts';
+import { stateKeys } from '../state/keys.ts';
 import type { RepositoryType } from '../repository-type.ts';
 import { AptRemote } from './apt-remote.ts';
 import { adoptApt, aptPackageRefs, aptStoredMetadata } from './bundle.ts';
@@ -27,6 +28,12 @@ export const apt: RepositoryType = {
   storedMetadataBlobs: aptStoredMetadata,
   packageRefs: aptPackageRefs,
   adopt: adoptApt,
+  indexRecords: {
+    recordPrefix: stateKeys.aptIndexRecords,
+    markerPrefix: stateKeys.aptIndexDonePrefix,
+    liveIndexes: async (remote, state) => ((await state.get<Array<{ sha256: string }>>(stateKeys.aptLiveIndexes(remote))) ?? []).map((r) => r.sha256),
+    checkpointIndexes: (m) => aptSuites(m).flatMap((s) => s.indexes.map((r) => r.sha256)),
+  },
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {
     for (const ref of aptSuites(m).flatMap((s) => s.indexes)) {
       if (seen.has(ref.sha256) || !(await deps.blobs.stat(ref.sha256))) continue;

@@ -5,6 +5,11 @@ export interface BlobInfo {
   size: number;
   /** Upstream Last-Modified when known (set at commit), else commit time. */
   mtimeMs: number;
+  /**
+   * Set by list() of a shared store: GC leaves the blob alone until then (a grace period after it was
+   * stored, while another node may be about to write the pointer or checkpoint that names it).
+   */
+  keepUntilMs?: number;
 }
 
 export interface ByteRange {
@@ -65,7 +70,12 @@ export interface BlobStore {
   readAll(sha256: string, maxBytes?: number): Promise<Buffer>;
   /** When the blob was last read or written (epoch ms), for least-recently-used eviction; undefined when missing. */
   lastAccess(sha256: string): Promise<number | undefined>;
-  createWriter(): Promise<BlobWriter>;
+  /**
+   * A writer for a new blob. `expectSha256`, when the caller knows the content address up front, is a
+   * hint: an object store starts its upload under the final key while the bytes arrive (the digest
+   * is still verified at commit, which is given the expectation again).
+   */
+  createWriter(opts?: CreateWriterOptions): Promise<BlobWriter>;
   delete(sha256: string): Promise<boolean>;
   /** Streams every committed blob; never loads the whole list. */
   list(): AsyncIterable<BlobInfo>;
@@ -79,6 +89,10 @@ export interface BlobStore {
   totals(): Promise<{ count: number; bytes: number }>;
   /** Persist what must survive a restart (running totals); the store is not used afterwards. */
   close(): Promise<void>;
+}
+
+export interface CreateWriterOptions {
+  expectSha256?: string;
 }
 
 /** Cap of readAll when the caller gives none: it is for metadata, never for packages. */

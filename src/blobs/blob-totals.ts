@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { silentLogger, type Logger } from '../log.ts';
 import { errCode, writeFileAtomic } from './fs-durable.ts';
 
@@ -63,7 +63,7 @@ export class BlobTotals {
 
   static async open(file: string, opts: BlobTotalsOptions = {}): Promise<BlobTotals> {
     const t = new BlobTotals(file, opts, await readTotalsFile(file));
-    if (!t.#readOnly) await t.#persist(false);
+    if (!t.#readOnly) await t.#persistOrForget(false);
     return t;
   }
 
@@ -90,7 +90,21 @@ export class BlobTotals {
     if (this.#recount) await this.#recount;
     this.#closed = true;
     this.#clearTimer();
-    await this.#persist(!this.#recountFailed);
+    await this.#persistOrForget(!this.#recountFailed);
+  }
+
+  /**
+   * A full disk must not stop start-up or shutdown (issue 8, finding 11): when the file cannot be
+   * written it is removed instead (unlink needs no space), so the next open recounts rather than trust
+   * numbers this run no longer keeps up to date.
+   */
+  async #persistOrForget(clean: boolean): Promise<void> {
+    try {
+      await this.#persist(clean);
+    } catch (err) {
+      this.#logger.warn('blob totals: cannot write, removing the file so the next start recounts', { err: String(err) });
+      await unlink(this.#file).catch(() => {});
+    }
   }
 
   #change(count: number, bytes: number, walked: boolean): void {

@@ -8,8 +8,9 @@ import { DEFAULT_READ_ALL_MAX, type BlobInfo, type BlobStore, type BlobWriter, t
 import { assertByteRange, blobPath } from './blob-paths.ts';
 import { listBlobs, listPart } from './fs-blob-list.ts';
 import { BlobTotals, type TotalsSnapshot } from './blob-totals.ts';
-import { errCode, fsyncDir } from './fs-durable.ts';
+import { errCode, fsyncDir, pathExists } from './fs-durable.ts';
 import { FsBlobWriter } from './fs-blob-writer.ts';
+import { storageError } from './storage-error.ts';
 import { RecountGate } from './recount-gate.ts';
 import { currentProcess, newInstanceId, ownerVerdict, parseTempName, systemProbe, tempName, type ProcessProbe } from './temp-owner.ts';
 
@@ -144,7 +145,7 @@ export class FsBlobStore implements BlobStore {
     this.#assertWritable();
     const tempPath = join(this.#tmpDir, tempName({ ...this.#self, instance: this.#instance }));
     // 'ax': append-only, and fail rather than share a file if the name ever collided
-    const fh = await open(tempPath, 'ax');
+    const fh = await open(tempPath, 'ax').catch((err: unknown) => Promise.reject(storageError(err, 'creating a temp file')));
     this.#active.add(tempPath);
     return new FsBlobWriter(fh, tempPath, {
       place: (t, sha, size) => this.#place(t, sha, size),
@@ -287,22 +288,12 @@ export class FsBlobStore implements BlobStore {
       const code = errCode(err);
       if (code === 'EEXIST') fresh = false;
       else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') {
-        fresh = !(await exists(target));
+        fresh = !(await pathExists(target));
         await rename(tempPath, target);
         return fresh;
       } else throw err;
     }
     await unlink(tempPath);
     return fresh;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return false;
-    throw err;
   }
 }

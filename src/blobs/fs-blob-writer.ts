@@ -3,6 +3,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { RepointError } from '../errors.ts';
 import type { BlobInfo, BlobWriter, WrittenBytesReader } from './blob-store.ts';
 import { errCode } from './fs-durable.ts';
+import { storageError } from './storage-error.ts';
 
 /** What the store lends a writer: placing a finished, fsynced temp file, and where blobs live. */
 export interface FsWriterHooks {
@@ -99,9 +100,13 @@ export class FsBlobWriter implements BlobWriter {
   async #append(chunk: Uint8Array): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
     let off = 0;
-    while (off < chunk.byteLength) {
-      const { bytesWritten } = await this.#fh.write(chunk, off, chunk.byteLength - off);
-      off += bytesWritten;
+    try {
+      while (off < chunk.byteLength) {
+        const { bytesWritten } = await this.#fh.write(chunk, off, chunk.byteLength - off);
+        off += bytesWritten;
+      }
+    } catch (err) {
+      throw storageError(err, 'writing a blob');
     }
     this.#hash.update(chunk);
     this.#bytes += chunk.byteLength;
@@ -131,7 +136,7 @@ export class FsBlobWriter implements BlobWriter {
       this.#state = 'done';
       this.#discarded = true;
       await this.#cleanup();
-      throw err;
+      throw storageError(err, 'committing a blob');
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
-import type { BlobInfo, BlobStore, BlobWriter, ByteRange } from './blob-store.ts';
+import type { BlobInfo, BlobStore, BlobWriter, ByteRange, CreateWriterOptions } from './blob-store.ts';
 
 export interface HotBlob {
   info: BlobInfo;
@@ -110,8 +110,8 @@ class HotCachedBlobStore implements HotBlobStore {
     return this.#inner.lastAccess(sha256);
   }
 
-  createWriter(): Promise<BlobWriter> {
-    return this.#inner.createWriter();
+  createWriter(opts?: CreateWriterOptions): Promise<BlobWriter> {
+    return this.#inner.createWriter(opts);
   }
 
   list(): AsyncIterable<BlobInfo> {

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryBlobStore } from '../blobs/memory-blob-store.ts';
+import { openMemoryState } from '../state/memory-state.ts';
 import { memoryWorld, type MemoryWorld } from '../../test/helpers/memory-world.ts';
 import { Catalogue } from './catalogue.ts';
 import type { CatalogueEntry, CheckpointManifest } from './manifest.ts';
@@ -49,5 +51,41 @@ describe('Catalogue', () => {
 
   it('reports a manifest blob missing from the store as CHECKPOINT_NOT_FOUND', async () => {
     await expect(catalogue.manifest('b'.repeat(64))).rejects.toMatchObject({ code: 'CHECKPOINT_NOT_FOUND' });
+  });
+});
+
+describe('Catalogue manifest cache (issue 8, finding 10)', () => {
+  /** A blob store that counts whole-blob reads. */
+  class CountingStore extends MemoryBlobStore {
+    reads = 0;
+    override readAll(sha256: string, maxBytes?: number): Promise<Buffer> {
+      this.reads++;
+      return super.readAll(sha256, maxBytes);
+    }
+  }
+  const manifestOf = (ts: string, padBytes: number): Buffer =>
+    Buffer.from(JSON.stringify({ version: 1, remote: 'deb', type: 'apt', ts, createdAt: 'x', signer: 'y', pad: 'p'.repeat(padBytes) }));
+  const store = async (blobs: CountingStore, data: Buffer): Promise<string> => {
+    const w = await blobs.createWriter();
+    await w.write(data);
+    return (await w.commit()).sha256;
+  };
+
+  it('is bounded by the bytes of the manifests it holds, not by their number', async () => {
+    const blobs = new CountingStore();
+    const catalogue = new Catalogue(openMemoryState(), blobs, { cacheBytes: 10_000 });
+    const big = [await store(blobs, manifestOf(TS[0], 6000)), await store(blobs, manifestOf(TS[1], 6000))];
+    const small = [await store(blobs, manifestOf(TS[2], 100)), await store(blobs, manifestOf(TS[3], 100))];
+    for (const sha of [...small, big[0]!]) await catalogue.manifest(sha);
+    expect(blobs.reads).toBe(3);
+    for (const sha of [...small, big[0]!]) expect((await catalogue.manifest(sha)).remote).toBe('deb'); // all three fit
+    expect(blobs.reads).toBe(3);
+    await catalogue.manifest(big[1]!); // 12 KB of big manifests do not fit in 10 KB: the older one goes
+    await catalogue.manifest(big[0]!);
+    expect(blobs.reads).toBe(5);
+    const huge = await store(blobs, manifestOf(TS[0], 20_000)); // larger than the whole cache: never kept
+    await catalogue.manifest(huge);
+    await catalogue.manifest(huge);
+    expect(blobs.reads).toBe(7);
   });
 });

@@ -6,16 +6,19 @@ import type { StateStore } from '../state/state-store.ts';
 import { parseManifest, type CatalogueEntry, type CheckpointManifest } from './manifest.ts';
 
 const MAX_MANIFEST_BYTES = 64 * 2 ** 20;
+/** Parsed manifests kept in memory, by the size of their JSON (a count would allow 256 × 64 MiB). */
+const DEFAULT_CACHE_BYTES = 32 * 2 ** 20;
 
 /** The list of a remote's checkpoints (one state key, so publishing is one atomic write). */
 export class Catalogue {
   readonly #state: StateStore;
   readonly #blobs: BlobStore;
-  readonly #manifests = new LRUCache<string, CheckpointManifest>({ max: 256 });
+  readonly #manifests: LRUCache<string, { m: CheckpointManifest; bytes: number }>;
 
-  constructor(state: StateStore, blobs: BlobStore) {
+  constructor(state: StateStore, blobs: BlobStore, opts: { cacheBytes?: number } = {}) {
     this.#state = state;
     this.#blobs = blobs;
+    this.#manifests = new LRUCache({ maxSize: Math.max(1, opts.cacheBytes ?? DEFAULT_CACHE_BYTES), sizeCalculation: (e) => Math.max(1, e.bytes) });
   }
 
   /** Oldest first. */
@@ -38,7 +41,7 @@ export class Catalogue {
 
   async manifest(sha256: string): Promise<CheckpointManifest> {
     const hit = this.#manifests.get(sha256);
-    if (hit) return hit;
+    if (hit) return hit.m;
     let raw: Buffer;
     try {
       raw = await this.#blobs.readAll(sha256, MAX_MANIFEST_BYTES);
@@ -47,7 +50,8 @@ export class Catalogue {
       throw err;
     }
     const m = parseManifest(raw.toString('utf8'), sha256);
-    this.#manifests.set(sha256, m);
+    // one larger than the whole cache is not kept (lru-cache would refuse it)
+    if (raw.length <= this.#manifests.maxSize) this.#manifests.set(sha256, { m, bytes: raw.length });
     return m;
   }
 }

@@ -43,8 +43,22 @@ export interface ManifestDeps {
   upstreams: readonly string[];
 }
 
+/** Where a type keeps the package records of its index blobs, for gc (checkpoints/index-gc.ts). */
+export interface IndexRecordKeys {
+  /** Every record of one index blob starts with this. */
+  recordPrefix(indexSha256: string): string;
+  /** Ingestion markers (state/ingest-marker.ts): `<markerPrefix><index sha256>[:…]`. */
+  markerPrefix: string;
+  /** Index blobs a remote's live lookups read. */
+  liveIndexes(remote: string, state: StateStore): Promise<string[]>;
+  /** Index blobs a checkpoint's lookups read. */
+  checkpointIndexes(m: CheckpointManifest): string[];
+}
+
 /** What GC and bundles may read from any manifest, without a live remote (CLI commands have none). */
 export interface ManifestReader {
+  /** The type's index records, when it keeps any. */
+  readonly indexRecords?: IndexRecordKeys;
   /** The manifest's own metadata blobs (Release files, indexes, repomd, ...). */
   metadataBlobs(m: CheckpointManifest): string[];
   /**

@@ -1,12 +1,17 @@
+import { inGrace } from './gc-grace.ts';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
 import { leaseNames } from '../state/keys.ts';
 import { leaseHolder } from '../state/lease.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { Catalogue } from './catalogue.ts';
+import { collectIndexRecords } from './index-gc.ts';
 import { checkpointPins, type PinSources } from './pins.ts';
 
 export interface GcResult {
+  /** Index blobs whose package records were removed from the state, and how many records. */
+  indexes: number;
+  indexRecords: number;
   removed: number;
   freed: number;
   pinned: number;
@@ -17,7 +22,8 @@ export interface GcResult {
 const BUCKET_MS = 60_000; // access-time resolution of the LRU order
 
 /**
- * Removes blobs no kept checkpoint references, least recently used first, until the store fits
+ * First removes the package records of index blobs nothing reads any more (index-gc.ts), then removes
+ * blobs no kept checkpoint references, least recently used first, until the store fits
  * cache.maxSize (or all unpinned ones with `all`). Two streaming passes, so memory stays bounded whatever
  * the store's size: one builds an access-time histogram, the second deletes below the cut.
  *
@@ -26,15 +32,18 @@ const BUCKET_MS = 60_000; // access-time resolution of the LRU order
  * checkpoint run waits while the `gc` lease is held (checkpoint-service.ts): each takes its own lease
  * first and then looks for the other's, so at least one of two that start together sees the other.
  */
-export async function collectGarbage(budget: { maxSizeBytes: number; sources: PinSources }, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void; signal?: AbortSignal }): Promise<GcResult> {
+export async function collectGarbage(budget: { maxSizeBytes: number; sources: PinSources }, blobs: BlobStore, state: StateStore, opts: { all: boolean; dryRun: boolean; onProgress?: (text: string) => void; signal?: AbortSignal; indexGraceMs?: number }): Promise<GcResult> {
   if (!opts.dryRun) await refuseDuringCheckpoints(budget.sources, state);
-  const pins = await checkpointPins(budget.sources, new Catalogue(state, blobs), state, blobs);
+  const catalogue = new Catalogue(state, blobs);
+  const idx = await collectIndexRecords(budget.sources, catalogue, state, { dryRun: opts.dryRun, ...(opts.indexGraceMs !== undefined ? { graceMs: opts.indexGraceMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const pins = await checkpointPins(budget.sources, catalogue, state, blobs);
   let total = 0;
   let pinnedBytes = 0;
   const byBucket = new Map<number, number>(); // unpinned bytes per access minute
   for await (const b of blobs.list()) {
     total += b.size;
     if (pins.has(b.sha256)) { pinnedBytes += b.size; continue; }
+    if (inGrace(b)) continue; // stored moments ago: counted, never a candidate
     const bucket = Math.floor((await atime(blobs, b.sha256)) / BUCKET_MS);
     byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + b.size);
   }
@@ -53,7 +62,7 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
   let freedFromCut = 0;
   if (cut > -Infinity) {
     for await (const b of blobs.list()) {
-      if (pins.has(b.sha256)) continue;
+      if (pins.has(b.sha256) || inGrace(b)) continue;
       const bucket = Math.floor((await atime(blobs, b.sha256)) / BUCKET_MS);
       if (bucket > cut || (bucket === cut && freedFromCut >= neededFromCut)) continue;
       if (bucket === cut) freedFromCut += b.size;
@@ -66,7 +75,17 @@ export async function collectGarbage(budget: { maxSizeBytes: number; sources: Pi
       opts.onProgress?.(`removed ${removed} blobs`);
     }
   }
-  return { removed, freed, pinned: pins.size, pinnedBytes, total };
+  return { indexes: idx.indexes, indexRecords: idx.records, removed, freed, pinned: pins.size, pinnedBytes, total };
+}
+
+/**
+ * Only the index-record part of collectGarbage (state growth does not wait for the blob store to be
+ * over budget): the serving processes run it on every gc tick. The caller holds the `gc` lease.
+ */
+export async function collectUnusedIndexes(sources: PinSources, blobs: BlobStore, state: StateStore, opts: { signal?: AbortSignal; indexGraceMs?: number } = {}): Promise<{ indexes: number; indexRecords: number }> {
+  await refuseDuringCheckpoints(sources, state);
+  const r = await collectIndexRecords(sources, new Catalogue(state, blobs), state, { dryRun: false, ...(opts.indexGraceMs !== undefined ? { graceMs: opts.indexGraceMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  return { indexes: r.indexes, indexRecords: r.records };
 }
 
 async function atime(blobs: BlobStore, sha256: string): Promise<number> {

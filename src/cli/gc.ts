@@ -34,7 +34,9 @@ export async function runGc(config: Config, log: Logger, opts: GcOptions): Promi
       r = run.value;
       await sweepTempFiles(blobs, log); // only abandoned ones: a serving node's downloads stay
     }
-    progress.done(`${opts.dryRun ? 'would remove' : 'removed'} ${r.removed} blobs (${formatBytes(r.freed)}); ${r.pinned} pinned by checkpoints (${formatBytes(r.pinnedBytes)}); store ${formatBytes(r.total - (opts.dryRun ? 0 : r.freed))} of ${formatBytes(config.cache.maxSizeBytes)}`);
+    const verb = opts.dryRun ? 'would remove' : 'removed';
+    progress.done(`${verb} ${r.removed} blobs (${formatBytes(r.freed)}); ${r.pinned} pinned by checkpoints (${formatBytes(r.pinnedBytes)}); store ${formatBytes(r.total - (opts.dryRun ? 0 : r.freed))} of ${formatBytes(config.cache.maxSizeBytes)}; `
+      + `${verb} the package records of ${r.indexes} unused indexes${opts.dryRun ? '' : ` (${r.indexRecords} state keys)`}`);
     return 0;
   } finally {
     await state.close();

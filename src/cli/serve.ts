@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve as honoServe, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { describeBlobs } from '../config/blobs-schema.ts';
+import { IMMUTABLE } from '../serve/reply.ts';
 import type { Config } from '../config/types.ts';
 import { createApp } from '../http/app.ts';
 import { internalRoutes } from '../http/internal-routes.ts';
@@ -33,7 +35,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const stopGc = startAutoGc(config, runtime.content, pinSources(config), log, (freed) => { runtime.ops.gcFreedBytes += freed; });
   const stopImports = startImportSchedules({ config, types: repositoryTypes, content: runtime.content, catalogue: runtime.checkpoints.catalogue, signer: runtime.signer, log });
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
-  const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime), ops: runtime.ops });
+  const objects = runtime.objectStore;
+  const redirect = objects && config.blobs.type === 's3' && config.blobs.redirect ? (sha256: string, method: 'GET' | 'HEAD') => objects.presign(sha256, method, IMMUTABLE) : undefined;
+  const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime), ops: runtime.ops, ...(redirect ? { redirect } : {}) });
   const server = await new Promise<ServerType>((resolve, reject) => {
     // hono answers HEAD by re-wrapping the GET response, which hides node-server's "already sent" marker.
     const fetch = async (req: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
@@ -48,7 +52,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
   runtime.listening(port);
-  log.info('repoint listening', { host: config.listen.host, port, remotes: [...runtime.remotes.keys()], config: config.source });
+  log.info('repoint listening', { host: config.listen.host, port, remotes: [...runtime.remotes.keys()], config: config.source, blobs: describeBlobs(config.blobs) });
   return {
     runtime, server, port,
     close: async () => {

@@ -94,6 +94,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     // REPOINT_DATA_DIR lets a container keep the stock config and mount its volume elsewhere.
     dataDir: env.REPOINT_DATA_DIR ? resolve(env.REPOINT_DATA_DIR) : undefined,
     adminToken: env.REPOINT_ADMIN_TOKEN || undefined,
+    awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
   };
   return check(configSchema(ctx), doc);
 }

@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 describe('config errors start with the key path and say the fix', () => {
   it.each([
-    ['top-level typo', `lisen: ":1"\n${apt()}`, /^\(top level\): unknown key "lisen" \(valid keys: include, listen, dataDir, state, cache, upstream, signing, publicUrl, admin, logLevel, accessLog, metrics, shutdownGrace, import, remotes\)$/],
+    ['top-level typo', `lisen: ":1"\n${apt()}`, /^\(top level\): unknown key "lisen" \(valid keys: include, listen, dataDir, state, blobs, cache, upstream, signing, publicUrl, admin, logLevel, accessLog, metrics, shutdownGrace, import, remotes\)$/],
     ['not a mapping', '- a\n', /^\(top level\): expected a mapping, got \["a"\]$/],
     ['include', `include: [""]\n${apt()}`, /^include\[0\]: expected a non-empty string, got ""$/],
     ['missing include', `include: nope.yaml\n${apt()}`, /^include: file not found: .*nope\.yaml$/],
@@ -48,7 +48,7 @@ describe('config errors start with the key path and say the fix', () => {
     ['cache', `cache: 5\n${apt()}`, /^cache: expected a mapping, got 5$/],
     ['cache.maxSize', `cache: { maxSize: "-3MB" }\n${apt()}`, /^cache\.maxSize: expected a size like "500MiB" or "50GiB", got "-3MB"$/],
     ['cache.gcInterval', `cache: { gcInterval: true }\n${apt()}`, /^cache\.gcInterval: expected a duration like "30s", "5m" or "1h", got true$/],
-    ['cache typo', `cache: { max: 1 }\n${apt()}`, /^cache: unknown key "max" \(valid keys: maxSize, gcInterval, tempMaxAge\)$/],
+    ['cache typo', `cache: { max: 1 }\n${apt()}`, /^cache: unknown key "max" \(valid keys: maxSize, gcInterval, tempMaxAge, gcGrace\)$/],
     ['cache.tempMaxAge', `cache: { tempMaxAge: "1m" }\n${apt()}`, /^cache\.tempMaxAge: must be at least 10m: a live download on another host sharing the directory may be silent/],
     ['state mapping', `state: { backend: "redis://127.0.0.1:1", staleWindow: "soon" }\n${apt()}`, /^state: staleWindow: expected a duration like "30s", "5m" or "1h", got "soon"$/],
     ['state typo', `state: { url: sqlite }\n${apt()}`, /^state: unknown key "url" \(valid keys: backend, staleWindow, leaseTtl, leaseRenewEvery\)$/],
@@ -116,7 +116,7 @@ describe('config errors start with the key path and say the fix', () => {
     const file = join(dir, 'empty-values.yaml');
     await writeFile(file, `cache:\nadmin:\n${apt('    checkpoints:\n    metadataTtl:\n')}`);
     const c = loadConfig(file, {});
-    expect(c.cache).toEqual({ maxSizeBytes: 50 * 2 ** 30, gcIntervalMs: 600_000, tempMaxAgeMs: 24 * 3600_000 });
+    expect(c.cache).toEqual({ maxSizeBytes: 50 * 2 ** 30, gcIntervalMs: 600_000, tempMaxAgeMs: 24 * 3600_000, gcGraceMs: 15 * 60_000 });
     expect(c.remotes.get('deb')).toMatchObject({ metadataTtlMs: 300_000 });
     expect(c.remotes.get('deb')?.checkpoints).toBeUndefined();
   });

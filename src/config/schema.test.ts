@@ -8,6 +8,7 @@ import { loadConfig } from './load.ts';
 import { remotesSchema } from './remote-schema.ts';
 import type { AptCheckpointConfig, AptRemoteConfig, Config, RemoteConfig, RemoteType, YumCheckpointConfig, YumRemoteConfig } from './types.ts';
 import type { UpstreamAuth, UpstreamTls } from './upstream-access.ts';
+import type { BlobsConfig } from './blobs-schema.ts';
 
 const root = process.cwd();
 const example = join(root, 'mirror.example.yaml');
@@ -82,7 +83,8 @@ describe('config types', () => {
       listen: { host: string; port: number };
       dataDir: string;
       state: { backend: string; staleWindowMs: number; leaseTtlMs: number; leaseRenewMs: number };
-      cache: { maxSizeBytes: number; gcIntervalMs: number; tempMaxAgeMs: number };
+      blobs: BlobsConfig;
+      cache: { maxSizeBytes: number; gcIntervalMs: number; tempMaxAgeMs: number; gcGraceMs: number };
       upstream: { connectTimeoutMs: number; bodyTimeoutMs: number; retries: number; connectionsPerHost: number; metadataDeadlineMs: number };
       signing: { keyPath: string };
       publicUrl?: string;

@@ -6,6 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { choice, duration, flag, got, httpUrl, oneOrMany, size, strict, text, wholeNumber } from './fields.ts';
 import { remotesSchema } from './remote-schema.ts';
+import { blobsSchema, resolveBlobs } from './blobs-schema.ts';
 
 /** What the file's values are resolved against. */
 export interface ConfigContext {
@@ -15,6 +16,8 @@ export interface ConfigContext {
   port?: number;
   dataDir?: string;
   adminToken?: string;
+  /** AWS_REGION (or AWS_DEFAULT_REGION): the default of blobs.region. */
+  awsRegion?: string;
 }
 
 export const includeSchema = oneOrMany(text()).prefault([])
@@ -36,7 +39,9 @@ const cache = strict({
   tempMaxAge: duration().prefault('24h')
     .refine((ms) => ms >= TEMP_MAX_AGE_FLOOR_MS, { error: 'must be at least 10m: a live download on another host sharing the directory may be silent for up to upstream.bodyTimeout' })
     .describe('A download\'s temp file untouched for this long is removed even when its owner cannot be checked (another host or container sharing the blobs directory). Temp files of dead processes on this host are removed at once.'),
-}).transform((c) => ({ maxSizeBytes: c.maxSize, gcIntervalMs: c.gcInterval, tempMaxAgeMs: c.tempMaxAge }));
+  gcGrace: duration().prefault('15m')
+    .describe('With blobs in object storage: GC keeps blobs stored less than this long ago, as another node may be about to write the pointer or checkpoint that names them.'),
+}).transform((c) => ({ maxSizeBytes: c.maxSize, gcIntervalMs: c.gcInterval, tempMaxAgeMs: c.tempMaxAge, gcGraceMs: c.gcGrace }));
 
 const upstream = strict({
   connectTimeout: duration().prefault('10s').describe('TCP/TLS connect timeout.'),
@@ -90,6 +95,7 @@ export function configSchema(ctx: ConfigContext) {
       .describe('Where blobs, the embedded state database and the mirror key live; relative to this file. The environment variable REPOINT_DATA_DIR overrides it.'),
     state: state.prefault('sqlite')
       .describe('Metadata state: "sqlite" (embedded, node:sqlite) or a Redis URL shared by several nodes, e.g. "redis://127.0.0.1:6379/0"; or a mapping with that as `backend` plus the stale window and lease timings.'),
+    blobs: blobsSchema.prefault({}).describe('Where blobs are stored: `{ type: fs }` under dataDir/blobs (default), or `type: s3` for object storage shared by several nodes.'),
     cache: cache.prefault({}).describe('The blob store\'s size budget, kept while serving.'),
     upstream: upstream.prefault({}).describe('How repoint talks to upstream mirrors.'),
     signing: strict({
@@ -116,6 +122,9 @@ export function configSchema(ctx: ConfigContext) {
     }).prefault({}).describe('`repoint import` and remotes.<name>.importFrom: which exporters are trusted (air gap, chained mirrors).'),
     remotes: remotesSchema(rel).prefault({}),
   }).superRefine((c, ctx) => {
+    if (c.blobs.type === 's3' && !/^rediss?:/.test(c.state.backend)) {
+      ctx.addIssue({ code: 'custom', path: ['blobs', 'type'], message: 'type s3 needs `state:` on Redis (running totals and last access are shared there), e.g. state: "redis://10.0.0.5:6379/0"' });
+    }
     if (!(c.remotes instanceof Map)) return; // the remotes already failed; their issue is the one to report
     const pulling = [...c.remotes.values()].find((r) => r.importFrom);
     if (pulling && c.import.trustedKeys.length === 0) {
@@ -131,6 +140,7 @@ export function configSchema(ctx: ConfigContext) {
       listen: { host: c.listen.host, port: ctx.port ?? c.listen.port },
       dataDir,
       state: c.state,
+      blobs: resolveBlobs(c.blobs, ctx.awsRegion),
       cache: c.cache,
       upstream: c.upstream,
       signing: { keyPath: rel(c.signing.key ?? resolve(dataDir, 'keys/mirror.asc')) },

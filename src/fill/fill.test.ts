@@ -6,7 +6,7 @@ import { silentLogger } from '../log.ts';
 import { Fill } from './fill.ts';
 import { ScriptedUpstream, gate, serveFile } from '../../test/helpers/scripted-upstream.ts';
 import { SlowCommitStore, eventually, settle, sha256, sha512, track } from '../../test/helpers/fill-harness.ts';
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobStore, BlobWriter } from '../blobs/blob-store.ts';
 
 const expectOf = (data: Uint8Array, algo: 'sha256' | 'sha512' = 'sha256'): Expected => ({
   size: data.length, digests: [{ algo, hex: algo === 'sha256' ? sha256(data) : sha512(data) }],
@@ -142,5 +142,46 @@ describe('Fill', () => {
     expect(r.bytes).toBeLessThan(data.length);
     expect((await store.readAll(sha256(data))).equals(data)).toBe(true);
     expect(up.requests).toHaveLength(1);
+  });
+});
+
+/** A store whose writers fail with ENOSPC once `room` bytes are written: a full disk. */
+class FullDiskStore extends MemoryBlobStore {
+  readonly room: number;
+  constructor(room: number) {
+    super();
+    this.room = room;
+  }
+  override async createWriter(): Promise<BlobWriter> {
+    const w = await super.createWriter();
+    const room = this.room;
+    return {
+      get bytesWritten() { return w.bytesWritten; },
+      write: async (c) => {
+        if (w.bytesWritten + c.length > room) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return w.write(c);
+      },
+      openReader: () => w.openReader(),
+      commit: (o) => w.commit(o),
+      abort: () => w.abort(),
+    };
+  }
+}
+
+describe('Fill on a full disk (issue 8, finding 11)', () => {
+  it('fails STORAGE_FULL after one upstream request: a local write error is never resumed upstream', async () => {
+    const data = randomBytes(200_000);
+    const up = new ScriptedUpstream(serveFile(data));
+    const fill = startFill(new FullDiskStore(100_000), up, expectOf(data));
+    await fill.ready; // bytes were stored before the disk filled: clients were already answered
+    await expect(fill.done).rejects.toMatchObject({ code: 'STORAGE_FULL' });
+    expect(up.requests).toHaveLength(1);
+  });
+
+  it('with no room for a single byte, clients are never told 200: ready rejects STORAGE_FULL', async () => {
+    const data = randomBytes(10_000);
+    const fill = startFill(new FullDiskStore(0), new ScriptedUpstream(serveFile(data)), expectOf(data));
+    await expect(fill.ready).rejects.toMatchObject({ code: 'STORAGE_FULL' });
+    expect(fill.state).toBe('failed');
   });
 });

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { BlobInfo, BlobStore, BlobWriter, WrittenBytesReader } from '../blobs/blob-store.ts';
+import { storageError } from '../blobs/storage-error.ts';
 import { RepointError, isRepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { toUpstreamError } from '../upstream/http-upstream.ts';
@@ -122,7 +123,9 @@ export class Fill extends EventEmitter {
 
   async #run(): Promise<BlobInfo> {
     try {
-      this.#writer = await this.#blobs.createWriter();
+      const sha256 = this.expectedSha256;
+      // the content address known up front lets an object store upload alongside the download
+      this.#writer = await this.#blobs.createWriter(sha256 ? { expectSha256: sha256 } : {});
       const res = await this.#open(0);
       await this.#stream(res);
       return await this.#commit();
@@ -164,8 +167,6 @@ export class Fill extends EventEmitter {
       throw new RepointError('UPSTREAM_SIZE_MISMATCH', `upstream sent ${length} bytes for ${res.url}, metadata says ${this.size}`, { url: res.url });
     }
     this.size ??= length;
-    this.state = 'streaming';
-    this.emit('streaming');
     let skip = 0; // set when a 200 answered a resume; outside the loop, which `continue`s with it
     for (let attempt = 0; ; attempt++) {
       try {
@@ -181,6 +182,8 @@ export class Fill extends EventEmitter {
         }
       } catch (err) {
         this.#abort.signal.throwIfAborted();
+        // A local write failure (a full disk) is not upstream's: resuming would fetch the same bytes again.
+        if (err instanceof LocalWriteError) throw err.cause;
         if (isRepointError(err) && err.code !== 'UPSTREAM_TIMEOUT' && err.code !== 'UPSTREAM_UNAVAILABLE') throw err;
         const e = toUpstreamError(err, res.url);
         if (attempt >= RESUME_ATTEMPTS) throw new RepointError('UPSTREAM_TRUNCATED', `download of ${res.url} broke off at ${this.written} bytes: ${e.message}`, { url: res.url });
@@ -189,7 +192,7 @@ export class Fill extends EventEmitter {
         skip = res.status === 200 ? this.written : 0;
         continue;
       }
-      if (this.size === undefined || this.written === this.size) return;
+      if (this.size === undefined || this.written === this.size) return this.#streaming();
       if (attempt >= RESUME_ATTEMPTS) break;
       res = await this.#open(this.written, validator);
       skip = res.status === 200 ? this.written : 0;
@@ -202,13 +205,28 @@ export class Fill extends EventEmitter {
     if (this.written + data.length > limit) {
       throw new RepointError(this.size !== undefined ? 'UPSTREAM_SIZE_MISMATCH' : 'UPSTREAM_TOO_LARGE', `upstream sent more than ${limit} bytes for ${url}`, { url });
     }
+    try {
+      await this.#writer!.write(data);
+    } catch (err) {
+      throw new LocalWriteError(err);
+    }
     this.#hasher.update(data);
-    await this.#writer!.write(data);
+    this.#streaming();
     this.#window.push({ start: this.written, data });
     this.#windowBytes += data.length;
     while (this.#windowBytes > WINDOW_BYTES && this.#window.length > 1) this.#windowBytes -= this.#window.shift()!.data.length;
     this.written += data.length;
     this.emit('progress');
+  }
+
+  /**
+   * Clients are answered once the first byte is stored (or the whole, empty, body has arrived): a disk
+   * that cannot take a single byte is a clean 507, not a 200 cut off by a reset.
+   */
+  #streaming(): void {
+    if (this.state !== 'starting') return;
+    this.state = 'streaming';
+    this.emit('streaming');
   }
 
   async #commit(): Promise<BlobInfo> {
@@ -226,5 +244,17 @@ export class Fill extends EventEmitter {
     this.#windowBytes = 0;
     this.emit('progress');
     return this.blob;
+  }
+}
+
+/** Marks an error of the local writer, so the resume logic never takes it for a broken upstream body. */
+class LocalWriteError extends Error {
+  override readonly cause: RepointError;
+
+  constructor(err: unknown) {
+    const mapped = storageError(err, 'writing a download'); // any BlobWriter's errno, not only the fs store's
+    const cause = isRepointError(mapped) ? mapped : new RepointError('STORAGE_FAILED', `local write failed: ${(err as Error).message}`, {}, { cause: err });
+    super(cause.message);
+    this.cause = cause;
   }
 }

@@ -11,6 +11,7 @@ import { publicMessage, retryAfterFor, statusFor } from './error-status.ts';
 import { forwardToRemote } from './forward-proxy.ts';
 import { parseRequestPath } from './request-path.ts';
 import { planResponse } from './response-plan.ts';
+import { blobRedirect, type BlobRedirect } from './redirect.ts';
 import { sendToNode, toWebResponse } from './send.ts';
 import { classify, onResponseEnd, RequestLog, type Observation } from './request-log.ts';
 import type { Ops } from '../ops/ops.ts';
@@ -24,6 +25,8 @@ export interface AppDeps {
   internal: (path: string[], c: Ctx) => Promise<Response | undefined>;
   /** Metrics and the request scope; without it only the access line is written. */
   ops?: Ops;
+  /** blobs.redirect: hits on pool files and by-hash blobs answer 302 to the object's presigned URL. */
+  redirect?: BlobRedirect;
 }
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
@@ -75,6 +78,13 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
       const kind = classify(reply, obs.trace);
       obs.cache = kind.cache;
       obs.fromUpstream = kind.fromUpstream;
+      const conditional = c.req.header('if-none-match') !== undefined || c.req.header('if-modified-since') !== undefined;
+      const redirected = await blobRedirect(deps.redirect, rest, method, reply, conditional);
+      if (redirected) {
+        redirected.headers.set('x-request-id', id);
+        requests.done(obs, redirected.status, 0);
+        return redirected;
+      }
       const plan = await planResponse({
         method,
         range: c.req.header('range'),

@@ -30,9 +30,14 @@ const STATUS: Record<ErrorCode, number> = {
   CHECKPOINT_NOT_FOUND: 404,
   CHECKPOINT_FAILED: 500,
   CHECKPOINT_RUNNING: 409,
+  // object storage down: not now, never a wrong answer
+  BLOB_STORE_UNAVAILABLE: 503,
   GC_RUNNING: 409,
   LEASE_LOST: 503,
   STATE_UNAVAILABLE: 503,
+  // the local disk, not upstream: 507 Insufficient Storage when full, 503 when it cannot be written
+  STORAGE_FULL: 507,
+  STORAGE_FAILED: 503,
   SHUTTING_DOWN: 503,
   UNAUTHORIZED: 401,
   // an offline remote before its first import: the remote exists, nothing is published yet
@@ -50,9 +55,12 @@ export function statusFor(code: ErrorCode): number {
 
 /** Seconds a client should wait before retrying, for the codes that mean "not now" rather than "no". */
 const RETRY_AFTER: Partial<Record<ErrorCode, number>> = {
+  BLOB_STORE_UNAVAILABLE: 5,
   STATE_UNAVAILABLE: 5,
   LEASE_LOST: 5,
   SHUTTING_DOWN: 5,
+  STORAGE_FULL: 60,
+  STORAGE_FAILED: 30,
 };
 
 export function retryAfterFor(code: ErrorCode): number | undefined {
@@ -70,6 +78,8 @@ const GENERIC: Partial<Record<ErrorCode, string>> = {
   CONFIG_INVALID: 'the server configuration is invalid; details are in the server log',
   REMOTE_UNAVAILABLE: 'this remote is disabled; the reason is in the server log',
   INTERNAL: 'internal error; details are in the server log',
+  STORAGE_FULL: 'the mirror\'s local storage is full; details are in the server log',
+  STORAGE_FAILED: 'the mirror\'s local storage cannot be written; details are in the server log',
 };
 
 export function publicMessage(e: RepointError): string {

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { checkpointApi } from './checkpoint-api.ts';
+import { readiness } from './ready.ts';
 import { setupRoutes } from './setup-routes.ts';
 import { requireAdmin } from './admin.ts';
 import { exportResponse } from './export-route.ts';
@@ -19,14 +20,19 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
     const route = path.join('/');
     const method = c.env?.incoming?.method ?? c.req.method;
     const read = method === 'GET' || method === 'HEAD';
+    if (route === 'ready' && read) {
+      const r = await readiness(rt);
+      return c.json({ status: r.ready ? 'ready' : 'not ready', checks: r.checks }, r.ready ? 200 : 503, { 'cache-control': 'no-store' });
+    }
     if (route === 'health' && read) {
-      const totals = await rt.content.blobs.totals();
+      // liveness: 200 as soon as the server is up, whatever the state or the bucket say (see /-/ready)
+      const totals = await rt.content.blobs.totals().catch(() => undefined);
       return c.json({
         status: 'ok',
         version: VERSION,
         // unauthenticated: clean upstream URLs (credentials were split off), no local paths (the log has the reason)
         remotes: [...rt.config.remotes.values()].map((r) => ({ name: r.name, type: r.type, upstream: r.upstreams, ...(r.unavailable ? { unavailable: 'disabled; the reason is in the server log' } : {}) })),
-        blobs: { count: totals.count, bytes: totals.bytes },
+        blobs: totals ? { count: totals.count, bytes: totals.bytes } : 'unavailable; see /-/ready',
         activeDownloads: rt.content.fills.active,
       }, 200, { 'cache-control': 'no-store' });
     }

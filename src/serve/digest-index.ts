@@ -1,5 +1,6 @@
 import type { Expected } from '../formats/digests.ts';
 import type { Logger } from '../log.ts';
+import { ingestComplete, ingestMarker } from '../state/ingest-marker.ts';
 import type { StateEntry, StateStore } from '../state/state-store.ts';
 
 /** One package a verified index lists: its remote-relative path, and the record stored for it. */
@@ -131,8 +132,9 @@ export class DigestIndex<Ref> {
 
   async #ingestOnce(ref: Ref): Promise<void> {
     const doneKey = this.#scheme.doneKey(ref);
-    if (await this.#state.get<boolean>(doneKey)) return;
+    if (ingestComplete(await this.#state.get<unknown>(doneKey))) return;
     const started = Date.now();
+    await this.#state.set(doneKey, ingestMarker('reading', started)); // gc leaves a young marker's records alone
     let batch: StateEntry[] = [];
     let count = 0;
     for await (const pkg of this.#scheme.entries(ref)) {
@@ -145,7 +147,7 @@ export class DigestIndex<Ref> {
       }
     }
     if (batch.length) await this.#state.setMany(batch);
-    await this.#state.set(doneKey, true);
+    await this.#state.set(doneKey, ingestMarker('done'));
     this.#log.info('indexed packages', { index: this.#scheme.idOf(ref), entries: count, ms: Date.now() - started });
   }
 

@@ -75,6 +75,8 @@ function flakyState(): StateStore & { down: boolean } {
     },
     setMany: (e: Parameters<StateStore['setMany']>[0]) => inner.setMany(e),
     delete: (k: string) => inner.delete(k),
+    keys: (p: string) => inner.keys(p),
+    deletePrefix: (p: string) => inner.deletePrefix(p),
     close: () => inner.close(),
   };
   return s;

@@ -7,8 +7,11 @@ export const stateKeys = {
   aptRelease: (remote: string, kind: string, dir: string): string => `apt:release:${remote}:${kind}:${dir}`,
   /** Pool-file digests listed by one verified Packages/Sources blob; Filename relative to the archive root. */
   aptIndexRecord: (indexSha256: string, filename: string): string => `apt:idx:${indexSha256}:${filename}`,
-  /** Set once every record of that index blob is written. */
+  /** Every record of one index blob (gc deletes them together). */
+  aptIndexRecords: (indexSha256: string): string => `apt:idx:${indexSha256}:`,
+  /** Ingestion marker of that index blob (an IngestMarker, state/ingest-marker.ts). */
   aptIndexDone: (indexSha256: string): string => `apt:ingested:${indexSha256}`,
+  aptIndexDonePrefix: 'apt:ingested:',
   /** The indexes live pool lookups read, newest first. */
   aptLiveIndexes: (remote: string): string => `apt:live-indexes:${remote}`,
   /**
@@ -21,8 +24,10 @@ export const stateKeys = {
   yumRepomd: (remote: string, dir: string): string => `yum:repomd:${remote}:${dir}`,
   /** RPM digests listed by one verified primary blob; path relative to the remote root. */
   yumIndexRecord: (primarySha256: string, path: string): string => `yum:idx:${primarySha256}:${path}`,
-  /** Set once every record of that primary blob, read for repository `dir`, is written. */
+  yumIndexRecords: (primarySha256: string): string => `yum:idx:${primarySha256}:`,
+  /** Ingestion marker of that primary blob read for repository `dir` (an IngestMarker). */
   yumIndexDone: (primarySha256: string, dir: string): string => `yum:idx-done:${primarySha256}:${dir}`,
+  yumIndexDonePrefix: 'yum:idx-done:',
   /** The primaries live RPM lookups read, newest first. */
   yumLivePrimaries: (remote: string): string => `yum:live-primaries:${remote}`,
 

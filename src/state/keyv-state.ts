@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Keyv } from 'keyv';
 import { RepointError, isRepointError } from '../errors.ts';
-import type { LeaseBackend, StateEntry, StateStore } from './state-store.ts';
+import type { KeyScanBackend, LeaseBackend, StateEntry, StateStore } from './state-store.ts';
 
 export interface KeyvStateStoreOptions {
   /** 'sqlite', 'redis', … (reported by StateStore.kind). */
@@ -9,6 +9,8 @@ export interface KeyvStateStoreOptions {
   /** Keyv with its storage adapter and namespace already set. */
   keyv: Keyv<unknown>;
   leases: LeaseBackend;
+  /** Prefix scans and deletes (Keyv has no prefix operations of its own). */
+  keyScan: KeyScanBackend;
   /** Backend errors raised outside any call (e.g. a redis reconnect failing in the background). */
   onBackgroundError?: (err: unknown) => void;
 }
@@ -28,6 +30,7 @@ export class KeyvStateStore implements StateStore {
   readonly kind: string;
   readonly #keyv: Keyv<unknown>;
   readonly leases: LeaseBackend;
+  readonly #keyScan: KeyScanBackend;
   readonly #calls = new AsyncLocalStorage<CallContext>();
   #closed = false;
 
@@ -35,6 +38,7 @@ export class KeyvStateStore implements StateStore {
     this.kind = opts.kind;
     this.#keyv = opts.keyv;
     this.leases = this.#guardLeases(opts.leases);
+    this.#keyScan = opts.keyScan;
     const background = opts.onBackgroundError ?? (() => {});
     // A listener must exist: keyv throws from emit('error') when nobody listens.
     this.#keyv.on('error', (err: unknown) => {
@@ -67,6 +71,31 @@ export class KeyvStateStore implements StateStore {
 
   delete(key: string): Promise<boolean> {
     return this.#call('delete', () => this.#keyv.delete(key));
+  }
+
+  async *keys(prefix: string): AsyncGenerator<string[]> {
+    this.#assertOpen();
+    const it = this.#keyScan.keys(prefix)[Symbol.asyncIterator]();
+    for (;;) {
+      let step: IteratorResult<string[]>;
+      try {
+        step = await it.next();
+      } catch (err) {
+        throw unavailable(this.kind, 'keys', err);
+      }
+      if (step.done) return;
+      yield step.value;
+      this.#assertOpen();
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    this.#assertOpen();
+    try {
+      return await this.#keyScan.deletePrefix(prefix);
+    } catch (err) {
+      throw unavailable(this.kind, 'deletePrefix', err);
+    }
   }
 
   /** The backend's lease steps, refused after close and with backend failures as STATE_UNAVAILABLE. */

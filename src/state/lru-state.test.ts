@@ -37,6 +37,14 @@ class CountingStore implements StateStore {
   async setMany(entries: readonly StateEntry[]): Promise<void> {
     for (const e of entries) this.data.set(e.key, e.value);
   }
+  async *keys(prefix: string): AsyncGenerator<string[]> {
+    yield [...this.data.keys()].filter((k) => k.startsWith(prefix));
+  }
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = [...this.data.keys()].filter((k) => k.startsWith(prefix));
+    for (const k of keys) this.data.delete(k);
+    return keys.length;
+  }
   async delete(key: string): Promise<boolean> {
     return this.data.delete(key);
   }

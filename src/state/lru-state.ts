@@ -131,6 +131,20 @@ class LruStateStore implements StateStore {
     return existed;
   }
 
+  keys(prefix: string): AsyncIterable<string[]> {
+    return this.#inner.keys(prefix);
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    this.#writes++;
+    const doomed: string[] = []; // collected first: deleting while iterating the cache is not safe
+    for (const k of this.#cache.keys()) if (k.startsWith(prefix)) doomed.push(k);
+    for (const k of doomed) this.#cache.delete(k);
+    const n = await this.#inner.deletePrefix(prefix);
+    this.#writes++;
+    return n;
+  }
+
   async close(): Promise<void> {
     this.#cache.clear();
     await this.#inner.close();

@@ -1,5 +1,6 @@
 import { Keyv } from 'keyv';
 import { KeyvStateStore } from './keyv-state.ts';
+import { mapKeyScan } from './key-scan.ts';
 import type { LeaseBackend, StateStore } from './state-store.ts';
 
 /** Leases held in this process only: enough for one process, and for fast tests. */
@@ -36,5 +37,6 @@ export function memoryLeases(now: () => number = Date.now): LeaseBackend {
  * unit tests. It runs the same contract suite as sqlite and redis.
  */
 export function openMemoryState(): StateStore {
-  return new KeyvStateStore({ kind: 'memory', keyv: new Keyv<unknown>({ namespace: 'repoint' }), leases: memoryLeases() });
+  const map = new Map<string, unknown>();
+  return new KeyvStateStore({ kind: 'memory', keyv: new Keyv<unknown>({ store: map, namespace: 'repoint' }), leases: memoryLeases(), keyScan: mapKeyScan(map, 'repoint') });
 }

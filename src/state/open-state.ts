@@ -5,6 +5,7 @@ import { RepointError } from '../errors.ts';
 import { KeyvStateStore } from './keyv-state.ts';
 import { SqliteKeyvStore } from './sqlite-keyv-store.ts';
 import { redisLeases } from './redis-leases.ts';
+import { redisKeyScan } from './key-scan.ts';
 import type { StateStore } from './state-store.ts';
 
 export interface OpenStateOptions {
@@ -14,6 +15,8 @@ export interface OpenStateOptions {
   onBackgroundError?: (err: unknown) => void;
   /** Redis connect timeout (default 5000 ms). */
   connectTimeoutMs?: number;
+  /** sqlite: told when the state could only be opened in its full-disk fallback (read-mostly, exclusive). */
+  onDegraded?: (reason: string) => void;
 }
 
 const DEFAULT_NAMESPACE = 'repoint';
@@ -26,9 +29,9 @@ export async function openState(spec: string, dataDir: string, opts: OpenStateOp
 }
 
 export function openSqliteState(path: string, opts: OpenStateOptions = {}): StateStore {
-  const adapter = new SqliteKeyvStore(path);
+  const adapter = new SqliteKeyvStore(path, opts.onDegraded ? { onDegraded: opts.onDegraded } : {});
   const keyv = new Keyv<unknown>({ store: adapter, namespace: opts.namespace ?? DEFAULT_NAMESPACE });
-  return new KeyvStateStore({ kind: 'sqlite', keyv, leases: adapter.leases, onBackgroundError: opts.onBackgroundError });
+  return new KeyvStateStore({ kind: 'sqlite', keyv, leases: adapter.leases, keyScan: adapter.keyScan, onBackgroundError: opts.onBackgroundError });
 }
 
 export async function openRedisState(url: string, opts: OpenStateOptions = {}): Promise<StateStore> {
@@ -61,6 +64,7 @@ export async function openRedisState(url: string, opts: OpenStateOptions = {}): 
     kind: 'redis',
     keyv,
     leases: redisLeases(client, `${namespace}:lock:`),
+    keyScan: redisKeyScan(client, namespace),
     onBackgroundError: opts.onBackgroundError,
   });
 }

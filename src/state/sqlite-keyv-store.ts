@@ -1,14 +1,31 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { keyvStorageCapability, type KeyvStorageAdapter, type KeyvStorageCapability, type KeyvStorageEntry } from 'keyv';
-import type { LeaseBackend } from './state-store.ts';
+import type { KeyScanBackend, LeaseBackend } from './state-store.ts';
 
 export interface SqliteKeyvStoreOptions {
   namespace?: string;
   /** How long a statement waits for another process's write lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** Told when the state could only be opened in its full-disk fallback. */
+  onDegraded?: (reason: string) => void;
+}
+
+const SCHEMA = `
+  PRAGMA journal_mode = WAL;
+  PRAGMA synchronous = NORMAL;
+  CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER);
+  CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, token TEXT NOT NULL, expires INTEGER NOT NULL);
+`;
+
+/** SQLITE_IOERR (10, e.g. the -shm cannot be allocated) or SQLITE_FULL (13), by primary result code. */
+function diskFull(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null && 'errcode' in err && typeof err.errcode === 'number' ? err.errcode & 0xff : undefined;
+  return code === 10 || code === 13;
 }
 
 type Listener = (...args: unknown[]) => void;
@@ -17,6 +34,8 @@ const SEP = '::';
 const PAGE = 500;
 /** Expired rows are filtered on every read; they are deleted in bulk every this many writes. */
 const PURGE_EVERY = 1000;
+/** deletePrefix removes this many rows per statement, so writers of other keys wait little. */
+const DELETE_BATCH = 5000;
 
 /**
  * Keyv 6 storage adapter over node:sqlite. Keyv hands it already-serialised strings and an
@@ -26,6 +45,7 @@ const PURGE_EVERY = 1000;
 export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter {
   namespace: string | undefined;
   readonly leases: LeaseBackend;
+  readonly keyScan: KeyScanBackend;
   readonly #db: DatabaseSync;
   readonly #q: ReturnType<typeof prepare>;
   #writes = 0;
@@ -33,14 +53,27 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
   constructor(path: string, opts: SqliteKeyvStoreOptions = {}) {
     super();
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 5000 });
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER);
-      CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL;
-      CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, token TEXT NOT NULL, expires INTEGER NOT NULL);
-    `);
+    const open = (exclusive: boolean): DatabaseSync => {
+      const db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+      try {
+        if (exclusive) db.exec('PRAGMA locking_mode = EXCLUSIVE');
+        db.exec(SCHEMA);
+        return db;
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    };
+    try {
+      this.#db = open(false);
+    } catch (err) {
+      if (path === ':memory:' || !diskFull(err)) throw err;
+      // A full disk (issue 8, finding 11): the shared wal-index (-shm) cannot be allocated. Exclusive
+      // locking keeps it in this process's memory instead: reads work, writes fail (STATE_UNAVAILABLE)
+      // until space is freed, and other processes cannot open the state until this one closes it.
+      this.#db = open(true);
+      opts.onDegraded?.(`the disk holding ${path} is full: state opened read-mostly and exclusive (${(err as Error).message})`);
+    }
     this.#q = prepare(this.#db);
     this.namespace = opts.namespace;
     // Each step is one statement, atomic across processes sharing the file.
@@ -56,7 +89,41 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
         return row ? { token: text(row['token']), remainingMs: Number(row['expires']) - now } : undefined;
       },
     };
-    this.#q.purge.run(Date.now());
+    // Range scans over the primary key: a prefix is [prefix, prefix with its last char + 1).
+    this.keyScan = {
+      keys: (prefix) => this.#keysUnder(prefix),
+      deletePrefix: async (prefix) => {
+        const [lo, hi] = this.#range(prefix);
+        let n = 0;
+        for (let changes = -1; changes !== 0; n += changes) {
+          if (changes > 0) await setImmediate(); // statements are synchronous: let timers (lease renewals) and requests run
+          changes = Number(this.#q.delRange.run(lo, hi, DELETE_BATCH).changes);
+        }
+        return n;
+      },
+    };
+    try {
+      this.#q.purge.run(Date.now());
+    } catch (err) {
+      if (!diskFull(err)) throw err; // expired rows are filtered on read anyway
+    }
+  }
+
+  async *#keysUnder(prefix: string): AsyncGenerator<string[]> {
+    const [lo, hi] = this.#range(prefix);
+    const strip = this.namespace === undefined ? 0 : this.#prefix().length;
+    for (let after = ''; ;) {
+      const rows = this.#q.keysRange.all(after, lo, hi, Date.now(), PAGE).map((r) => text(r['key']));
+      if (rows.length) yield rows.map((k) => k.slice(strip));
+      if (rows.length < PAGE) return;
+      after = rows.at(-1)!;
+      await setImmediate(); // as in deletePrefix: a long scan must not starve timers
+    }
+  }
+
+  #range(prefix: string): [string, string] {
+    const lo = this.#k(prefix);
+    return [lo, lo.slice(0, -1) + String.fromCharCode(lo.charCodeAt(lo.length - 1) + 1)];
   }
 
   // Narrow EventEmitter's `Function[]` to the callable type keyv's IEventEmitter declares.
@@ -175,7 +242,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
 }
 
 function prepare(db: DatabaseSync): Record<
-  'get' | 'getMany' | 'put' | 'del' | 'clearNs' | 'page' | 'purge' | 'leaseTake' | 'leaseRenew' | 'leaseGive' | 'leaseHolder',
+  'get' | 'getMany' | 'put' | 'del' | 'clearNs' | 'page' | 'keysRange' | 'delRange' | 'purge' | 'leaseTake' | 'leaseRenew' | 'leaseGive' | 'leaseHolder',
   StatementSync
 > {
   const live = '(expires IS NULL OR expires > ?)';
@@ -187,6 +254,8 @@ function prepare(db: DatabaseSync): Record<
     del: db.prepare('DELETE FROM kv WHERE key = ?2 RETURNING (expires IS NULL OR expires > ?1) AS live'),
     clearNs: db.prepare('DELETE FROM kv WHERE substr(key, 1, ?) = ?'),
     page: db.prepare(`SELECT key, value FROM kv WHERE key > ? AND substr(key, 1, ?) = ? AND ${live} ORDER BY key LIMIT ?`),
+    keysRange: db.prepare(`SELECT key FROM kv WHERE key > ? AND key >= ? AND key < ? AND ${live} ORDER BY key LIMIT ?`),
+    delRange: db.prepare('DELETE FROM kv WHERE key IN (SELECT key FROM kv WHERE key >= ? AND key < ? LIMIT ?)'),
     purge: db.prepare('DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?'),
     leaseTake: db.prepare(
       'INSERT INTO locks (name, token, expires) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires = excluded.expires WHERE locks.expires <= ?',

@@ -16,6 +16,13 @@ export interface StateStore {
   /** Bulk write; sqlite does it in one transaction, redis in one pipeline. */
   setMany(entries: readonly StateEntry[]): Promise<void>;
   delete(key: string): Promise<boolean>;
+  /**
+   * Live keys starting with `prefix`, in pages, for maintenance (gc), never on a request path. Keys
+   * written or deleted during the scan may or may not show. Redis walks its whole keyspace (SCAN).
+   */
+  keys(prefix: string): AsyncIterable<string[]>;
+  /** Deletes every key starting with `prefix`, in batches (no long transaction); returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
   /** Leases: mutual exclusion across processes and nodes sharing this state (see lease.ts for holding one). */
   readonly leases: LeaseBackend;
   close(): Promise<void>;
@@ -26,6 +33,12 @@ export interface StateStore {
  * statement on sqlite). A token names one holding; every step but acquire compares it, so a holder
  * whose lease lapsed and was taken over can neither extend nor free the new holder's lease.
  */
+/** The backend side of keys()/deletePrefix(): keys are the store's own, without its namespace. */
+export interface KeyScanBackend {
+  keys(prefix: string): AsyncIterable<string[]>;
+  deletePrefix(prefix: string): Promise<number>;
+}
+
 export interface LeaseBackend {
   /** Takes `name` for ttlMs when it is free or its holder's lease has lapsed; true when taken. */
   acquire(name: string, token: string, ttlMs: number): Promise<boolean>;

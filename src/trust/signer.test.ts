@@ -48,6 +48,21 @@ describe('loadOrCreateSigner', () => {
     expect(await readdir(join(dir, 'keys', 'nested'))).toEqual(['mirror.key']); // no temp file left
   });
 
+  it('several nodes starting at once on one key file: one creates it, all sign with that key', async () => {
+    const shared = join(dir, 'shared', 'mirror.asc');
+    const code = `import { loadOrCreateSigner } from ${JSON.stringify(new URL('./signer.ts', import.meta.url).href)};
+      const s = await loadOrCreateSigner(process.argv[1], { log: () => console.log('generated') });
+      console.log(s.fingerprint);`;
+    const nodes = await Promise.all(Array.from({ length: 5 }, () => run(process.execPath, ['--input-type=module', '-e', code, shared])));
+    const lines = nodes.map((n) => n.stdout.trim().split('\n'));
+    const fingerprints = new Set(lines.map((l) => l.at(-1)));
+    expect(fingerprints.size).toBe(1);
+    expect(lines.filter((l) => l[0] === 'generated')).toHaveLength(1);
+    const key = await readPrivateKey({ armoredKey: await readFile(shared, 'utf8') });
+    expect(key.getFingerprint().toUpperCase()).toBe([...fingerprints][0]);
+    expect(await readdir(join(dir, 'shared'))).toEqual(['mirror.asc']); // no temp file left
+  });
+
   it('generates an unencrypted v4 EdDSA key created in the past', async () => {
     const key = await readPrivateKey({ armoredKey: await readFile(keyPath, 'utf8') });
     expect(key.isDecrypted()).toBe(true);

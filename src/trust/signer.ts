@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createCleartextMessage, createMessage, generateKey, readPrivateKey, sign } from 'openpgp';
 import type { PrivateKey } from 'openpgp';
@@ -31,9 +31,15 @@ export interface SignerOptions {
 /** A signature dated before its key is rejected, so new keys are dated this far back (clock skew). */
 const BACKDATE_MS = 60 * 60 * 1000;
 
+/**
+ * The key at `path`, created when missing. Several nodes may share the file (`signing.key` on a
+ * shared volume or one Secret): the first to find it missing creates it atomically without ever
+ * replacing another's (link, or an exclusive create where hard links are unsupported), and every
+ * other node reads the winner's key, so all of them sign alike.
+ */
 export async function loadOrCreateSigner(path: string, opts: SignerOptions = {}): Promise<Signer> {
   const existing = await readKeyFile(path);
-  if (existing !== undefined) return createSigner(await parseKey(path, existing));
+  if (existing !== undefined) return createSigner(await parseSettled(path, existing));
   const key = await generate(opts.userId ?? { name: 'repoint mirror' });
   const stored = await storeIfAbsent(path, key.armor());
   if (stored) {
@@ -43,7 +49,20 @@ export async function loadOrCreateSigner(path: string, opts: SignerOptions = {})
   // Another process created the file first; use its key so all instances sign alike.
   const winner = await readKeyFile(path);
   if (winner === undefined) throw new RepointError('CONFIG_INVALID', `signing key file vanished while being created: ${path}`);
-  return createSigner(await parseKey(path, winner));
+  return createSigner(await parseSettled(path, winner));
+}
+
+/** Where the winner wrote in place (no hard links), its file may still be filling: wait a little for it. */
+async function parseSettled(path: string, text: string): Promise<PrivateKey> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await parseKey(path, text);
+    } catch (err) {
+      if (attempt >= 20 || text.includes('-----END PGP PRIVATE KEY BLOCK-----')) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+      text = (await readKeyFile(path)) ?? text;
+    }
+  }
 }
 
 function createSigner(key: PrivateKey): Signer {
@@ -138,13 +157,30 @@ async function storeIfAbsent(path: string, contents: string): Promise<boolean> {
       await unlink(temp);
       return false;
     }
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
-    await rename(temp, path); // filesystems without hard links
+    await unlink(temp).catch(() => undefined);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    // No hard links: an exclusive create of the final name (rename would replace another node's key);
+    // readers of a file still being written wait for it (parseSettled).
+    if (!(await writeExclusive(path, contents))) return false;
   }
   await syncDir(dir);
+  return true;
+}
+
+async function writeExclusive(path: string, contents: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(contents);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   return true;
 }
 

@@ -1,6 +1,7 @@
 import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import { RepointError } from '../errors.ts';
+import { stateKeys } from '../state/keys.ts';
 import type { RepositoryType } from '../repository-type.ts';
 import { adoptYum, yumPackageRefs, yumStoredMetadata } from './bundle.ts';
 import { yumClientSetup } from './client-setup.ts';
@@ -22,6 +23,12 @@ export const yum: RepositoryType = {
   storedMetadataBlobs: yumStoredMetadata,
   packageRefs: yumPackageRefs,
   adopt: adoptYum,
+  indexRecords: {
+    recordPrefix: stateKeys.yumIndexRecords,
+    markerPrefix: stateKeys.yumIndexDonePrefix,
+    liveIndexes: async (remote, state) => ((await state.get<Array<{ sha256: string }>>(stateKeys.yumLivePrimaries(remote))) ?? []).map((r) => r.sha256),
+    checkpointIndexes: (m) => yumRepos(m).flatMap((r) => primaryOf(r)?.sha256 ?? []),
+  },
   async *packageBlobs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<string> {
     for (const r of yumRepos(m)) {
       const primary = primaryOf(r);

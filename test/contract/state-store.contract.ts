@@ -78,6 +78,39 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StateS
       expect(await store.getMany(['many-short', 'many-forever'])).toEqual([undefined, 2]);
     });
 
+    it('keys(prefix) lists exactly the live keys under a prefix, in pages', async () => {
+      const idx = Array.from({ length: 2500 }, (_, i) => ({ key: `apt:idx:${'a'.repeat(64)}:pool/p${i}.deb`, value: { size: i } }));
+      await store.setMany([...idx, { key: 'apt:idx:b:pool/x.deb', value: 1 }, { key: 'apt:idx', value: 2 }, { key: 'apt:idy:z', value: 3 }, { key: 'z*[x]:1', value: 4 }, { key: 'zz:1', value: 5 }]);
+      await store.set(`apt:idx:${'a'.repeat(64)}:gone`, 1, 30);
+      await sleep(80); // the ttl key has expired: it is not listed
+      const listed: string[] = [];
+      let pages = 0;
+      for await (const page of store.keys(`apt:idx:${'a'.repeat(64)}:`)) {
+        listed.push(...page);
+        pages++;
+      }
+      expect(listed.sort()).toEqual(idx.map((e) => e.key).sort());
+      expect(pages).toBeGreaterThan(1);
+      const all: string[] = [];
+      for await (const page of store.keys('apt:idx:')) all.push(...page);
+      expect(all.length).toBe(2501);
+      const glob: string[] = [];
+      for await (const page of store.keys('z*[x]:')) glob.push(...page); // glob characters are literal
+      expect(glob).toEqual(['z*[x]:1']);
+    });
+
+    it('deletePrefix removes exactly the keys under a prefix and counts them', async () => {
+      const idx = Array.from({ length: 12_000 }, (_, i) => ({ key: `yum:idx:${'c'.repeat(64)}:Packages/p${i}.rpm`, value: { size: i } }));
+      await store.setMany([...idx, { key: `yum:idx:${'d'.repeat(64)}:Packages/keep.rpm`, value: 1 }, { key: 'yum:idx-done:x', value: true }]);
+      expect(await store.get(idx[7]!.key)).toEqual({ size: 7 }); // cached by a caching store
+      expect(await store.deletePrefix(`yum:idx:${'c'.repeat(64)}:`)).toBe(12_000);
+      expect(await store.get(idx[7]!.key)).toBeUndefined();
+      expect(await store.getMany([idx[0]!.key, idx[11_999]!.key])).toEqual([undefined, undefined]);
+      expect(await store.get(`yum:idx:${'d'.repeat(64)}:Packages/keep.rpm`)).toBe(1);
+      expect(await store.get('yum:idx-done:x')).toBe(true);
+      expect(await store.deletePrefix('nothing:')).toBe(0);
+    });
+
     it('a lease is exclusive until released, and only its token releases it', async () => {
       const { leases } = store;
       expect(await leases.acquire('checkpoint:debian', 'a', 10_000)).toBe(true);

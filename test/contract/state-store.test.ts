@@ -172,7 +172,7 @@ describe('KeyvStateStore backend errors', () => {
 
   it('rejects the failing call only, even with calls in flight together', async () => {
     const adapter = new FlakyStore(':memory:');
-    const store = new KeyvStateStore({ kind: 'flaky', keyv: new Keyv<unknown>({ store: adapter, namespace: 'ns' }), leases: adapter.leases });
+    const store = new KeyvStateStore({ kind: 'flaky', keyv: new Keyv<unknown>({ store: adapter, namespace: 'ns' }), leases: adapter.leases, keyScan: adapter.keyScan });
     await store.set('good', 'fine');
     const [good, bad, good2] = await Promise.allSettled([store.get('good'), store.get('bad'), store.get('good')]);
     expect(good).toEqual({ status: 'fulfilled', value: 'fine' });
@@ -181,5 +181,26 @@ describe('KeyvStateStore backend errors', () => {
     expect(bad.status === 'rejected' && bad.reason).toMatchObject({ code: 'STATE_UNAVAILABLE', message: expect.stringContaining('disk on fire') });
     await expect(store.set('bad', 1)).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
     await store.close();
+  });
+});
+
+describe('sqlite prefix deletes at scale', () => {
+  it('let timers (a lease renewal) run between batches while 50,000 records go', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'repoint-state-'));
+    const store = openSqliteState(join(dir, 'state.sqlite'));
+    try {
+      await store.setMany(Array.from({ length: 50_000 }, (_, i) => ({ key: `apt:idx:${'e'.repeat(64)}:pool/p${i}.deb`, value: { size: i } })));
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 0);
+      try {
+        expect(await store.deletePrefix(`apt:idx:${'e'.repeat(64)}:`)).toBe(50_000);
+      } finally {
+        clearInterval(timer);
+      }
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
