@@ -19,10 +19,15 @@ export async function freshnessOf(rt: Runtime): Promise<Map<string, MetadataFres
   return out;
 }
 
+/** This node's store: its local tier when blobs live in object storage (the bucket is every node's). */
+export function nodeBlobTotals(rt: Runtime): Promise<{ count: number; bytes: number }> {
+  return rt.objectStore ? rt.objectStore.local.totals() : rt.content.blobs.totals();
+}
+
 export function metricSources(rt: Runtime): MetricSources {
   return {
     budgetBytes: rt.config.cache.maxSizeBytes,
-    blobTotals: () => rt.content.blobs.totals(),
+    blobTotals: () => nodeBlobTotals(rt),
     fillsInFlight: () => rt.content.fills.active,
     freshness: async () => [...(await freshnessOf(rt))].flatMap(([remote, list]) => list.map((f) => ({ remote, ...f }))),
     newestCheckpoints: async () => {

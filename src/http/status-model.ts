@@ -4,7 +4,7 @@ import { repositoryTypes } from '../registry.ts';
 import type { Runtime } from '../runtime.ts';
 import type { MetadataFreshness } from '../serve/remote-handler.ts';
 import { VERSION } from '../version.ts';
-import { freshnessOf } from './metrics-route.ts';
+import { freshnessOf, nodeBlobTotals } from './metrics-route.ts';
 import { setupText } from './setup-routes.ts';
 
 /** `GET /-/status.json`: what the status page and `repoint status` show. Times are ISO strings. */
@@ -60,7 +60,7 @@ const ratio = (a: number, total: number): number | null => (total > 0 ? a / tota
 
 export async function buildStatus(rt: Runtime): Promise<StatusReport> {
   const now = Date.now();
-  const totals = await rt.content.blobs.totals();
+  const totals = await nodeBlobTotals(rt);
   const freshness = await freshnessOf(rt);
   const remotes: RemoteStatus[] = [];
   for (const rc of rt.config.remotes.values()) remotes.push(await remoteStatus(rt, rc, rt.ops.meter(rc.name), freshness.get(rc.name) ?? [], now));
