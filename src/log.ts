@@ -1,5 +1,5 @@
 import { pino, stdTimeFunctions, destination, type DestinationStream, type Logger as Pino } from 'pino';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RepointError } from './errors.ts';
 import { redactText } from './formats/http/redact.ts';
@@ -51,8 +51,8 @@ const COMMON = { base: null, timestamp: stdTimeFunctions.isoTime } as const;
 
 /**
  * JSON lines via pino, on stderr so stdout stays free for command output. `write` replaces the
- * destination (tests). Access lines are buffered (a write per ~4 KiB, flushed every second) so that a
- * busy node does not pay a syscall per request.
+ * destination (tests). Access lines are buffered and flushed every second, so that a busy node does
+ * not pay a write per request.
  */
 export function createLogger(level: Level = 'info', base: LogFields = {}, write?: (line: string) => void, access: AccessLogTarget = 'stream'): Logger {
   const dest: DestinationStream = write ? { write } : destination({ dest: 2, sync: true });
@@ -62,12 +62,11 @@ export function createLogger(level: Level = 'info', base: LogFields = {}, write?
   if (access !== 'off') {
     if (write) accessDest = dest;
     else {
-      const boom = destination({ dest: access === 'stream' ? 2 : openAccessFile(access.file), sync: false, minLength: 4096 });
-      // a failing write (disk full, a closed pipe) must not take the server down: the log says so once
-      boom.once('error', (err: Error) => root.error({ reason: err.message }, 'access log write failed; access lines are lost from here on'));
-      flush = () => { try { boom.flushSync(); } catch { /* nothing buffered, or not open yet */ } };
-      setInterval(() => boom.flush(), 1000).unref();
-      accessDest = boom;
+      const onError = (err: Error): void => root.error({ reason: err.message }, 'access log write failed; access lines are lost from here on');
+      const buffered = access === 'stream' ? streamDestination(onError) : new ChunkedFile(openAccessFile(access.file), onError);
+      flush = () => buffered.flushSync();
+      setInterval(() => buffered.flush(), 1000).unref();
+      accessDest = buffered;
     }
   }
   // No level and no msg on access lines: exactly `time` and the entry's keys.
@@ -76,6 +75,64 @@ export function createLogger(level: Level = 'info', base: LogFields = {}, write?
     ? pino({ base: null, timestamp: false, level: 'info', formatters: { level: () => ({ time: new Date().toISOString() }), log: redactFields } }, accessDest)
     : undefined;
   return wrap(root.child(base), accessLog, flush);
+}
+
+interface Buffered extends DestinationStream {
+  flush(): void;
+  flushSync(): void;
+}
+
+/** stderr may be a pipe (journald, a container runtime): sonic-boom's async writes handle a full one. */
+function streamDestination(onError: (err: Error) => void): Buffered {
+  const boom = destination({ dest: 2, sync: false, minLength: 4096 });
+  boom.once('error', onError);
+  return {
+    write: (line: string) => boom.write(line),
+    flush: () => boom.flush(),
+    flushSync: () => { try { boom.flushSync(); } catch { /* nothing buffered */ } },
+  };
+}
+
+/**
+ * The access log file: lines gathered into 16 KiB chunks, each written with one synchronous write
+ * (a regular file never blocks on a reader; this measured about 4 us less per request than sonic-boom's
+ * async writes, see bench/instrumentation.ts). A failed write is reported once; later lines are dropped.
+ */
+class ChunkedFile implements Buffered {
+  readonly #fd: number;
+  readonly #onError: (err: Error) => void;
+  #lines: string[] = [];
+  #size = 0;
+  #failed = false;
+
+  constructor(fd: number, onError: (err: Error) => void) {
+    this.#fd = fd;
+    this.#onError = onError;
+  }
+
+  write(line: string): void {
+    if (this.#failed) return;
+    this.#lines.push(line);
+    this.#size += line.length;
+    if (this.#size >= 16_384) this.flushSync();
+  }
+
+  flush(): void {
+    this.flushSync();
+  }
+
+  flushSync(): void {
+    if (this.#lines.length === 0 || this.#failed) return;
+    const chunk = this.#lines.join('');
+    this.#lines = [];
+    this.#size = 0;
+    try {
+      writeSync(this.#fd, chunk);
+    } catch (err) {
+      this.#failed = true;
+      this.#onError(err as Error);
+    }
+  }
 }
 
 /** Opened at start-up, so a bad accessLog.file fails then, naming the key, not at the first request. */
