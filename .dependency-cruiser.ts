@@ -18,7 +18,7 @@ if (swc?.available !== true) {
 
 const TEST = '[.]test[.]ts$';
 /** Shared, type-free layers. */
-const SHARED = ['formats', 'streams', 'trust', 'upstream', 'blobs', 'state', 'fill', 'serve', 'checkpoints', 'bundles', 'config'];
+const SHARED = ['formats', 'streams', 'trust', 'upstream', 'blobs', 'state', 'fill', 'serve', 'checkpoints', 'bundles', 'config', 'ops'];
 /** The composition root and the registry: only the edge and the CLI build on them. */
 const ROOT = '^src/(?:registry|runtime)[.]ts$';
 /** The interface a repository type implements: types import it, shared layers never do. */
@@ -82,10 +82,11 @@ const forbidden: IForbiddenRuleType[] = [
   },
   {
     name: 'base-imports-no-layer',
-    comment: 'src/errors.ts, src/log.ts and src/version.ts are the base layer: they import nothing else of ours.',
+    comment: 'src/errors.ts, src/log.ts and src/version.ts are the base layer: they import nothing else of ours ' +
+      'but the pure URL redaction (src/formats/http/redact.ts), which the log applies to every line.',
     severity: 'error',
     from: fromProd('^src/(?:errors|log|version)[.]ts$'),
-    to: { path: '^src/', pathNot: '^src/(?:errors|log|version)[.]ts$' },
+    to: { path: '^src/', pathNot: ['^src/(?:errors|log|version)[.]ts$', '^src/formats/http/redact[.]ts$'] },
   },
   {
     name: 'no-import-of-cli',

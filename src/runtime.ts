@@ -14,6 +14,7 @@ import { RepointError } from './errors.ts';
 import { ClusterFlight } from './fill/cluster-flight.ts';
 import { PeerAuth } from './fill/peer-auth.ts';
 import type { Logger } from './log.ts';
+import { Ops } from './ops/ops.ts';
 import { repositoryTypes } from './registry.ts';
 import type { TypedRemote } from './repository-type.ts';
 import { ContentService } from './serve/content.ts';
@@ -51,6 +52,8 @@ export interface Runtime {
   upstreams: ReadonlyMap<string, Upstream>;
   /** Signs and checks node-to-node requests (/-/internal/), keyed from the shared signing key. */
   peerAuth: PeerAuth;
+  /** This process's operational figures (metrics, the status page). */
+  ops: Ops;
   /** The object store under content.blobs when blobs.type is s3: readiness checks and presigned redirects. */
   objectStore?: S3BlobStore;
   close(): Promise<void>;
@@ -102,6 +105,7 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
   const content = new ContentService(blobs, state, log);
   const clients = new UpstreamClients(config.upstream);
   const remotes = new Map<string, RemoteHandler>();
+  const ops = new Ops();
   const live = new Map<string, TypedRemote>();
   const upstreams = new Map<string, Upstream>();
   const catalogue = new Catalogue(state, blobs);
@@ -130,7 +134,7 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
     if (!type) throw new RepointError('CONFIG_INVALID', `remotes.${remote.name}.type: this build has no "${remote.type}" repository type`);
     // An offline remote (no upstream) serves imported checkpoints only, its live paths from the newest.
     const offline = remote.upstreams.length === 0;
-    const upstream = offline ? new OfflineUpstream(remote.name) : await clients.forRemote(remote, rlog);
+    const upstream = offline ? new OfflineUpstream(remote.name) : ops.instrument(remote.name, await clients.forRemote(remote, rlog));
     const typed = type.createRemote({ remote, upstream, content, keyring, signer, publicUrl, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs });
     const served = offline ? new OfflineLive(typed, catalogue) : typed;
     upstreams.set(remote.name, upstream);
@@ -138,9 +142,10 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
     remotes.set(remote.name, new CheckpointRouter(served, catalogue));
   }
   const checkpoints = new CheckpointService(config, content, catalogue, signer, live, log, publicUrl);
+  checkpoints.onCreated((remote, seconds) => ops.checkpointDone(remote, seconds));
   let aborted = false;
   return {
-    config, log, content, remotes, live, signer, checkpoints, publicUrl, upstreams, peerAuth,
+    config, log, content, remotes, live, signer, checkpoints, publicUrl, upstreams, peerAuth, ops,
     ...(stores.s3 ? { objectStore: stores.s3 } : {}),
     listening: (port) => {
       boundPort = port;

@@ -11,7 +11,7 @@ import type { ReleaseFile, ReleaseFileEntry } from './formats/release.ts';
 import type { Logger } from '../log.ts';
 import type { Upstream } from '../upstream/upstream.ts';
 import { ContentService } from '../serve/content.ts';
-import type { RemoteHandler, ServeRequest } from '../serve/remote-handler.ts';
+import type { RemoteHandler, ServeRequest, MetadataFreshness } from '../serve/remote-handler.ts';
 import { serveAptCheckpoint } from './checkpoint-view.ts';
 import { snapshotApt } from './snapshot.ts';
 import { IMMUTABLE, contentTypeFor, shortLived, type Reply } from '../serve/reply.ts';
@@ -82,6 +82,10 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
     const strongest = strongestHash(entry.hashes);
     const plain = joinDir(dir, entry.path);
     return release.acquireByHash && strongest ? [joinDir(dir, byHashPath(entry.path, strongest.algo, strongest.hex)), plain] : [plain];
+  }
+
+  freshness(): Promise<MetadataFreshness[]> {
+    return this.releases.freshness();
   }
 
   async handle(path: string, _req: ServeRequest): Promise<Reply> {

@@ -57,6 +57,24 @@ describe('ReleaseStore', () => {
     expect(await store.record('inrelease', DIR)).toBeUndefined();
   });
 
+  it('reports each served suite\'s upstream Date, Valid-Until and last good check', async () => {
+    const validUntil = new Date(Date.now() + 86_400_000);
+    publish(await buildAptRepo({ key, date: ago(1), validUntil }));
+    expect(await store.freshness()).toEqual([]);
+    await store.fresh('inrelease', DIR);
+    expect(await store.freshness()).toEqual([{ dist: DIR.replace(/^dists\//, ''), dateMs: ago(1).getTime(), validUntilMs: Math.floor(validUntil.getTime() / 1000) * 1000, checkedMs: expect.any(Number) as number }]);
+  });
+
+  it('tells the upstream which refused metadata it sent (verification failure metrics)', async () => {
+    const codes: string[] = [];
+    const told = { bases: upstream.bases, id: upstream.id, fetch: upstream.fetch.bind(upstream), rejected: (code: string) => void codes.push(code) };
+    const remote = remoteOf(configOf({ deb: { upstream: 'http://127.0.0.1:9/debian', keyring: key.keyringPath, metadataTtl: '1h' } }), 'deb');
+    const s = new ReleaseStore(remote, told, w.content, async () => key.keyring, silentLogger);
+    publish(await buildAptRepo({ key: outsider }));
+    await expect(s.fresh('inrelease', DIR)).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+    expect(codes).toEqual(['SIGNATURE_INVALID']);
+  });
+
   it('refuses a Release whose Valid-Until has passed', async () => {
     publish(await buildAptRepo({ key, date: ago(10), validUntil: ago(3) }));
     await expect(store.fresh('inrelease', DIR)).rejects.toMatchObject({ code: 'METADATA_EXPIRED' });

@@ -3,6 +3,7 @@ import { RepointError } from '../errors.ts';
 import { joinRelPath } from '../formats/rel-path.ts';
 import type { Logger } from '../log.ts';
 import type { ContentService } from '../serve/content.ts';
+import type { MetadataFreshness } from '../serve/remote-handler.ts';
 import { MetadataPointer, lastModifiedOf, type PointerRecord, type PointerType, type PointerView, type TypeFields } from '../serve/metadata-pointer.ts';
 import { ParsedBlobCache } from '../serve/parsed-blob-cache.ts';
 import { stateKeys } from '../state/keys.ts';
@@ -69,6 +70,22 @@ export class ReleaseStore {
   /** For serving: a record whose blobs are stored (see MetadataPointer.serveable). */
   serveable(kind: ReleaseKind, dir: string, opts: { revalidate: boolean }): Promise<ReleaseView> {
     return this.#pointer.serveable({ kind, dir }, opts);
+  }
+
+  /** Per suite directory served by this process: upstream Date, Valid-Until and the last good check. */
+  async freshness(): Promise<MetadataFreshness[]> {
+    const byDir = new Map<string, MetadataFreshness>();
+    for (const { slot, record } of await this.#pointer.seen()) {
+      const known = byDir.get(slot.dir);
+      if (known && (known.dateMs ?? 0) >= (record.dateMs ?? 0)) continue; // InRelease and Release: the newer
+      const validUntil = await this.#parsed.get(record.textSha256).then((r) => r.validUntil, () => undefined);
+      byDir.set(slot.dir, {
+        dist: slot.dir.replace(/^(?:.*\/)?dists\//, ''), checkedMs: record.fetchedAt,
+        ...(record.dateMs !== undefined ? { dateMs: record.dateMs } : {}),
+        ...(validUntil ? { validUntilMs: validUntil.getTime() } : {}),
+      });
+    }
+    return [...byDir.values()];
   }
 
   parsed(textSha256: string): Promise<ReleaseFile> {

@@ -13,7 +13,7 @@ import type { PinSources } from './pins.ts';
  * blobs; it stops deleting if the lease is lost. Within budget it still removes the package records of
  * indexes nothing reads any more (index-gc.ts), so the state does not grow with every index version.
  */
-export function startAutoGc(config: Config, content: ContentService, sources: PinSources, log: Logger): () => void {
+export function startAutoGc(config: Config, content: ContentService, sources: PinSources, log: Logger, onFreed: (bytes: number) => void = () => {}): () => void {
   const { blobs, state } = content;
   let running = false;
   const tick = async (): Promise<void> => {
@@ -32,6 +32,7 @@ export function startAutoGc(config: Config, content: ContentService, sources: Pi
         collectGarbage({ maxSizeBytes: config.cache.maxSizeBytes, sources }, blobs, state, { all: false, dryRun: false, signal }));
       if (!run.held) return; // another process or node is collecting
       const r = run.value;
+      onFreed(r.freed);
       log.info('cache over budget: collected', { removed: r.removed, freed: r.freed, total: r.total, maxSize: config.cache.maxSizeBytes, pinned: r.pinned, indexes: r.indexes, indexRecords: r.indexRecords });
     } catch (err) {
       // a checkpoint being made: its blobs are not pinned yet, so collect on a later tick

@@ -33,6 +33,7 @@ export class CheckpointService {
   readonly #log: Logger;
   readonly #publicUrl: () => string;
   readonly #running = new SingleFlight<CatalogueEntry>();
+  readonly #listeners: Array<(remote: string, seconds: number) => void> = [];
 
   /** `publicUrl`: the base URL for `Snapshots:` (config/public-url.ts; never a request's Host). */
   constructor(config: Config, content: ContentService, catalogue: Catalogue, signer: Signer, sources: ReadonlyMap<string, CheckpointSource>, log: Logger, publicUrl: () => string) {
@@ -58,10 +59,20 @@ export class CheckpointService {
     return { remote, source, keep: remote.checkpoints.keep };
   }
 
+  /** Called after each checkpoint this process published, with how long it took (metrics). */
+  onCreated(listener: (remote: string, seconds: number) => void): void {
+    this.#listeners.push(listener);
+  }
+
   /** A second request while one runs joins it. */
   create(name: string, opts: CreateOptions = {}): Promise<CatalogueEntry> {
     const target = this.#remote(name);
-    return this.#running.run(name, () => this.#create(target.remote, target.source, target.keep, opts));
+    return this.#running.run(name, async () => {
+      const started = performance.now();
+      const entry = await this.#create(target.remote, target.source, target.keep, opts);
+      for (const l of this.#listeners) l(name, (performance.now() - started) / 1000);
+      return entry;
+    });
   }
 
   async #create(remote: RemoteConfig, source: CheckpointSource, keep: number, opts: CreateOptions): Promise<CatalogueEntry> {

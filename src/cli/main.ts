@@ -11,6 +11,7 @@ import { runExport } from './export.ts';
 import { runImport } from './import.ts';
 import { runGc } from './gc.ts';
 import { runVerify } from './verify.ts';
+import { runStatus } from './status.ts';
 
 const USAGE = `usage: repoint <command> [--config FILE]
 
@@ -25,6 +26,8 @@ commands:
                                 write a signed bundle of checkpoints (air gap); --since: incremental
   import FILE.tar|FILE.tar.000|-|URL [--remote NAME] [--token TOKEN]
                                 verify a bundle with import.trustedKeys and publish its checkpoints
+  status [--url URL]            the running node's figures (its /-/status.json): hit ratios, upstream
+                                health, freshness, downloads, checkpoints; --url: another node
   bundle verify FILE.tar [--key FILE]...
                                 check a bundle's signature, hashes and completeness without importing
                                 (keys: --key, else import.trustedKeys of the config)
@@ -41,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
       output: { type: 'string', short: 'o' }, checkpoint: { type: 'string' }, since: { type: 'string' }, split: { type: 'string' },
-      remote: { type: 'string' }, token: { type: 'string' }, key: { type: 'string', multiple: true },
+      remote: { type: 'string' }, token: { type: 'string' }, key: { type: 'string', multiple: true }, url: { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -53,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   // a transfer station checks bundles with a key file, without any repoint config
   if (command === 'bundle' && values.key?.length) return runBundle(values.key, positionals.slice(1));
   const config = loadConfig(findConfigPath(values.config, process.env, process.cwd()));
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, {}, undefined, command === 'serve' ? config.accessLog : 'off');
   switch (command) {
     case 'serve': {
       const running = await startServer(config, log);
@@ -90,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'import':
       return runImport(config, log, positionals.slice(1), { ...(values.remote !== undefined ? { remote: values.remote } : {}), ...(values.token !== undefined ? { token: values.token } : {}) });
+    case 'status':
+      return runStatus(config, values.url !== undefined ? { url: values.url } : {});
     case 'bundle':
       return runBundle(config.import.trustedKeys, positionals.slice(1));
     default:

@@ -32,12 +32,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   await sweepTempFiles(runtime.content.blobs, log);
   const stopSweep = startTempSweep(runtime.content.blobs, config.cache.gcIntervalMs, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
-  const stopGc = startAutoGc(config, runtime.content, pinSources(config), log);
+  const stopGc = startAutoGc(config, runtime.content, pinSources(config), log, (freed) => { runtime.ops.gcFreedBytes += freed; });
   const stopImports = startImportSchedules({ config, types: repositoryTypes, content: runtime.content, catalogue: runtime.checkpoints.catalogue, signer: runtime.signer, log });
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
   const objects = runtime.objectStore;
   const redirect = objects && config.blobs.type === 's3' && config.blobs.redirect ? (sha256: string, method: 'GET' | 'HEAD') => objects.presign(sha256, method, IMMUTABLE) : undefined;
-  const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime), ...(redirect ? { redirect } : {}) });
+  const app = createApp({ remotes: runtime.remotes, upstreams, log, internal: internalRoutes(runtime), ops: runtime.ops, ...(redirect ? { redirect } : {}) });
   const server = await new Promise<ServerType>((resolve, reject) => {
     // hono answers HEAD by re-wrapping the GET response, which hides node-server's "already sent" marker.
     const fetch = async (req: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
@@ -65,6 +65,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       else await new Promise<void>((resolve) => server.close(() => resolve()));
       runtime.abort(); // downloads nobody waits for any more (detached fills) must not hold the exit
       await runtime.close();
+      log.flush();
     },
   };
 }

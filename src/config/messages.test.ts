@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 describe('config errors start with the key path and say the fix', () => {
   it.each([
-    ['top-level typo', `lisen: ":1"\n${apt()}`, /^\(top level\): unknown key "lisen" \(valid keys: include, listen, dataDir, state, blobs, cache, upstream, signing, publicUrl, admin, node, logLevel, shutdownGrace, import, remotes\)$/],
+    ['top-level typo', `lisen: ":1"\n${apt()}`, /^\(top level\): unknown key "lisen" \(valid keys: include, listen, dataDir, state, blobs, cache, upstream, signing, publicUrl, admin, node, logLevel, accessLog, metrics, shutdownGrace, import, remotes\)$/],
     ['not a mapping', '- a\n', /^\(top level\): expected a mapping, got \["a"\]$/],
     ['include', `include: [""]\n${apt()}`, /^include\[0\]: expected a non-empty string, got ""$/],
     ['missing include', `include: nope.yaml\n${apt()}`, /^include: file not found: .*nope\.yaml$/],

@@ -78,7 +78,7 @@ describe('config types', () => {
     expectTypeOf<YumRemoteConfig>().toEqualTypeOf<Flat<RemoteBase & { type: 'yum'; checkpoints?: YumCheckpointConfig }>>();
     expectTypeOf<RemoteType>().toEqualTypeOf<'apt' | 'yum'>();
     expectTypeOf<YumCheckpointConfig>().toEqualTypeOf<{ schedule?: string; repos: string[]; packages: 'on-demand' | 'immediate'; keep: number; trustTls: boolean }>();
-    expectTypeOf<Omit<Config, 'remotes' | 'admin'>>().toEqualTypeOf<{
+    expectTypeOf<Omit<Config, 'remotes' | 'admin' | 'metrics'>>().toEqualTypeOf<{
       source: string;
       listen: { host: string; port: number };
       dataDir: string;
@@ -90,11 +90,13 @@ describe('config types', () => {
       publicUrl?: string;
       node: { internalUrl?: string };
       logLevel: 'debug' | 'info' | 'warn' | 'error';
+      accessLog: 'stream' | 'off' | { file: string };
       shutdownGraceMs: number;
       import: { trustedKeys: string[] };
     }>();
     expectTypeOf<Config['remotes']>().toEqualTypeOf<Map<string, RemoteConfig>>();
     expectTypeOf<Config['admin']>().toEqualTypeOf<{ token?: string }>();
+    expectTypeOf<Config['metrics']>().toEqualTypeOf<{ token?: string }>();
 
     const c = loadConfig(example, {});
     const fedora = c.remotes.get('fedora');

@@ -4,7 +4,7 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { choice, duration, got, httpUrl, oneOrMany, size, strict, text, wholeNumber } from './fields.ts';
+import { choice, duration, flag, got, httpUrl, oneOrMany, size, strict, text, wholeNumber } from './fields.ts';
 import { remotesSchema } from './remote-schema.ts';
 import { blobsSchema, resolveBlobs } from './blobs-schema.ts';
 
@@ -111,6 +111,13 @@ export function configSchema(ctx: ConfigContext) {
         .describe('How other nodes reach this one for /-/internal/ requests (followers of a download this node leads). Default: from `listen` (the hostname when listening on every address).'),
     }).prefault({}).describe('This node within a cluster (several nodes sharing a Redis state).'),
     logLevel: choice(['debug', 'info', 'warn', 'error']).default('info').describe('Log level on stderr (JSON lines).'),
+    accessLog: strict({
+      enabled: flag().default(true).describe('One flat JSON line per request (time, reqId, remote, method, path, status, bytes, cache, ms, upstreamMs).'),
+      file: text().optional().describe('Write access lines to this file (appended; relative to this file) instead of the log stream on stderr.'),
+    }).prefault({}).describe('The access log.'),
+    metrics: strict({
+      token: text().optional().describe('Bearer token required by GET /-/metrics (`Authorization: Bearer <token>`). Unset: open, like /-/health.'),
+    }).prefault({}).describe('The Prometheus endpoint GET /-/metrics.'),
     shutdownGrace: duration().prefault('10s')
       .describe('On SIGTERM/SIGINT: stop accepting, let responses in flight finish for up to this long, then abort downloads and close connections.'),
     import: strict({
@@ -146,6 +153,8 @@ export function configSchema(ctx: ConfigContext) {
       admin,
       node,
       logLevel: c.logLevel,
+      accessLog: c.accessLog.enabled ? (c.accessLog.file !== undefined ? { file: rel(c.accessLog.file) } : 'stream' as const) : 'off' as const,
+      metrics: (c.metrics.token !== undefined ? { token: c.metrics.token } : {}) as { token?: string },
       shutdownGraceMs: c.shutdownGrace,
       import: { trustedKeys: c.import.trustedKeys.map(rel) },
       remotes: c.remotes,

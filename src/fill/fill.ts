@@ -148,6 +148,7 @@ export class Fill extends EventEmitter {
       this.state = 'failed';
       await this.#writer?.abort().catch(() => {});
       this.#log.warn('fill failed', { key: this.key, code: e.code, reason: e.message });
+      this.#spec.upstream.rejected?.(e.code);
       this.emit('failed', e);
       throw e;
     }

@@ -8,11 +8,15 @@ import { setupRoutes } from './setup-routes.ts';
 import { requireAdmin } from './admin.ts';
 import { exportResponse } from './export-route.ts';
 import { internalRequest } from './internal-fill.ts';
+import { metricsRoute } from './metrics-route.ts';
+import { buildStatus } from './status-model.ts';
+import { renderStatusPage } from './status-page.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 
 /** The proxy's own endpoints under /-/. */
 export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise<Response | undefined> {
+  const metrics = metricsRoute(rt);
   return async (path, c) => {
     if (path[0] === 'internal') return internalRequest(rt, path.slice(1), c);
     const route = path.join('/');
@@ -34,6 +38,9 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
         activeDownloads: rt.content.fills.active,
       }, 200, { 'cache-control': 'no-store' });
     }
+    if (route === 'metrics' && read) return metrics(c);
+    if (route === 'status.json' && read) return c.json(await buildStatus(rt), 200, { 'cache-control': 'no-store' });
+    if (route === 'status' && read) return c.html(renderStatusPage(await buildStatus(rt)), 200, { 'cache-control': 'no-store' });
     if (route === 'keys/mirror.asc' && read) {
       return c.body(rt.signer.publicKeyArmored, 200, { 'content-type': 'application/pgp-keys', 'cache-control': 'public, max-age=3600' });
     }

@@ -72,6 +72,8 @@ export class MetadataPointer<R extends PointerRecord, S> {
   readonly #deps: MetadataPointerDeps;
   readonly #inflight = new SingleFlight<PointerView<R>>();
   readonly #listeners: Array<(slot: S, record: R) => void> = [];
+  /** Slots served or refreshed by this process, for freshness figures (bounded by the repository's suites). */
+  readonly #seen = new Map<string, S>();
 
   constructor(type: PointerType<R, S>, deps: MetadataPointerDeps) {
     this.#type = type;
@@ -91,6 +93,7 @@ export class MetadataPointer<R extends PointerRecord, S> {
   /** The record, revalidated upstream when older than the TTL (or when forced). */
   async fresh(slot: S, opts: { force?: boolean } = {}): Promise<PointerView<R>> {
     const rec = await this.record(slot);
+    if (rec) this.#seen.set(this.#type.key(slot), slot);
     if (rec && !opts.force && Date.now() - rec.fetchedAt < this.#deps.ttlMs) return { record: rec };
     return this.#inflight.run(this.#type.key(slot), () => this.#refresh(slot, rec));
   }
@@ -109,6 +112,16 @@ export class MetadataPointer<R extends PointerRecord, S> {
     if (await this.#intact(again.record)) return again;
     throw new RepointError(again.stale ? 'UPSTREAM_UNAVAILABLE' : 'NOT_FOUND',
       `no verified ${this.#type.path(slot)} is stored${again.stale ? ` and upstream could not provide it (${again.stale})` : ''}`);
+  }
+
+  /** The records of the slots this process has served, for freshness figures. */
+  async seen(): Promise<Array<{ slot: S; record: R }>> {
+    const out: Array<{ slot: S; record: R }> = [];
+    for (const slot of this.#seen.values()) {
+      const record = await this.record(slot);
+      if (record) out.push({ slot, record });
+    }
+    return out;
   }
 
   async #intact(rec: R): Promise<boolean> {
@@ -130,7 +143,10 @@ export class MetadataPointer<R extends PointerRecord, S> {
       return await untilAborted(this.#revalidate(slot, rec, path, deadline.signal), deadline.signal);
     } catch (err) {
       const e = isRepointError(err) ? err : new RepointError('INTERNAL', (err as Error).message, {}, { cause: err });
-      if (/^(SIGNATURE|METADATA)_/.test(e.code)) this.#deps.log.error('refused upstream metadata', { path, code: e.code, reason: e.message });
+      if (/^(SIGNATURE|METADATA)_/.test(e.code)) {
+        this.#deps.log.error('refused upstream metadata', { path, code: e.code, reason: e.message });
+        this.#deps.upstream.rejected?.(e.code);
+      }
       if (!rec) throw e;
       this.#deps.log.warn('serving last verified metadata', { path, code: e.code, reason: e.message });
       return { record: rec, stale: e.code };
@@ -162,6 +178,7 @@ export class MetadataPointer<R extends PointerRecord, S> {
     const next = this.#nextRecord(fields, res, rec);
     signal.throwIfAborted(); // past the deadline the last verified copy was served: do not move the pointer now
     await this.#deps.state.set(this.#type.key(slot), next);
+    this.#seen.set(this.#type.key(slot), slot);
     if (!rec || this.#type.generationOf(rec) !== this.#type.generationOf(fields)) {
       this.#deps.log.info('verified new metadata', { path });
       for (const l of this.#listeners) l(slot, next);

@@ -32,6 +32,8 @@ export interface Upstream {
    */
   readonly id: string;
   fetch(req: UpstreamRequest): Promise<UpstreamResponse>;
+  /** Told when bytes it sent failed a check (digest, size, signature, policy), with the error code: for metrics. */
+  rejected?(code: string): void;
 }
 
 /** Drops a body we will not read, without an unhandled 'aborted' error from undici. */

@@ -46,6 +46,17 @@ describe('RepomdStore', () => {
     expect((await w.blobs.readAll(record.ascSha256 ?? '')).equals(repo.asc ?? Buffer.alloc(0))).toBe(true);
   });
 
+  it('reports the freshness of the repositories it served: newest data timestamp and last good check', async () => {
+    publish(await buildYumRepo({ key, revision: 1700, timestamp: 1600 }));
+    const store = storeFor(true);
+    expect(await store.freshness()).toEqual([]);
+    const before = Date.now();
+    await store.fresh('os');
+    const [f] = await store.freshness();
+    expect(f).toMatchObject({ dist: 'os', dateMs: 1600_000 });
+    expect(f!.checkedMs).toBeGreaterThanOrEqual(before);
+  });
+
   it('with a keyring, refuses a signature by an unknown key or over other bytes, and a missing .asc', async () => {
     const store = storeFor(true);
     const repo = await buildYumRepo({ key });

@@ -3,6 +3,7 @@ import { RepointError } from '../errors.ts';
 import { joinRelPath } from '../formats/rel-path.ts';
 import type { Logger } from '../log.ts';
 import type { ContentService } from '../serve/content.ts';
+import type { MetadataFreshness } from '../serve/remote-handler.ts';
 import { MetadataPointer, lastModifiedOf, type PointerRecord, type PointerType, type PointerView, type TypeFields } from '../serve/metadata-pointer.ts';
 import { ParsedBlobCache } from '../serve/parsed-blob-cache.ts';
 import { stateKeys } from '../state/keys.ts';
@@ -52,6 +53,14 @@ export class RepomdStore {
   /** Called (without waiting) after a changed repomd.xml has been verified and recorded. */
   onNewRepomd(listener: (dir: string) => void): void {
     this.#pointer.onChange((dir) => listener(dir));
+  }
+
+  /** Per repository directory served by this process: the newest data timestamp and the last good check. */
+  async freshness(): Promise<MetadataFreshness[]> {
+    return (await this.#pointer.seen()).map(({ slot, record }) => ({
+      dist: slot === '' ? '.' : slot, checkedMs: record.fetchedAt,
+      ...(record.maxTimestamp !== undefined ? { dateMs: record.maxTimestamp * 1000 } : {}),
+    }));
   }
 
   /** The stored record, unless a keyring is now configured and the record was never checked. */

@@ -9,7 +9,7 @@ import type { Repomd, RepomdData } from './formats/repomd.ts';
 import type { Logger } from '../log.ts';
 import type { Upstream } from '../upstream/upstream.ts';
 import type { ContentService } from '../serve/content.ts';
-import type { RemoteHandler, ServeRequest } from '../serve/remote-handler.ts';
+import type { RemoteHandler, ServeRequest, MetadataFreshness } from '../serve/remote-handler.ts';
 import { IMMUTABLE, contentTypeFor, shortLived, type Reply } from '../serve/reply.ts';
 import { serveYumCheckpoint } from './checkpoint-view.ts';
 import type { PrimaryRef } from './manifest.ts';
@@ -48,6 +48,10 @@ export class YumRemote implements RemoteHandler, CheckpointSource {
     // zchunk clients never fetch primary.xml: start fetching and ingesting it as soon as a new repomd
     // is verified, so their first RPM request does not wait for a whole primary download.
     repomds.onNewRepomd((dir) => { void this.#ensureIngested(dir); });
+  }
+
+  freshness(): Promise<MetadataFreshness[]> {
+    return this.repomds.freshness();
   }
 
   async handle(path: string, _req: ServeRequest): Promise<Reply> {

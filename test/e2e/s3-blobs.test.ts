@@ -6,6 +6,7 @@ import { buildAptRepo, type AptRepo } from '../fixtures/apt-repo.ts';
 import { createGpgKey } from '../fixtures/gpg.ts';
 import { sha256 } from '../helpers/apt-world.ts';
 import { describeE2E } from '../helpers/e2e.ts';
+import { scrape, sum } from '../helpers/prometheus.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { rgwTools, startRgw, type RgwHandle } from '../helpers/rgw.ts';
@@ -70,6 +71,11 @@ describeE2E('blobs in object storage, two nodes', [...rgwTools(), 'redis-server'
     expect(up.hits(`/${big.filename}`)).toBe(1); // B never went upstream for it
     const health = await (await fetch(`${b.url}/-/health`)).json() as { blobs: { count: number; bytes: number } };
     expect(health.blobs.count).toBeGreaterThanOrEqual(3); // shared totals: A's InRelease, index and package
+    // metrics and the status page count this node's store: its local tier, not the shared bucket
+    const c = await start();
+    const mine = await scrape(`${c.url}/-/metrics`);
+    expect(sum(mine, 'repoint_blob_store_blobs')).toBe(0);
+    expect(sum(mine, 'repoint_blob_store_bytes')).toBe(0);
   });
 
   it('blobs.redirect: pool and by-hash hits answer 302 to a URL signed for the method; signed metadata is served here', async () => {

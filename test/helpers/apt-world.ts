@@ -7,6 +7,7 @@ import { createGpgKey, type GpgKey } from '../fixtures/gpg.ts';
 import { startUpstream, type Upstream } from '../upstream/server.ts';
 import { createAptClient, type AptClient } from './apt-client.ts';
 import { startProxy, type TestProxy } from './proxy.ts';
+import type { Logger } from '../../src/log.ts';
 
 /** The default fixture: one big .deb, one with + and ~ in its version, one arch:all. */
 export const DEFAULT_PACKAGES: AptPackageSpec[] = [
@@ -28,12 +29,19 @@ export interface AptWorld {
   close(): Promise<void>;
 }
 
-export async function startAptWorld(opts: { packages?: AptPackageSpec[]; remote?: Record<string, unknown>; key?: GpgKey; extra?: Record<string, unknown>; auxiliary?: boolean } = {}): Promise<AptWorld> {
+export async function startAptWorld(opts: {
+  packages?: AptPackageSpec[]; remote?: Record<string, unknown>; key?: GpgKey; extra?: Record<string, unknown>; auxiliary?: boolean;
+  /** Release Date and Valid-Until of the fixture */
+  date?: Date; validUntil?: Date; log?: Logger;
+} = {}): Promise<AptWorld> {
   const key = opts.key ?? (await createGpgKey());
-  const repo = await buildAptRepo({ key, packages: opts.packages ?? DEFAULT_PACKAGES, ...(opts.auxiliary ? { auxiliary: true } : {}) });
+  const repo = await buildAptRepo({
+    key, packages: opts.packages ?? DEFAULT_PACKAGES, ...(opts.auxiliary ? { auxiliary: true } : {}),
+    ...(opts.date ? { date: opts.date } : {}), ...(opts.validUntil ? { validUntil: opts.validUntil } : {}),
+  });
   const upstream = await startUpstream({ root: repo.root });
   const remote = 'deb';
-  const proxy = await startProxy({ remotes: { [remote]: { type: 'apt', upstream: upstream.url, keyring: key.publicKeyPath, ...opts.remote } }, ...(opts.extra ? { extra: opts.extra } : {}) });
+  const proxy = await startProxy({ remotes: { [remote]: { type: 'apt', upstream: upstream.url, keyring: key.publicKeyPath, ...opts.remote } }, ...(opts.extra ? { extra: opts.extra } : {}), ...(opts.log ? { log: opts.log } : {}) });
   const clients: AptClient[] = [];
   return {
     key, repo, upstream, proxy, remote,
