@@ -84,6 +84,7 @@ describe('config types', () => {
       state: { backend: string; staleWindowMs: number; leaseTtlMs: number; leaseRenewMs: number };
       cache: { maxSizeBytes: number; gcIntervalMs: number; tempMaxAgeMs: number };
       upstream: { connectTimeoutMs: number; bodyTimeoutMs: number; retries: number; connectionsPerHost: number; metadataDeadlineMs: number };
+      limits: { metadataMaxBytes: number; indexMaxBytes: number; indexLineMax: number; maxFileSize: number };
       signing: { keyPath: string };
       publicUrl?: string;
       logLevel: 'debug' | 'info' | 'warn' | 'error';

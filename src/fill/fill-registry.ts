@@ -10,7 +10,11 @@ export class FillRegistry {
   #log: Logger;
   #onCommitted: (spec: FillSpec, blob: BlobInfo) => Promise<void>;
 
-  constructor(blobs: BlobStore, log: Logger, onCommitted: (spec: FillSpec, blob: BlobInfo) => Promise<void> = async () => {}) {
+  /** limits.maxFileSize, for specs that set none. */
+  #maxFileSize: number | undefined;
+
+  constructor(blobs: BlobStore, log: Logger, onCommitted: (spec: FillSpec, blob: BlobInfo) => Promise<void> = async () => {}, maxFileSize?: number) {
+    this.#maxFileSize = maxFileSize;
     this.#blobs = blobs;
     this.#log = log;
     this.#onCommitted = onCommitted;
@@ -28,7 +32,7 @@ export class FillRegistry {
   getOrStart(spec: FillSpec): { fill: Fill; joined: boolean } {
     const running = this.#fills.get(spec.key);
     if (running) return { fill: running, joined: true };
-    const fill = new Fill(spec, this.#blobs, this.#log);
+    const fill = new Fill(spec.maxSize === undefined && this.#maxFileSize !== undefined ? { ...spec, maxSize: this.#maxFileSize } : spec, this.#blobs, this.#log);
     this.#fills.set(spec.key, fill);
     fill.done.then(
       (blob) => void this.#onCommitted(spec, blob).catch((err: Error) => this.#log.error('post-commit hook failed', { key: spec.key, reason: err.message })),
