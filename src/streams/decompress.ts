@@ -5,9 +5,10 @@ import { RepointError } from '../errors.ts';
 import type { Compression } from '../formats/compression.ts';
 
 /**
- * Input fed to lzma-native per call. It decodes a whole written chunk before looking at backpressure,
- * and xz reaches ~20000:1 on zeros, so a 64 KiB chunk of a bomb would be ~1 GiB of output at once; a
- * 512-byte slice bounds that to a few MiB, and the Transform waits for readers between slices.
+ * Input fed to lzma-native per call. It decodes a whole written chunk (in its thread) and pushes all of
+ * the output before looking at backpressure; xz of zeros expands ~7000:1, so a 64 KiB chunk of a bomb
+ * is ~450 MiB at once. A 512-byte slice yields at most ~3.5 MiB, and the Transform waits for readers
+ * between slices, so memory stays flat.
  */
 export const XZ_SLICE_BYTES = 512;
 
@@ -36,8 +37,8 @@ export function decompressor(c: Compression): Transform {
     case 'none': return new PassThrough();
     case 'gz': return createGunzip();
     case 'zst': return createZstdDecompress();
-    case 'xz': return lzma.createStream('autoDecoder', { synchronous: true });
-    case 'lzma': return lzma.createStream('aloneDecoder', { synchronous: true });
+    case 'xz': return lzma.createStream('autoDecoder');
+    case 'lzma': return lzma.createStream('aloneDecoder');
     case 'bz2': throw new RepointError('METADATA_INVALID', 'bzip2-compressed indexes are not supported; the proxy reads the .xz, .gz or plain variant');
   }
 }
