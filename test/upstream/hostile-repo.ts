@@ -46,7 +46,7 @@ async function writeRepeated(file: string, m: Buffer, copies: number): Promise<{
   return { size: m.length * copies, sha256: hash.digest('hex') };
 }
 
-function releaseText(suite: string, files: ReadonlyArray<{ path: string; size: number; sha256: string }>, filler = ''): string {
+export function releaseText(suite: string, files: ReadonlyArray<{ path: string; size: number; sha256: string }>, filler = ''): string {
   return [
     'Origin: Hostile', 'Label: Hostile', `Suite: ${suite}`, `Codename: ${suite}`,
     `Date: ${new Date(Date.now() - 60_000).toUTCString()}`, 'Architectures: amd64', 'Components: main',
@@ -54,7 +54,7 @@ function releaseText(suite: string, files: ReadonlyArray<{ path: string; size: n
   ].join('\n') + '\n' + filler;
 }
 
-async function signSuite(root: string, key: GpgKey, suite: string, text: string): Promise<void> {
+export async function signSuite(root: string, key: GpgKey, suite: string, text: string): Promise<void> {
   const dir = join(root, 'dists', suite);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'Release'), text);
