@@ -3,13 +3,12 @@
 // delay during a big legitimate ingest. `--src <dir>` measures another checkout (e.g. the code before
 // the fix, exported with `git archive`); `--timeout <s>` bounds each bomb phase (the old code never ends).
 //   node bench/hostile-input.ts [--src DIR] [--timeout 45]
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lzma from 'lzma-native';
@@ -135,4 +134,11 @@ async function main(): Promise<void> {
   await s.stop();
 }
 
-main().catch((err: unknown) => { console.error(err); process.exitCode = 1; }).finally(() => procs.cleanup());
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  await procs.cleanup();
+}
