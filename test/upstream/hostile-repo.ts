@@ -17,6 +17,8 @@ export interface HostileRepo {
   root: string;
   /** Packages.xz expands to `expandsTo` bytes of tiny stanzas; its Release declares `declared` for the uncompressed file. */
   xzBomb: { suite: string; bytes: number; expandsTo: number; declared: number };
+  /** Packages.xz of zeros (no newline at all), declaring `declared`: the shape of the bomb the issue reported. */
+  zeroBomb: { suite: string; bytes: number; expandsTo: number };
   /** Packages.gz of newlines; its Release declares no uncompressed size (the hard cap applies). */
   gzBomb: { suite: string; bytes: number; expandsTo: number };
   /** Packages.gz holding one line of `length` characters. */
@@ -75,6 +77,14 @@ export async function buildHostileRepo(root: string, key: GpgKey, o: { xzExpands
     { path: `${idx}/Packages.xz`, ...xz },
   ]));
 
+  // xz of zeros, the bomb as reported (805 KB → 5 GiB).
+  await mkdir(join(root, 'dists/zeros', idx), { recursive: true });
+  const zeros = await writeRepeated(join(root, 'dists/zeros', idx, 'Packages.xz'), await member('\0', 16, 'xz'), xzMiB);
+  await signSuite(root, key, 'zeros', releaseText('zeros', [
+    { path: `${idx}/Packages`, size: declared, sha256: sha256(Buffer.from('not served')) },
+    { path: `${idx}/Packages.xz`, ...zeros },
+  ]));
+
   // gz bomb: newlines, no uncompressed entry in the Release.
   await mkdir(join(root, 'dists/gzbomb', idx), { recursive: true });
   const gz = await writeRepeated(join(root, 'dists/gzbomb', idx, 'Packages.gz'), await member('\n', 16, 'gz'), gzMiB);
@@ -110,6 +120,7 @@ export async function buildHostileRepo(root: string, key: GpgKey, o: { xzExpands
   return {
     root,
     xzBomb: { suite: 'xzbomb', bytes: xz.size, expandsTo: xzMiB * 16 * MiB, declared },
+    zeroBomb: { suite: 'zeros', bytes: zeros.size, expandsTo: xzMiB * 16 * MiB },
     gzBomb: { suite: 'gzbomb', bytes: gz.size, expandsTo: gzMiB * 16 * MiB },
     longLine: { suite: 'longline', length: lineLength },
     hugeRelease: { suite: 'huge', bytes: releaseBytes },
