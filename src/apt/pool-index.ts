@@ -72,6 +72,7 @@ function poolScheme(remote: string, blobs: BlobStore, limits: IndexLimits): Inde
       if (r.root !== '' && !path.startsWith(`${r.root}/`)) return undefined;
       return stateKeys.aptIndexRecord(r.sha256, r.root === '' ? path : path.slice(r.root.length + 1));
     },
+    couldList: (r, path) => couldList(r.path, path),
     doneKey: (r) => stateKeys.aptIndexDone(r.sha256),
     async *entries(r): AsyncGenerator<IndexedPackage> {
       for await (const e of poolEntries(blobs, r, limits)) {
@@ -81,6 +82,25 @@ function poolScheme(remote: string, blobs: BlobStore, limits: IndexLimits): Inde
     },
     decode: (v) => (isPoolRecord(v) && (v.sha256 || v.sha512) ? expectedOf(v) : undefined),
   };
+}
+
+const BINARY = /\.(?:deb|udeb|ddeb)$/;
+const SOURCE = /\.(?:dsc|tar(?:\.[a-z0-9]+)?|diff\.gz)$/;
+
+/**
+ * Whether the index at `indexPath` (relative to its suite) can list pool `path`, by the conventions
+ * every archive follows: Sources list no .deb, Packages no source files, and binary-<arch>/Packages
+ * only `_<arch>.deb` or `_all.deb`. Unconventional names count as "can": a lookup then waits for the
+ * ingestion, as before. Used so a lookup never waits for an unrelated (perhaps hostile, slow) ingestion.
+ */
+export function couldList(indexPath: string, path: string): boolean {
+  const kind = indexKindOf(indexPath);
+  if (kind === 'sources') return !BINARY.test(path);
+  if (kind !== 'packages') return false;
+  if (SOURCE.test(path)) return false;
+  const fileArch = /_([a-z0-9-]+)\.(?:deb|udeb|ddeb)$/.exec(path)?.[1];
+  const indexArch = /(?:^|\/)binary-([a-z0-9-]+)\//.exec(indexPath)?.[1];
+  return fileArch === undefined || indexArch === undefined || fileArch === 'all' || fileArch === indexArch;
 }
 
 /** Pool-file digests of one apt remote, keyed by the Packages/Sources blob they come from. */

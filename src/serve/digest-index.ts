@@ -21,6 +21,11 @@ export interface IndexScheme<Ref> {
   sameSlot(a: Ref, b: Ref): boolean;
   /** The key under which `ref` records `path`, or undefined when `ref` cannot list it. */
   recordKey(ref: Ref, path: string): string | undefined;
+  /**
+   * False when `ref` certainly cannot list `path` (another architecture, a source index for a .deb):
+   * a lookup that misses does not wait for such an ingestion. Absent: any ref that has a recordKey may.
+   */
+  couldList?(ref: Ref, path: string): boolean;
   /** Marks an ingestion complete. */
   doneKey(ref: Ref): string;
   /** Streams the packages of the verified index blob. */
@@ -65,12 +70,16 @@ export class DigestIndex<Ref> {
   async lookup(path: string, refs?: readonly Ref[]): Promise<Expected | undefined> {
     const hit = await this.#lookupOnce(path, refs ?? (await this.live()));
     if (hit || refs) return hit;
-    const relevant = [...this.#pending.values()].filter((p) => p.live && (p.ref === undefined || this.#scheme.recordKey(p.ref, path) !== undefined));
+    const relevant = [...this.#pending.values()].filter((p) => p.live && (p.ref === undefined || this.#mayList(p.ref, path)));
     if (relevant.length === 0) return undefined;
     await this.#waitFor(path, relevant.map((p) => p.done));
     // A live index still being read is not listed yet, but its records are verified: ask it first (newest).
     const reading = [...this.#pending.values()].flatMap((p) => (p.live && p.ref !== undefined ? [p.ref] : []));
     return this.#lookupOnce(path, [...reading, ...(await this.live())]);
+  }
+
+  #mayList(ref: Ref, path: string): boolean {
+    return this.#scheme.recordKey(ref, path) !== undefined && (this.#scheme.couldList?.(ref, path) ?? true);
   }
 
   async #lookupOnce(path: string, refs: readonly Ref[]): Promise<Expected | undefined> {
