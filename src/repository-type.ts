@@ -2,6 +2,7 @@ import type { BundleSupport } from './bundles/bundle-support.ts';
 import type { CheckpointSource, ManifestReader } from './checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from './checkpoints/manifest.ts';
 import type { RemoteConfig, RemoteType } from './config/types.ts';
+import type { InputLimits } from './formats/limits.ts';
 import type { Logger } from './log.ts';
 import type { ContentService } from './serve/content.ts';
 import type { RemoteHandler } from './serve/remote-handler.ts';
@@ -23,6 +24,8 @@ export interface RemoteDeps {
   log: Logger;
   /** upstream.metadataDeadline: the total time one revalidation of signed metadata may take. */
   metadataDeadlineMs?: number;
+  /** limits: (hostile-input caps); defaults when absent. */
+  limits?: InputLimits;
 }
 
 /** A live remote of some type: serves its paths, and makes and serves its checkpoints. */

@@ -102,7 +102,7 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
   const stores = await openStores(config, log, opts);
   const { state } = stores;
   const blobs = withHotCache(stores.blobs);
-  const content = new ContentService(blobs, state, log);
+  const content = new ContentService(blobs, state, log, { maxFileSize: config.limits.maxFileSize });
   const clients = new UpstreamClients(config.upstream);
   const remotes = new Map<string, RemoteHandler>();
   const ops = new Ops();
@@ -135,7 +135,7 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
     // An offline remote (no upstream) serves imported checkpoints only, its live paths from the newest.
     const offline = remote.upstreams.length === 0;
     const upstream = offline ? new OfflineUpstream(remote.name) : ops.instrument(remote.name, await clients.forRemote(remote, rlog));
-    const typed = type.createRemote({ remote, upstream, content, keyring, signer, publicUrl, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs });
+    const typed = type.createRemote({ remote, upstream, content, keyring, signer, publicUrl, log: rlog, metadataDeadlineMs: config.upstream.metadataDeadlineMs, limits: config.limits });
     const served = offline ? new OfflineLive(typed, catalogue) : typed;
     upstreams.set(remote.name, upstream);
     live.set(remote.name, served);

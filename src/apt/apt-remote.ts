@@ -2,12 +2,13 @@ import type { CheckpointSource, SnapshotContext, SnapshotResult } from '../check
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import type { AptRemoteConfig } from '../config/types.ts';
 import { ancestors, dirnameOf as dirname } from '../formats/rel-path.ts';
-import { RepointError } from '../errors.ts';
+import { RepointError, isRepointError } from '../errors.ts';
 import type { Digest, Expected } from '../formats/digests.ts';
 import { fillSpec } from '../fill/fill.ts';
 import { strongestHash } from './formats/hashes.ts';
 import { archiveRootOf, byHashPath, isReleaseFile, parseByHashPath } from './formats/paths.ts';
 import type { ReleaseFile, ReleaseFileEntry } from './formats/release.ts';
+import type { InputLimits } from '../formats/limits.ts';
 import type { Logger } from '../log.ts';
 import type { Upstream } from '../upstream/upstream.ts';
 import { ContentService } from '../serve/content.ts';
@@ -16,6 +17,7 @@ import { serveAptCheckpoint } from './checkpoint-view.ts';
 import { snapshotApt } from './snapshot.ts';
 import { IMMUTABLE, contentTypeFor, shortLived, type Reply } from '../serve/reply.ts';
 import type { LiveResigner } from './live-resign.ts';
+import { withOpenSize } from './manifest.ts';
 import { PoolIndex } from './pool-index.ts';
 import type { ReleaseRecord, ReleaseStore } from './release-store.ts';
 
@@ -44,7 +46,7 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
   /** resign: true — the live Release files are served re-signed with the mirror key. */
   #resigner: LiveResigner | undefined;
 
-  constructor(remote: AptRemoteConfig, upstream: Upstream, content: ContentService, releases: ReleaseStore, log: Logger, resigner?: LiveResigner) {
+  constructor(remote: AptRemoteConfig, upstream: Upstream, content: ContentService, releases: ReleaseStore, log: Logger, resigner?: LiveResigner, limits?: InputLimits) {
     this.name = remote.name;
     this.#remote = remote;
     this.upstream = upstream;
@@ -52,7 +54,7 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
     this.releases = releases;
     this.#log = log;
     this.#resigner = resigner;
-    this.pool = new PoolIndex(remote.name, content.state, content.blobs, log);
+    this.pool = new PoolIndex(remote.name, content.state, content.blobs, log, limits);
     releases.onNewRelease((dir, release) => {
       this.pool.track(release.then((r) => this.#refreshIndexes(dir, r)).catch((err: Error) => this.#log.warn('index refresh failed', { dir, reason: err.message })));
     });
@@ -73,7 +75,7 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
       const expected = expectedFromEntry(entry);
       if (!ContentService.hasStrong(expected)) continue;
       const blob = await this.#content.ensure(fillSpec(this.name, this.upstream, joinDir(dir, entry.path), expected, this.#indexSources(dir, entry, release)));
-      await this.pool.ingest({ sha256: blob.sha256, root: ref.root, path: ref.path, dir }, true);
+      await this.pool.ingest(withOpenSize({ sha256: blob.sha256, root: ref.root, path: ref.path, dir }, release.openSizeOf(ref.path)), true);
     }
   }
 
@@ -153,29 +155,30 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
         fillSpec(this.name, this.upstream, path, expected, sources),
         { contentType: contentTypeFor(entry.entry.path), cacheControl: entry.byHash ? IMMUTABLE : shortLived(this.#remote.metadataTtlMs) },
       );
-      this.#ingestWhenStored(reply, entry.entry.path, dir);
+      this.#ingestWhenStored(reply, entry.entry.path, dir, entry.release.openSizeOf(entry.entry.path));
       return reply;
     }
     return undefined;
   }
 
-  #entryFor(rel: string, release: ReleaseFile, history: ReleaseFile[]): { entry: ReleaseFileEntry; byHash: boolean } | undefined {
+  #entryFor(rel: string, release: ReleaseFile, history: ReleaseFile[]): { entry: ReleaseFileEntry; byHash: boolean; release: ReleaseFile } | undefined {
     const bh = parseByHashPath(rel);
     if (!bh) {
       const entry = release.files.get(rel);
-      return entry ? { entry, byHash: false } : undefined;
+      return entry ? { entry, byHash: false, release } : undefined;
     }
     for (const r of [release, ...history]) {
       const entry = r.findByHash(bh.algo, bh.hex, bh.dir);
-      if (entry) return { entry, byHash: true };
+      if (entry) return { entry, byHash: true, release: r };
     }
     return undefined;
   }
 
-  #ingestWhenStored(reply: Reply, indexPath: string, dir: string): void {
+  #ingestWhenStored(reply: Reply, indexPath: string, dir: string, openSize: number | undefined): void {
     const root = archiveRootOf(dir);
     const ingest = (sha256: string): void => {
-      this.pool.ingest({ sha256, root, path: indexPath, dir }, true).catch((err: Error) => this.#log.error('index ingestion failed', { index: indexPath, reason: err.message }));
+      this.pool.ingest(withOpenSize({ sha256, root, path: indexPath, dir }, openSize), true)
+        .catch((err: Error) => this.#log.error('index ingestion failed', { index: indexPath, code: isRepointError(err) ? err.code : undefined, reason: err.message }));
     };
     if (reply.body.kind === 'blob') ingest(reply.body.sha256);
     else if (reply.body.kind === 'bytes' && reply.body.sha256) ingest(reply.body.sha256);

@@ -14,13 +14,13 @@ import { ReleaseStore } from './release-store.ts';
 /** Debian/Ubuntu repositories: InRelease → Packages/Sources → .deb. */
 export const apt: RepositoryType = {
   name: 'apt',
-  createRemote({ remote, upstream, content, keyring, signer, publicUrl, log, metadataDeadlineMs }) {
+  createRemote({ remote, upstream, content, keyring, signer, publicUrl, log, metadataDeadlineMs, limits }) {
     if (remote.type !== 'apt') throw new RepointError('INTERNAL', `remote ${remote.name} is not an apt remote`);
-    const releases = new ReleaseStore(remote, upstream, content, keyring, log, metadataDeadlineMs);
+    const releases = new ReleaseStore(remote, upstream, content, keyring, log, metadataDeadlineMs, limits?.metadataMaxBytes);
     const resigner = remote.resign
       ? new LiveResigner({ content, signer, log, snapshotsUrl: () => `${publicUrl()}/${remote.name}/@SNAPSHOTID@/`, parsed: (sha) => releases.parsed(sha) })
       : undefined;
-    return new AptRemote(remote, upstream, content, releases, log, resigner);
+    return new AptRemote(remote, upstream, content, releases, log, resigner, limits);
   },
   metadataBlobs: aptMetadataBlobs,
   summarize: aptSummary,

@@ -9,6 +9,13 @@ export interface IndexRef {
   path: string;
   /** The suite directory whose Release listed it (live indexes). */
   dir?: string;
+  /** The uncompressed size the Release declares (its entry without the compression suffix): decompression stops there. */
+  openSize?: number;
+}
+
+/** The ref with the uncompressed size its Release declares, when it declares one. */
+export function withOpenSize(ref: IndexRef, openSize: number | undefined): IndexRef {
+  return openSize === undefined ? ref : { ...ref, openSize };
 }
 
 /** A file upstream's Release lists that the checkpoint left out, and why (fetch or verification failure). */

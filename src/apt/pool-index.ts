@@ -1,13 +1,13 @@
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import type { Expected } from '../formats/digests.ts';
+import { DEFAULT_LIMITS, indexCap, type InputLimits } from '../formats/limits.ts';
 import { joinRelPath } from '../formats/rel-path.ts';
 import type { Logger } from '../log.ts';
 import { DigestIndex, type IndexScheme, type IndexedPackage } from '../serve/digest-index.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { decompressor } from '../streams/decompress.ts';
+import { decodeIndex } from '../streams/decoded-index.ts';
+import { yieldingChunks } from '../streams/yield-budget.ts';
 import { parseStanzasFromChunks } from './formats/deb822.ts';
 import { indexEntries, type IndexEntry } from './formats/packages-index.ts';
 import { compressionOf, indexKindOf } from './formats/paths.ts';
@@ -23,19 +23,25 @@ export interface PoolRecord {
 /** Generations kept per index path: clients may still hold an older Release. */
 const PER_PATH = 3;
 
-/** Streams the pool entries of a verified Packages/Sources blob (nothing for other indexes). */
-export async function* poolEntries(blobs: BlobStore, ref: IndexRef): AsyncGenerator<IndexEntry> {
+/** The limits an index is read under (config `limits:`). */
+export type IndexLimits = Pick<InputLimits, 'indexMaxBytes' | 'indexLineMax'>;
+
+/**
+ * Streams the pool entries of a verified Packages/Sources blob (nothing for other indexes). The signed
+ * Release vouches only for the compressed bytes: decompression stops at the uncompressed size it
+ * declares (ref.openSize) or limits.indexMaxBytes, lines at limits.indexLineMax (METADATA_TOO_LARGE),
+ * and the parse yields to the event loop between chunks.
+ */
+export async function* poolEntries(blobs: BlobStore, ref: IndexRef, limits: IndexLimits = DEFAULT_LIMITS): AsyncGenerator<IndexEntry> {
   const kind = indexKindOf(ref.path);
   if (kind === 'other') return;
-  const text = new PassThrough({ highWaterMark: 1 << 20 });
-  const piping = pipeline(blobs.open(ref.sha256), decompressor(compressionOf(ref.path)), text);
-  piping.catch(() => {}); // surfaced below
+  const { text, done } = decodeIndex(blobs.open(ref.sha256), compressionOf(ref.path), indexCap(ref.openSize, limits), ref.path);
   try {
-    yield* indexEntries(kind, parseStanzasFromChunks(text));
+    yield* indexEntries(kind, parseStanzasFromChunks(yieldingChunks(text), { maxLine: limits.indexLineMax }));
   } finally {
     text.destroy();
   }
-  await piping;
+  await done;
 }
 
 /** The record for an entry; weak-hash-only entries are not servable as verified. */
@@ -55,7 +61,7 @@ function isPoolRecord(v: unknown): v is PoolRecord {
   return typeof v === 'object' && v !== null && typeof (v as PoolRecord).size === 'number';
 }
 
-function poolScheme(remote: string, blobs: BlobStore): IndexScheme<IndexRef> {
+function poolScheme(remote: string, blobs: BlobStore, limits: IndexLimits): IndexScheme<IndexRef> {
   return {
     liveKey: stateKeys.aptLiveIndexes(remote),
     perSlot: PER_PATH,
@@ -66,9 +72,10 @@ function poolScheme(remote: string, blobs: BlobStore): IndexScheme<IndexRef> {
       if (r.root !== '' && !path.startsWith(`${r.root}/`)) return undefined;
       return stateKeys.aptIndexRecord(r.sha256, r.root === '' ? path : path.slice(r.root.length + 1));
     },
+    couldList: (r, path) => couldList(r.path, path),
     doneKey: (r) => stateKeys.aptIndexDone(r.sha256),
     async *entries(r): AsyncGenerator<IndexedPackage> {
-      for await (const e of poolEntries(blobs, r)) {
+      for await (const e of poolEntries(blobs, r, limits)) {
         const rec = poolRecordOf(e);
         if (rec) yield { path: joinRelPath(r.root, e.filename), key: stateKeys.aptIndexRecord(r.sha256, e.filename), value: rec };
       }
@@ -77,12 +84,31 @@ function poolScheme(remote: string, blobs: BlobStore): IndexScheme<IndexRef> {
   };
 }
 
+const BINARY = /\.(?:deb|udeb|ddeb)$/;
+const SOURCE = /\.(?:dsc|tar(?:\.[a-z0-9]+)?|diff\.gz)$/;
+
+/**
+ * Whether the index at `indexPath` (relative to its suite) can list pool `path`, by the conventions
+ * every archive follows: Sources list no .deb, Packages no source files, and binary-<arch>/Packages
+ * only `_<arch>.deb` or `_all.deb`. Unconventional names count as "can": a lookup then waits for the
+ * ingestion, as before. Used so a lookup never waits for an unrelated (perhaps hostile, slow) ingestion.
+ */
+export function couldList(indexPath: string, path: string): boolean {
+  const kind = indexKindOf(indexPath);
+  if (kind === 'sources') return !BINARY.test(path);
+  if (kind !== 'packages') return false;
+  if (SOURCE.test(path)) return false;
+  const fileArch = /_([a-z0-9-]+)\.(?:deb|udeb|ddeb)$/.exec(path)?.[1];
+  const indexArch = /(?:^|\/)binary-([a-z0-9-]+)\//.exec(indexPath)?.[1];
+  return fileArch === undefined || indexArch === undefined || fileArch === 'all' || fileArch === indexArch;
+}
+
 /** Pool-file digests of one apt remote, keyed by the Packages/Sources blob they come from. */
 export class PoolIndex {
   readonly #index: DigestIndex<IndexRef>;
 
-  constructor(remote: string, state: StateStore, blobs: BlobStore, log: Logger) {
-    this.#index = new DigestIndex(poolScheme(remote, blobs), state, log);
+  constructor(remote: string, state: StateStore, blobs: BlobStore, log: Logger, limits: IndexLimits = DEFAULT_LIMITS) {
+    this.#index = new DigestIndex(poolScheme(remote, blobs, limits), state, log);
   }
 
   /** Indexes the live (non-checkpoint) remote serves from, newest first. */

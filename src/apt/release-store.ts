@@ -1,5 +1,6 @@
 import type { RemoteConfig } from '../config/types.ts';
 import { RepointError } from '../errors.ts';
+import { DEFAULT_LIMITS } from '../formats/limits.ts';
 import { joinRelPath } from '../formats/rel-path.ts';
 import type { Logger } from '../log.ts';
 import type { ContentService } from '../serve/content.ts';
@@ -34,7 +35,6 @@ interface ReleaseSlot {
   dir: string;
 }
 
-const MAX_RELEASE_BYTES = 64 * 2 ** 20;
 
 /**
  * Verified InRelease (or Release + Release.gpg) per suite directory, on the shared MetadataPointer:
@@ -44,9 +44,9 @@ export class ReleaseStore {
   readonly #pointer: MetadataPointer<ReleaseRecord, ReleaseSlot>;
   readonly #parsed: ParsedBlobCache<ReleaseFile>;
 
-  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger, deadlineMs?: number) {
-    this.#parsed = new ParsedBlobCache(content.blobs, parseRelease, { maxBytes: 64 * 2 ** 20, maxBlobBytes: MAX_RELEASE_BYTES });
-    const type = releaseType(remote, upstream, content, keyring, this.#parsed);
+  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger, deadlineMs?: number, maxBytes = DEFAULT_LIMITS.metadataMaxBytes) {
+    this.#parsed = new ParsedBlobCache(content.blobs, parseRelease, { maxBytes: 64 * 2 ** 20, maxBlobBytes: maxBytes });
+    const type = releaseType(remote, upstream, content, keyring, this.#parsed, maxBytes);
     this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs, signed: true, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
   }
 
@@ -120,7 +120,7 @@ export class ReleaseStore {
   }
 }
 
-function releaseType(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, parsed: ParsedBlobCache<ReleaseFile>): PointerType<ReleaseRecord, ReleaseSlot> {
+function releaseType(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, parsed: ParsedBlobCache<ReleaseFile>, maxBytes: number): PointerType<ReleaseRecord, ReleaseSlot> {
   const verify = async (slot: ReleaseSlot, raw: Buffer, signal: AbortSignal): Promise<{ text: string; gpg?: Buffer }> => {
     const opts = { allowSha1: remote.allowSha1 };
     if (slot.kind === 'inrelease') return { text: (await verifyClearsigned(raw.toString('utf8'), await keyring(), opts)).text };
@@ -137,7 +137,7 @@ function releaseType(remote: RemoteConfig, upstream: Upstream, content: ContentS
   return {
     key: (s) => stateKeys.aptRelease(remote.name, s.kind, s.dir),
     path: (s) => joinRelPath(s.dir, s.kind === 'inrelease' ? 'InRelease' : 'Release'),
-    maxBytes: MAX_RELEASE_BYTES,
+    maxBytes,
     blobsOf: (r) => [r.sha256, r.textSha256, ...(r.gpgSha256 ? [r.gpgSha256] : [])],
     generationOf: (r) => r.textSha256,
     async accept(slot, raw, res: UpstreamResponse, prev, signal): Promise<TypeFields<ReleaseRecord>> {

@@ -8,7 +8,9 @@ import { fillSpec } from '../fill/fill.ts';
 import { MultiHasher, isStrong, type Expected } from '../formats/digests.ts';
 import { joinRelPath } from '../formats/rel-path.ts';
 import { ContentService } from '../serve/content.ts';
-import { decompressor } from '../streams/decompress.ts';
+import { DEFAULT_LIMITS } from '../formats/limits.ts';
+import { ByteCap } from '../streams/byte-cap.ts';
+import { decoderStages } from '../streams/decompress.ts';
 import { expectedFromEntry, type AptRemote } from './apt-remote.ts';
 import { strongestHash } from './formats/hashes.ts';
 import { byHashPath, compressionOf, stripCompression } from './formats/paths.ts';
@@ -94,9 +96,10 @@ async function derivedMismatch(ctx: SnapshotContext, fromSha256: string, compres
   const hasher = new MultiHasher(expected.digests.filter(isStrong).map((d) => d.algo));
   let size = 0;
   try {
-    await pipeline(ctx.content.blobs.open(fromSha256), decompressor(compression), new Writable({
+    // a signed bomb stops right past the listed size (ByteCap), with flat memory (decoderStages)
+    await pipeline([ctx.content.blobs.open(fromSha256), ...decoderStages(compression), new ByteCap(expected.size ?? DEFAULT_LIMITS.indexMaxBytes, 'the index'), new Writable({
       write(chunk: Buffer, _enc, cb) { hasher.update(chunk); size += chunk.length; cb(); },
-    }));
+    })]);
   } catch (err) {
     return `decompression failed: ${(err as Error).message}`;
   }

@@ -9,7 +9,7 @@ import type { AptRemote } from './apt-remote.ts';
 import { isCoreIndex, selectCheckpointGroups } from './formats/checkpoint-select.ts';
 import { archiveRootOf, indexKindOf } from './formats/paths.ts';
 import { writeRelease } from './formats/release-writer.ts';
-import { aptSuites, type AptSuiteSnapshot, type IndexRef, type LeftOutFile } from './manifest.ts';
+import { aptSuites, withOpenSize, type AptSuiteSnapshot, type IndexRef, type LeftOutFile } from './manifest.ts';
 import { poolEntries } from './pool-index.ts';
 import type { ReleaseView } from './release-store.ts';
 import { storeGroup } from './snapshot-groups.ts';
@@ -64,7 +64,7 @@ async function snapshotAptSuite(remote: AptRemote, cfg: AptCheckpointConfig, sui
   const root = archiveRootOf(dir);
   const indexes: IndexRef[] = Object.entries(files)
     .filter(([path, f]) => indexKindOf(path) !== 'other' && f.from === undefined)
-    .map(([path, f]) => ({ sha256: f.sha256, root, path }));
+    .map(([path, f]) => withOpenSize({ sha256: f.sha256, root, path }, release.openSizeOf(path)));
   for (const ref of indexes) await remote.pool.ingest(ref, false);
 
   const text = writeRelease(release, { keepPaths: new Set(Object.keys(files)), snapshotsUrl: ctx.snapshotsUrl, validUntil: null });

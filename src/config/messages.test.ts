@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 describe('config errors start with the key path and say the fix', () => {
   it.each([
-    ['top-level typo', `lisen: ":1"\n${apt()}`, /^\(top level\): unknown key "lisen" \(valid keys: include, listen, dataDir, state, blobs, cache, upstream, signing, publicUrl, admin, node, logLevel, accessLog, metrics, shutdownGrace, import, remotes\)$/],
+    ['top-level typo', `lisen: ":1"\n${apt()}`, /^\(top level\): unknown key "lisen" \(valid keys: include, listen, dataDir, state, blobs, cache, upstream, limits, signing, publicUrl, admin, node, logLevel, accessLog, metrics, shutdownGrace, import, remotes\)$/],
     ['not a mapping', '- a\n', /^\(top level\): expected a mapping, got \["a"\]$/],
     ['include', `include: [""]\n${apt()}`, /^include\[0\]: expected a non-empty string, got ""$/],
     ['missing include', `include: nope.yaml\n${apt()}`, /^include: file not found: .*nope\.yaml$/],
@@ -55,6 +55,7 @@ describe('config errors start with the key path and say the fix', () => {
     ['state lease', `state: { leaseTtl: "2s", leaseRenewEvery: "1500ms" }\n${apt()}`, /^state\.leaseRenewEvery: leaseRenewEvery must be at most half of leaseTtl/],
     ['state not text', `state: 5\n${apt()}`, /^state: expected "sqlite" or a redis URL like "redis:\/\/127\.0\.0\.1:6379\/0", or a mapping with backend, staleWindow, leaseTtl, leaseRenewEvery; got 5$/],
     ['upstream.metadataDeadline', `upstream: { metadataDeadline: "never" }\n${apt()}`, /^upstream\.metadataDeadline: expected a duration/],
+    ['limits.indexMaxBytes', `limits: { indexMaxBytes: "lots" }\n${apt()}`, /^limits\.indexMaxBytes: expected a size like "500MiB" or "50GiB", got "lots"$/],
     ['shutdownGrace', `shutdownGrace: -1\n${apt()}`, /^shutdownGrace: expected a duration/],
     ['upstream.connectTimeout', `upstream: { connectTimeout: "10 s" }\n${apt()}`, /^upstream\.connectTimeout: expected a duration/],
     ['upstream.bodyTimeout', `upstream: { bodyTimeout: [] }\n${apt()}`, /^upstream\.bodyTimeout: expected a duration/],

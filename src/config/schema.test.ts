@@ -86,6 +86,7 @@ describe('config types', () => {
       blobs: BlobsConfig;
       cache: { maxSizeBytes: number; gcIntervalMs: number; tempMaxAgeMs: number; gcGraceMs: number };
       upstream: { connectTimeoutMs: number; bodyTimeoutMs: number; retries: number; connectionsPerHost: number; metadataDeadlineMs: number };
+      limits: { metadataMaxBytes: number; indexMaxBytes: number; indexLineMax: number; maxFileSize: number };
       signing: { keyPath: string };
       publicUrl?: string;
       node: { internalUrl?: string };

@@ -58,6 +58,18 @@ const upstream = strict({
   metadataDeadlineMs: u.metadataDeadline,
 }));
 
+/** Caps on what an upstream sends, signed or not (docs/DESIGN.md "Hostile input limits"). */
+const limits = strict({
+  metadataMaxBytes: size().prefault('4MiB')
+    .describe('Largest InRelease, Release or repomd.xml accepted; these are read whole and signature-checked. Real ones are well under 1 MiB. Larger ones are refused (METADATA_TOO_LARGE) before parsing, and the last verified copy is served.'),
+  indexMaxBytes: size().prefault('1GiB')
+    .describe('Decompressed size cap for Packages, Sources and primary.xml when the signed Release or repomd.xml declares none (and a ceiling when it does); decompression stops at the declared size otherwise. Beyond it the index is refused (METADATA_TOO_LARGE): a signed decompression bomb.'),
+  indexLineMax: size().prefault('1MiB')
+    .describe('Longest line of a Packages/Sources index, and longest text or tag of a primary.xml (METADATA_TOO_LARGE beyond it).'),
+  maxFileSize: size().prefault('8GiB')
+    .describe('Largest file fetched into the store (a package, an index); a file whose metadata declares no size stops here (UPSTREAM_TOO_LARGE), one declaring more is refused.'),
+});
+
 const STATE = /^(?:sqlite$|rediss?:\/\/)/;
 const STATE_PROBLEM = 'expected "sqlite" or a redis URL like "redis://127.0.0.1:6379/0"';
 const stateBackend = text().regex(STATE, { error: STATE_PROBLEM });
@@ -98,6 +110,7 @@ export function configSchema(ctx: ConfigContext) {
     blobs: blobsSchema.prefault({}).describe('Where blobs are stored: `{ type: fs }` under dataDir/blobs (default), or `type: s3` for object storage shared by several nodes.'),
     cache: cache.prefault({}).describe('The blob store\'s size budget, kept while serving.'),
     upstream: upstream.prefault({}).describe('How repoint talks to upstream mirrors.'),
+    limits: limits.prefault({}).describe('Size caps on what upstreams send: signed metadata can still be a decompression bomb, an endless line or a huge Release.'),
     signing: strict({
       key: text().optional().describe('Default: <dataDir>/keys/mirror.asc.'),
     }).prefault({}).describe('The mirror\'s own OpenPGP key, which re-signs checkpoints; created at first start when absent (ed25519, v4, mode 0600).'),
@@ -148,6 +161,7 @@ export function configSchema(ctx: ConfigContext) {
       blobs: resolveBlobs(c.blobs, ctx.awsRegion),
       cache: c.cache,
       upstream: c.upstream,
+      limits: c.limits,
       signing: { keyPath: rel(c.signing.key ?? resolve(dataDir, 'keys/mirror.asc')) },
       ...(c.publicUrl !== undefined ? { publicUrl: c.publicUrl } : {}),
       admin,

@@ -3,7 +3,7 @@ import type { BlobStore } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../upstream/upstream.ts';
 import type { Compression } from '../formats/compression.ts';
-import { decompressor } from '../streams/decompress.ts';
+import { decoderStages } from '../streams/decompress.ts';
 
 /**
  * An "upstream" that is a stored compressed blob, decompressed on the fly: a checkpoint lists the
@@ -27,7 +27,10 @@ export class DerivedUpstream implements Upstream {
   async fetch(req: UpstreamRequest): Promise<UpstreamResponse> {
     if (req.headers?.range) throw new RepointError('UPSTREAM_BAD_STATUS', 'a derived file cannot be resumed');
     if (!(await this.#blobs.stat(this.#from))) throw new RepointError('UPSTREAM_NOT_FOUND', `source blob ${this.#from} for ${req.path} is missing`);
-    const body = pipeline(this.#blobs.open(this.#from), decompressor(this.#compression), () => {});
+    // decoderStages: memory stays flat whatever the blob expands to; the fill stops at the listed size
+    const stages = decoderStages(this.#compression);
+    const body = stages.at(-1)!;
+    pipeline([this.#blobs.open(this.#from), ...stages], () => {});
     return { status: 200, headers: {}, body, url: `blob:${this.#from}` };
   }
 }

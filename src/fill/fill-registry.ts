@@ -12,7 +12,11 @@ export class FillRegistry {
   #onCommitted: (spec: FillSpec, blob: BlobInfo) => Promise<void>;
   #cluster: ClusterFlight | undefined;
 
-  constructor(blobs: BlobStore, log: Logger, onCommitted: (spec: FillSpec, blob: BlobInfo) => Promise<void> = async () => {}) {
+  /** limits.maxFileSize, for specs that set none. */
+  #maxFileSize: number | undefined;
+
+  constructor(blobs: BlobStore, log: Logger, onCommitted: (spec: FillSpec, blob: BlobInfo) => Promise<void> = async () => {}, maxFileSize?: number) {
+    this.#maxFileSize = maxFileSize;
     this.#blobs = blobs;
     this.#log = log;
     this.#onCommitted = onCommitted;
@@ -40,8 +44,9 @@ export class FillRegistry {
   getOrStart(spec: FillSpec): { fill: Fill; joined: boolean } {
     const running = this.#fills.get(spec.key);
     if (running) return { fill: running, joined: true };
-    const clustered = this.#cluster?.wrap(spec);
-    const fill = new Fill(clustered?.spec ?? spec, this.#blobs, this.#log);
+    const limited = spec.maxSize === undefined && this.#maxFileSize !== undefined ? { ...spec, maxSize: this.#maxFileSize } : spec;
+    const clustered = this.#cluster?.wrap(limited);
+    const fill = new Fill(clustered?.spec ?? limited, this.#blobs, this.#log);
     this.#fills.set(spec.key, fill);
     // the lease goes only after the commit: a node electing next finds the blob stored
     const release = (): void => void clustered?.ended().catch((err: Error) => this.#log.warn('releasing a fill lease failed', { key: spec.key, reason: err.message }));

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import { toUpstreamError } from '../upstream/http-upstream.ts';
 import { discard, type Upstream, type UpstreamResponse } from '../upstream/upstream.ts';
 import { MultiHasher, type Expected } from '../formats/digests.ts';
+import { DEFAULT_LIMITS } from '../formats/limits.ts';
 import { fillKey } from './fill-key.ts';
 import { TailReader } from './tail-reader.ts';
 
@@ -17,7 +18,7 @@ export interface FillSpec {
   /** Upstream paths tried in order; a 404 moves on (by-hash first, then the plain name). */
   sources: readonly string[];
   expected: Expected;
-  /** Refuse anything larger when metadata gives no size. */
+  /** Refuse anything larger (limits.maxFileSize): the stop when metadata gives no size, and a ceiling when it does. */
   maxSize?: number;
   /** Asked once the download has started: false when another node stores this blob (cluster follower). */
   uploadAlongside?: () => boolean;
@@ -33,7 +34,7 @@ export type FillState = 'starting' | 'streaming' | 'committed' | 'failed';
 const RESUME_ATTEMPTS = 3;
 /** Recent bytes kept in memory so followers that keep up never touch the disk (bounded per fill). */
 const WINDOW_BYTES = 2 * 2 ** 20;
-const DEFAULT_MAX_SIZE = 64 * 2 ** 30;
+const DEFAULT_MAX_SIZE = DEFAULT_LIMITS.maxFileSize;
 
 /**
  * One upstream download, written to a blob writer and hashed while it streams. Readers tail what
@@ -125,6 +126,8 @@ export class Fill extends EventEmitter {
 
   async #run(): Promise<BlobInfo> {
     try {
+      const max = this.#spec.maxSize ?? DEFAULT_MAX_SIZE;
+      if (this.size !== undefined && this.size > max) throw tooLarge(`metadata lists ${this.#spec.sources[0] ?? this.key} at ${this.size} bytes`, max);
       // The content address known up front lets an object store upload alongside the download; not
       // when another node uploads the same blob (a cluster follower, known once #open has elected).
       const sha256 = this.expectedSha256;
@@ -178,6 +181,11 @@ export class Fill extends EventEmitter {
     if (this.size !== undefined && length !== undefined && length !== this.size) {
       discard(res.body);
       throw new RepointError('UPSTREAM_SIZE_MISMATCH', `upstream sent ${length} bytes for ${res.url}, metadata says ${this.size}`, { url: res.url });
+    }
+    const max = this.#spec.maxSize ?? DEFAULT_MAX_SIZE;
+    if (this.size === undefined && length !== undefined && length > max) {
+      discard(res.body);
+      throw tooLarge(`upstream announces ${length} bytes for ${res.url}`, max);
     }
     this.size ??= length;
     let skip = 0; // set when a 200 answered a resume; outside the loop, which `continue`s with it
@@ -270,4 +278,8 @@ class LocalWriteError extends Error {
     super(cause.message);
     this.cause = cause;
   }
+}
+
+function tooLarge(what: string, max: number): RepointError {
+  return new RepointError('UPSTREAM_TOO_LARGE', `${what}, more than limits.maxFileSize (${max})`, { max });
 }

@@ -26,6 +26,8 @@ const STATUS: Record<ErrorCode, number> = {
   METADATA_INVALID: 502,
   METADATA_EXPIRED: 502,
   METADATA_ROLLBACK: 502,
+  // signed but hostile: a bomb, an endless line, an oversized Release (config limits:)
+  METADATA_TOO_LARGE: 502,
   CONFIG_INVALID: 500,
   CHECKPOINT_NOT_FOUND: 404,
   CHECKPOINT_FAILED: 500,

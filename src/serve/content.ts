@@ -26,11 +26,11 @@ export class ContentService {
   readonly fills: FillRegistry;
   #log: Logger;
 
-  constructor(blobs: HotBlobStore, state: StateStore, log: Logger) {
+  constructor(blobs: HotBlobStore, state: StateStore, log: Logger, opts: { maxFileSize?: number } = {}) {
     this.blobs = blobs;
     this.state = state;
     this.#log = log;
-    this.fills = new FillRegistry(blobs, log, (spec, blob) => this.#recordAliases(spec.expected.digests, blob.sha256));
+    this.fills = new FillRegistry(blobs, log, (spec, blob) => this.#recordAliases(spec.expected.digests, blob.sha256), opts.maxFileSize);
   }
 
   /** Weak digests alone do not make content verified: such paths are treated as uncovered. */

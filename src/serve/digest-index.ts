@@ -22,6 +22,11 @@ export interface IndexScheme<Ref> {
   sameSlot(a: Ref, b: Ref): boolean;
   /** The key under which `ref` records `path`, or undefined when `ref` cannot list it. */
   recordKey(ref: Ref, path: string): string | undefined;
+  /**
+   * False when `ref` certainly cannot list `path` (another architecture, a source index for a .deb):
+   * a lookup that misses does not wait for such an ingestion. Absent: any ref that has a recordKey may.
+   */
+  couldList?(ref: Ref, path: string): boolean;
   /** Marks an ingestion complete. */
   doneKey(ref: Ref): string;
   /** Streams the packages of the verified index blob. */
@@ -30,7 +35,8 @@ export interface IndexScheme<Ref> {
   decode(value: unknown): Expected | undefined;
 }
 
-const BATCH = 2000;
+// node:sqlite writes synchronously: 2000 records a batch held the event loop ~100 ms during a 50 MB ingest
+const BATCH = 500;
 const LIVE_MAX = 4096;
 
 /**
@@ -66,12 +72,16 @@ export class DigestIndex<Ref> {
   async lookup(path: string, refs?: readonly Ref[]): Promise<Expected | undefined> {
     const hit = await this.#lookupOnce(path, refs ?? (await this.live()));
     if (hit || refs) return hit;
-    const relevant = [...this.#pending.values()].filter((p) => p.live && (p.ref === undefined || this.#scheme.recordKey(p.ref, path) !== undefined));
+    const relevant = [...this.#pending.values()].filter((p) => p.live && (p.ref === undefined || this.#mayList(p.ref, path)));
     if (relevant.length === 0) return undefined;
     await this.#waitFor(path, relevant.map((p) => p.done));
     // A live index still being read is not listed yet, but its records are verified: ask it first (newest).
     const reading = [...this.#pending.values()].flatMap((p) => (p.live && p.ref !== undefined ? [p.ref] : []));
     return this.#lookupOnce(path, [...reading, ...(await this.live())]);
+  }
+
+  #mayList(ref: Ref, path: string): boolean {
+    return this.#scheme.recordKey(ref, path) !== undefined && (this.#scheme.couldList?.(ref, path) ?? true);
   }
 
   async #lookupOnce(path: string, refs: readonly Ref[]): Promise<Expected | undefined> {

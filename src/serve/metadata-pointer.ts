@@ -204,8 +204,13 @@ const DEFAULT_DEADLINE_MS = 30_000;
 
 /** The whole (capped) body; a body that breaks off is UPSTREAM_TRUNCATED, a stall UPSTREAM_TIMEOUT. */
 async function readBody(res: UpstreamResponse, max: number, path: string, signal: AbortSignal): Promise<Buffer> {
+  // Refused before reading a byte when upstream announces more (limits.metadataMaxBytes).
+  if (Number(res.headers['content-length'] ?? 0) > max) {
+    discard(res.body);
+    throw new RepointError('METADATA_TOO_LARGE', `${path} is ${res.headers['content-length']} bytes, more than limits.metadataMaxBytes (${max})`, { max });
+  }
   try {
-    return await readCapped(res.body, max, path);
+    return await readCapped(res.body, max, `${path} (limits.metadataMaxBytes)`, 'METADATA_TOO_LARGE');
   } catch (err) {
     signal.throwIfAborted();
     if (isRepointError(err)) throw err;

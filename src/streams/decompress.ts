@@ -1,12 +1,37 @@
-import type { Transform } from 'node:stream';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import lzma from 'lzma-native';
 import { RepointError } from '../errors.ts';
 import type { Compression } from '../formats/compression.ts';
 
+/**
+ * Input fed to lzma-native per call. It decodes a whole written chunk (in its thread) and pushes all of
+ * the output before looking at backpressure; xz of zeros expands ~7000:1, so a 64 KiB chunk of a bomb
+ * is ~450 MiB at once. A 512-byte slice yields at most ~3.5 MiB, and the Transform waits for readers
+ * between slices, so memory stays flat.
+ */
+export const XZ_SLICE_BYTES = 512;
 
-/** A streaming decoder for an index's compression (memory stays flat for any size). */
+/** Cuts chunks into slices of at most `size` bytes (views, no copies). */
+export class Slicer extends Transform {
+  readonly #size: number;
+
+  constructor(size: number) {
+    super({ highWaterMark: 16 });
+    this.#size = size;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    for (let at = 0; at < chunk.length; at += this.#size) this.push(chunk.subarray(at, at + this.#size));
+    cb();
+  }
+}
+
+/**
+ * A streaming decoder for an index's compression. Memory stays flat for any output size: node:zlib
+ * decoders wait for readers, and the xz/lzma ones are fed small slices (see XZ_SLICE_BYTES); use
+ * decoderStages() to get the slicer with them.
+ */
 export function decompressor(c: Compression): Transform {
   switch (c) {
     case 'none': return new PassThrough();
@@ -16,4 +41,10 @@ export function decompressor(c: Compression): Transform {
     case 'lzma': return lzma.createStream('aloneDecoder');
     case 'bz2': throw new RepointError('METADATA_INVALID', 'bzip2-compressed indexes are not supported; the proxy reads the .xz, .gz or plain variant');
   }
+}
+
+/** The transforms that decode `c` with bounded memory, in pipeline order. */
+export function decoderStages(c: Compression): Transform[] {
+  const decoder = decompressor(c);
+  return c === 'xz' || c === 'lzma' ? [new Slicer(XZ_SLICE_BYTES), decoder] : [decoder];
 }

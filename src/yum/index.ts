@@ -13,9 +13,9 @@ import { YumRemote } from './yum-remote.ts';
 /** Fedora/RHEL/Rocky repositories: repomd.xml(.asc) → primary → .rpm. */
 export const yum: RepositoryType = {
   name: 'yum',
-  createRemote({ remote, upstream, content, keyring, log, metadataDeadlineMs }) {
+  createRemote({ remote, upstream, content, keyring, log, metadataDeadlineMs, limits }) {
     if (remote.type !== 'yum') throw new RepointError('INTERNAL', `remote ${remote.name} is not a yum remote`);
-    return new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, log, metadataDeadlineMs), log);
+    return new YumRemote(remote, upstream, content, new RepomdStore(remote, upstream, content, keyring, log, metadataDeadlineMs, limits?.metadataMaxBytes), log, limits);
   },
   metadataBlobs: yumMetadataBlobs,
   summarize: yumSummary,

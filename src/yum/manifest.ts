@@ -6,6 +6,8 @@ export interface PrimaryRef {
   sha256: string;
   dir: string;
   location: string;
+  /** repomd's open-size: decompression stops there (not stored in manifests; limits.indexMaxBytes caps those). */
+  openSize?: number;
 }
 
 /** One repository of a yum checkpoint: the `repos` field of its manifest. */

@@ -79,4 +79,16 @@ describe('PackageIndex over a real blob and state store', () => {
     await expect(index.ingest(zck, true)).rejects.toMatchObject({ code: 'METADATA_INVALID' });
     expect(await index.isLive(zck)).toBe(false);
   });
+
+  it('finding 2: stops a primary at the open-size repomd declares (a signed bomb), and does not list it', async () => {
+    const big = `<?xml version="1.0" encoding="UTF-8"?>
+<metadata xmlns="http://linux.duke.edu/metadata/common">${Array.from({ length: 500 }, (_, i) => pkg(`p${i}`, `Packages/p${i}.rpm`, 'sha256')).join('')}</metadata>\n`;
+    const blob = await content.storeBytes(gzipSync(big));
+    const ref = { sha256: blob.sha256, dir: 'bomb', location: 'repodata/b-primary.xml.gz', openSize: 4096 };
+    await expect(index.ingest(ref, true)).rejects.toMatchObject({ code: 'METADATA_TOO_LARGE' });
+    expect(await index.isLive(ref)).toBe(false);
+    const capped = new PackageIndex('el', [], state, content.blobs, silentLogger, { indexMaxBytes: 4096, indexLineMax: 2 ** 20 });
+    const undeclared = { sha256: blob.sha256, dir: 'bomb2', location: 'repodata/b-primary.xml.gz' };
+    await expect(capped.ingest(undeclared, true)).rejects.toMatchObject({ code: 'METADATA_TOO_LARGE' });
+  });
 });

@@ -1,14 +1,14 @@
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
 import { isStrong, type Expected, type HashAlgo } from '../formats/digests.ts';
+import { DEFAULT_LIMITS, indexCap, type InputLimits } from '../formats/limits.ts';
 import type { Logger } from '../log.ts';
 import { DigestIndex, type IndexScheme } from '../serve/digest-index.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { decompressor } from '../streams/decompress.ts';
-import { parsePrimaryBatches } from './formats/primary.ts';
+import { decodeIndex } from '../streams/decoded-index.ts';
+import { yieldingChunks } from '../streams/yield-budget.ts';
+import { parsePrimaryBatches, type PrimaryPackage } from './formats/primary.ts';
 import { compressionOfHref, resolveHref } from './formats/yum-paths.ts';
 import type { PrimaryRef } from './manifest.ts';
 
@@ -22,14 +22,28 @@ export interface YumPackageRecord {
 /** Primary generations kept per repository: clients may still hold an older repomd. */
 const PER_DIR = 3;
 
-/** Packages of a verified primary blob, resolved to remote paths; weak or foreign entries are counted as skipped. */
-export async function* primaryEntries(blobs: BlobStore, bases: readonly string[], ref: PrimaryRef, skipped?: { count: number }): AsyncGenerator<{ path: string; record: YumPackageRecord }> {
+/** The limits a primary is read under (config `limits:`). */
+export type PrimaryLimits = Pick<InputLimits, 'indexMaxBytes' | 'indexLineMax'>;
+
+/**
+ * Packages of a verified primary blob, resolved to remote paths; weak or foreign entries are counted as
+ * skipped. repomd vouches only for the compressed bytes: decompression stops at its open-size (or
+ * limits.indexMaxBytes), text runs at limits.indexLineMax, and the parse yields between chunks.
+ */
+export async function* primaryEntries(blobs: BlobStore, bases: readonly string[], ref: PrimaryRef, skipped?: { count: number }, limits: PrimaryLimits = DEFAULT_LIMITS): AsyncGenerator<{ path: string; record: YumPackageRecord }> {
   const compression = compressionOfHref(ref.location);
   if (compression === undefined) throw new RepointError('METADATA_INVALID', `cannot read ${ref.location}: zchunk primaries are not ingested`);
-  const text = new PassThrough({ highWaterMark: 1 << 20 });
-  const piping = pipeline(blobs.open(ref.sha256), decompressor(compression), text);
-  piping.catch(() => {}); // awaited below; a parse error ends the loop first
-  for await (const pkgs of parsePrimaryBatches(text)) {
+  const { text, done } = decodeIndex(blobs.open(ref.sha256), compression, indexCap(ref.openSize, limits), ref.location);
+  try {
+    yield* resolved(parsePrimaryBatches(yieldingChunks(text), { maxToken: limits.indexLineMax }), bases, ref, skipped);
+  } finally {
+    text.destroy();
+  }
+  await done;
+}
+
+async function* resolved(batches: AsyncIterable<PrimaryPackage[]>, bases: readonly string[], ref: PrimaryRef, skipped: { count: number } | undefined): AsyncGenerator<{ path: string; record: YumPackageRecord }> {
+  for await (const pkgs of batches) {
     for (const pkg of pkgs) {
       const path = resolveHref(ref.dir, pkg.location, pkg.xmlBase, bases);
       // another host's file, or only a weak checksum: cannot be served as verified
@@ -40,14 +54,13 @@ export async function* primaryEntries(blobs: BlobStore, bases: readonly string[]
       yield { path, record: { size: pkg.size, algo: pkg.checksum.algo, hex: pkg.checksum.hex } };
     }
   }
-  await piping;
 }
 
 function isRecord(v: unknown): v is YumPackageRecord {
   return typeof v === 'object' && v !== null && typeof (v as YumPackageRecord).size === 'number' && typeof (v as YumPackageRecord).hex === 'string';
 }
 
-function primaryScheme(remote: string, bases: readonly string[], blobs: BlobStore): IndexScheme<PrimaryRef> {
+function primaryScheme(remote: string, bases: readonly string[], blobs: BlobStore, limits: PrimaryLimits): IndexScheme<PrimaryRef> {
   return {
     liveKey: stateKeys.yumLivePrimaries(remote),
     perSlot: PER_DIR,
@@ -57,7 +70,7 @@ function primaryScheme(remote: string, bases: readonly string[], blobs: BlobStor
     recordKey: (r, path) => stateKeys.yumIndexRecord(r.sha256, path),
     doneKey: (r) => stateKeys.yumIndexDone(r.sha256, r.dir),
     async *entries(r) {
-      for await (const { path, record } of primaryEntries(blobs, bases, r)) yield { path, key: stateKeys.yumIndexRecord(r.sha256, path), value: record };
+      for await (const { path, record } of primaryEntries(blobs, bases, r, undefined, limits)) yield { path, key: stateKeys.yumIndexRecord(r.sha256, path), value: record };
     },
     decode: (v) => (isRecord(v) ? { size: v.size, digests: [{ algo: v.algo, hex: v.hex }] } : undefined),
   };
@@ -70,8 +83,8 @@ function primaryScheme(remote: string, bases: readonly string[], blobs: BlobStor
 export class PackageIndex {
   readonly #index: DigestIndex<PrimaryRef>;
 
-  constructor(remote: string, bases: readonly string[], state: StateStore, blobs: BlobStore, log: Logger) {
-    this.#index = new DigestIndex(primaryScheme(remote, bases, blobs), state, log);
+  constructor(remote: string, bases: readonly string[], state: StateStore, blobs: BlobStore, log: Logger, limits: PrimaryLimits = DEFAULT_LIMITS) {
+    this.#index = new DigestIndex(primaryScheme(remote, bases, blobs, limits), state, log);
   }
 
   /** Digests a package path must have: by the live primaries, or by exactly `primaries` (a checkpoint). */

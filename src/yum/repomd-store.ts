@@ -1,5 +1,6 @@
 import type { RemoteConfig } from '../config/types.ts';
 import { RepointError } from '../errors.ts';
+import { DEFAULT_LIMITS } from '../formats/limits.ts';
 import { joinRelPath } from '../formats/rel-path.ts';
 import type { Logger } from '../log.ts';
 import type { ContentService } from '../serve/content.ts';
@@ -26,7 +27,6 @@ export interface RepomdRecord extends PointerRecord, RepomdMarks {
 
 export type RepomdView = PointerView<RepomdRecord>;
 
-const MAX_REPOMD_BYTES = 16 * 2 ** 20;
 const MAX_ASC_BYTES = 1 << 20;
 
 /**
@@ -38,10 +38,10 @@ export class RepomdStore {
   readonly #parsed: ParsedBlobCache<Repomd>;
   readonly #signed: boolean;
 
-  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger, deadlineMs?: number) {
+  constructor(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, log: Logger, deadlineMs?: number, maxBytes = DEFAULT_LIMITS.metadataMaxBytes) {
     this.#signed = remote.keyrings.length > 0;
-    this.#parsed = new ParsedBlobCache(content.blobs, parseRepomd, { maxBytes: 32 * 2 ** 20, maxBlobBytes: MAX_REPOMD_BYTES });
-    const type = repomdType(remote, upstream, content, keyring, this.#parsed);
+    this.#parsed = new ParsedBlobCache(content.blobs, parseRepomd, { maxBytes: 32 * 2 ** 20, maxBlobBytes: maxBytes });
+    const type = repomdType(remote, upstream, content, keyring, this.#parsed, maxBytes);
     this.#pointer = new MetadataPointer(type, { state: content.state, blobs: content.blobs, upstream, log, ttlMs: remote.metadataTtlMs, signed: remote.keyrings.length > 0, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
   }
 
@@ -108,7 +108,7 @@ export class RepomdStore {
   }
 }
 
-function repomdType(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, parsed: ParsedBlobCache<Repomd>): PointerType<RepomdRecord, string> {
+function repomdType(remote: RemoteConfig, upstream: Upstream, content: ContentService, keyring: () => Promise<Keyring>, parsed: ParsedBlobCache<Repomd>, maxBytes: number): PointerType<RepomdRecord, string> {
   const signed = remote.keyrings.length > 0;
   /**
    * repomd.xml.asc for these exact bytes. With a keyring it is required and must verify; without
@@ -130,7 +130,7 @@ function repomdType(remote: RemoteConfig, upstream: Upstream, content: ContentSe
     key: (dir) => stateKeys.yumRepomd(remote.name, dir),
     // dnf sends Cache-Control: no-cache on repomd.xml; it is ignored on purpose, metadataTtl rules
     path: (dir) => joinRelPath(dir, 'repodata/repomd.xml'),
-    maxBytes: MAX_REPOMD_BYTES,
+    maxBytes,
     blobsOf: (r) => [r.sha256, ...(r.ascSha256 ? [r.ascSha256] : [])],
     generationOf: (r) => r.sha256,
     usable: (r) => r.verified || !signed,

@@ -1,7 +1,8 @@
 import type { CheckpointSource, SnapshotContext, SnapshotResult } from '../checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import type { YumRemoteConfig } from '../config/types.ts';
-import { RepointError } from '../errors.ts';
+import { RepointError, isRepointError } from '../errors.ts';
+import type { InputLimits } from '../formats/limits.ts';
 import { isStrong, type Expected } from '../formats/digests.ts';
 import { fillSpec, type FillSpec } from '../fill/fill.ts';
 import type { YumChecksum } from './formats/checksum.ts';
@@ -18,6 +19,10 @@ import { snapshotYum } from './snapshot.ts';
 import type { RepomdStore } from './repomd-store.ts';
 import { ancestors } from '../formats/rel-path.ts';
 import { isHashNamed, resolveHref, splitRepodataPath } from './formats/yum-paths.ts';
+
+function withOpenSize(ref: PrimaryRef, openSize: number | undefined): PrimaryRef {
+  return openSize === undefined ? ref : { ...ref, openSize };
+}
 
 function expectedOf(checksum: YumChecksum, size: number | undefined): Expected {
   return { ...(size !== undefined ? { size } : {}), digests: [{ algo: checksum.algo, hex: checksum.hex }] };
@@ -37,14 +42,14 @@ export class YumRemote implements RemoteHandler, CheckpointSource {
   #content: ContentService;
   #log: Logger;
 
-  constructor(remote: YumRemoteConfig, upstream: Upstream, content: ContentService, repomds: RepomdStore, log: Logger) {
+  constructor(remote: YumRemoteConfig, upstream: Upstream, content: ContentService, repomds: RepomdStore, log: Logger, limits?: InputLimits) {
     this.name = remote.name;
     this.#remote = remote;
     this.upstream = upstream;
     this.#content = content;
     this.repomds = repomds;
     this.#log = log;
-    this.packages = new PackageIndex(remote.name, upstream.bases, content.state, content.blobs, log);
+    this.packages = new PackageIndex(remote.name, upstream.bases, content.state, content.blobs, log, limits);
     // zchunk clients never fetch primary.xml: start fetching and ingesting it as soon as a new repomd
     // is verified, so their first RPM request does not wait for a whole primary download.
     repomds.onNewRepomd((dir) => { void this.#ensureIngested(dir); });
@@ -131,7 +136,7 @@ export class YumRemote implements RemoteHandler, CheckpointSource {
   }
 
   #ingestWhenStored(reply: Reply, dir: string, entry: RepomdData): void {
-    const ingest = (sha256: string): void => { void this.#ingest({ sha256, dir, location: entry.location }); };
+    const ingest = (sha256: string): void => { void this.#ingest(withOpenSize({ sha256, dir, location: entry.location }, entry.openSize)); };
     if (reply.body.kind === 'blob') ingest(reply.body.sha256);
     else if (reply.body.kind === 'bytes' && reply.body.sha256) ingest(reply.body.sha256);
     else if (reply.body.kind === 'growing') reply.body.done.then((blob) => ingest(blob.sha256), () => {});
@@ -143,7 +148,7 @@ export class YumRemote implements RemoteHandler, CheckpointSource {
       await this.packages.ingest(ref, true);
       return true;
     } catch (err) {
-      this.#log.error('primary ingestion failed', { dir: ref.dir, primary: ref.location, reason: (err as Error).message });
+      this.#log.error('primary ingestion failed', { dir: ref.dir, primary: ref.location, code: isRepointError(err) ? err.code : undefined, reason: (err as Error).message });
       return false;
     }
   }
@@ -176,7 +181,7 @@ export class YumRemote implements RemoteHandler, CheckpointSource {
     if (path === undefined) return false;
     try {
       const blob = await this.#content.ensure(this.#spec(path, expected));
-      return await this.#ingest({ sha256: blob.sha256, dir, location: primary.location });
+      return await this.#ingest(withOpenSize({ sha256: blob.sha256, dir, location: primary.location }, primary.openSize));
     } catch (err) {
       this.#log.warn('could not fetch primary for package lookups', { dir, primary: path, reason: (err as Error).message });
       return false;

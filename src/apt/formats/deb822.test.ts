@@ -1,6 +1,6 @@
 import { errorCodeOf } from '../../../test/helpers/error-code.ts';
 import { describe, expect, it } from 'vitest';
-import { parseParagraphsSync, parseStanzas, parseStanzasFromChunks, parseStanzasSync, splitLines, type Stanza } from './deb822.ts';
+import { LineSplitter, parseParagraphsSync, parseStanzas, parseStanzasFromChunks, parseStanzasSync, splitLines, type Stanza } from './deb822.ts';
 
 const SAMPLE = [
   'Package: zlib1g',
@@ -155,5 +155,44 @@ describe('splitLines and async parsing', () => {
     let viaLines = 0;
     for await (const _ of parseStanzas(splitLines(chunks()))) viaLines++;
     expect(viaLines).toBe(count);
+  });
+});
+
+describe('finding 2: line splitting is linear and capped (an endless line)', () => {
+  it('refuses a line longer than maxLine with METADATA_TOO_LARGE while it is still arriving', async () => {
+    const x = 'x'.repeat(64 * 1024);
+    let sent = 0;
+    async function* endless(): AsyncGenerator<string> {
+      yield 'Package: a\nDescription: ';
+      for (;;) { sent++; yield x; } // never ends: the cap must stop it
+    }
+    await expect(collect(parseStanzasFromChunks(endless(), { maxLine: 1024 * 1024 }))).rejects.toMatchObject({ code: 'METADATA_TOO_LARGE' });
+    expect(sent).toBeLessThanOrEqual(17); // stopped right past 1 MiB, not after reading more
+  });
+
+  it('the cap counts the whole line across chunks, CR included, and resets at each newline', () => {
+    const s = new LineSplitter(10);
+    expect(s.push('12345')).toEqual([]);
+    expect(s.push('67890\n12')).toEqual(['1234567890']);
+    expect(s.push('345678\r')).toEqual([]);
+    expect(s.push('\nend')).toEqual(['12345678']);
+    expect(s.end()).toBe('end');
+    expect(errorCodeOf(() => new LineSplitter(10).push('12345678901'))).toBe('METADATA_TOO_LARGE');
+    const split = new LineSplitter(10);
+    split.push('123456');
+    expect(errorCodeOf(() => split.push('78901'))).toBe('METADATA_TOO_LARGE');
+  });
+
+  it('joins a long line held as pieces exactly once (CRLF split across chunks too)', () => {
+    const s = new LineSplitter(1 << 20);
+    const piece = 'ab'.repeat(1000);
+    for (let i = 0; i < 100; i++) expect(s.push(piece)).toEqual([]);
+    expect(s.push('\r')).toEqual([]);
+    expect(s.push('\nnext\n')).toEqual([piece.repeat(100), 'next']);
+    expect(s.end()).toBeUndefined();
+  });
+
+  it('a default cap applies to the sync parsers too (Release text)', () => {
+    expect(errorCodeOf(() => parseStanzasSync(`Origin: ${'x'.repeat(2 ** 20 + 1)}\n`))).toBe('METADATA_TOO_LARGE');
   });
 });

@@ -80,28 +80,61 @@ class ParagraphReader {
   }
 }
 
-/** Splits text into lines; keeps the unterminated tail between pushes. CRLF becomes LF. */
-class LineSplitter {
-  #rest = '';
+/** Default longest line (config limits.indexLineMax); real Packages/Sources lines are a few KiB at most. */
+export const DEFAULT_MAX_LINE = 2 ** 20;
+
+/**
+ * Splits text into lines; keeps the unterminated tail between pushes. CRLF becomes LF. Linear: each
+ * push scans only its own text, and a pending line is kept as pieces joined once it ends (re-scanning
+ * a growing tail on every chunk made a 16 MiB line take 40 s). A line longer than `maxLine` characters
+ * fails with METADATA_TOO_LARGE as soon as it is seen, so the tail stays bounded.
+ */
+export class LineSplitter {
+  readonly #maxLine: number;
+  #pieces: string[] = [];
+  #pending = 0;
+  #line = 0;
+
+  constructor(maxLine = DEFAULT_MAX_LINE) {
+    this.#maxLine = maxLine;
+  }
 
   push(text: string): string[] {
-    const buf = this.#rest.length === 0 ? text : this.#rest + text;
     const out: string[] = [];
     let start = 0;
-    for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n', start)) {
-      const end = nl > start && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      out.push(buf.slice(start, end));
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      this.#check(nl - start);
+      let line = text.slice(start, nl);
+      if (this.#pieces.length > 0) {
+        this.#pieces.push(line);
+        line = this.#pieces.join('');
+        this.#pieces = [];
+        this.#pending = 0;
+      }
+      out.push(line.endsWith('\r') ? line.slice(0, -1) : line);
+      this.#line++;
       start = nl + 1;
     }
-    this.#rest = start === 0 ? buf : buf.slice(start);
+    if (start < text.length) {
+      this.#check(text.length - start);
+      this.#pieces.push(text.slice(start));
+      this.#pending += text.length - start;
+    }
     return out;
   }
 
   end(): string | undefined {
-    const rest = this.#rest;
-    this.#rest = '';
-    if (rest.length === 0) return undefined;
+    if (this.#pieces.length === 0) return undefined;
+    const rest = this.#pieces.join('');
+    this.#pieces = [];
+    this.#pending = 0;
     return rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  }
+
+  #check(more: number): void {
+    if (this.#pending + more > this.#maxLine) {
+      throw new RepointError('METADATA_TOO_LARGE', `deb822 line ${this.#line + 1} is longer than ${this.#maxLine} characters (limits.indexLineMax)`, { line: this.#line + 1, max: this.#maxLine });
+    }
   }
 }
 
@@ -110,9 +143,9 @@ class LineSplitter {
  * Invalid bytes become U+FFFD rather than failing: integrity is checked by hash elsewhere,
  * and the fields we need are ASCII.
  */
-async function* chunkLines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string[]> {
+async function* chunkLines(chunks: AsyncIterable<Uint8Array | string>, maxLine?: number): AsyncGenerator<string[]> {
   const decoder = new TextDecoder('utf-8');
-  const splitter = new LineSplitter();
+  const splitter = new LineSplitter(maxLine);
   for await (const chunk of chunks) {
     // A string chunk ends any pending byte sequence first.
     const text = typeof chunk === 'string' ? decoder.decode() + chunk : decoder.decode(chunk, { stream: true });
@@ -125,8 +158,8 @@ async function* chunkLines(chunks: AsyncIterable<Uint8Array | string>): AsyncGen
 }
 
 /** Yields lines without terminators (LF or CRLF) from byte or string chunks. */
-export async function* splitLines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
-  for await (const lines of chunkLines(chunks)) yield* lines;
+export async function* splitLines(chunks: AsyncIterable<Uint8Array | string>, opts: { maxLine?: number } = {}): AsyncGenerator<string> {
+  for await (const lines of chunkLines(chunks, opts.maxLine)) yield* lines;
 }
 
 /** Parses deb822 paragraphs from lines (as produced by splitLines). */
@@ -143,11 +176,11 @@ export async function* parseStanzas(lines: AsyncIterable<string>): AsyncGenerato
 /**
  * Parses deb822 paragraphs straight from byte chunks. Same result as
  * parseStanzas(splitLines(chunks)) but with one await per chunk rather than per line,
- * which matters for a 50 MB Packages file.
+ * which matters for a 50 MB Packages file. Lines longer than `maxLine` fail with METADATA_TOO_LARGE.
  */
-export async function* parseStanzasFromChunks(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<Stanza> {
+export async function* parseStanzasFromChunks(chunks: AsyncIterable<Uint8Array | string>, opts: { maxLine?: number } = {}): AsyncGenerator<Stanza> {
   const reader = new ParagraphReader();
-  for await (const lines of chunkLines(chunks)) {
+  for await (const lines of chunkLines(chunks, opts.maxLine)) {
     for (const line of lines) {
       const st = reader.feed(line);
       if (st !== undefined) yield st;

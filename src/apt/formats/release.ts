@@ -2,6 +2,7 @@ import { RepointError } from '../../errors.ts';
 import { parseParagraphsSync, type DebField } from './deb822.ts';
 import { HASH_ALGOS, isHexDigest, RELEASE_HASH_FIELD, type HashAlgo, type Hashes } from './hashes.ts';
 import { isSafeRelPath } from '../../formats/rel-path.ts';
+import { stripCompression } from './paths.ts';
 import { parseReleaseDate } from './release-date.ts';
 
 export { strongestHash, type HashAlgo, type Hashes } from './hashes.ts';
@@ -92,6 +93,14 @@ export class ReleaseFile {
    * The entry whose `algo` digest is `hex`. Several paths can share a digest (empty indexes
    * do); with `dir`, only an entry in that directory matches, as a by-hash request implies.
    */
+  /**
+   * The uncompressed size this Release declares for an index path (`main/binary-amd64/Packages.xz`
+   * → the size of `main/binary-amd64/Packages`), or undefined when it does not list that variant.
+   */
+  openSizeOf(path: string): number | undefined {
+    return this.files.get(stripCompression(path))?.size;
+  }
+
   findByHash(algo: HashAlgo, hex: string, dir?: string): ReleaseFileEntry | undefined {
     this.#byHash ??= indexByHash(this.files);
     const list = this.#byHash.get(`${algo}:${hex.toLowerCase()}`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isRepointError } from '../../errors.ts';
-import { parsePrimary, parsePrimaryBatches } from './primary.ts';
+import { TokenGuard, parsePrimary, parsePrimaryBatches } from './primary.ts';
 import type { PrimaryPackage } from './primary.ts';
 
 const HEAD =
@@ -193,3 +193,35 @@ describe('parsePrimary', () => {
     for (const [body, pattern] of cases) await expectInvalid(fromStrings(HEAD, body, TAIL), pattern);
   });
 });
+
+describe('finding 2: primary.xml text and tags are capped (an endless text node)', () => {
+  it('refuses a text node longer than maxToken while it is still arriving', async () => {
+    let sent = 0;
+    async function* endless(): AsyncGenerator<string> {
+      yield '<?xml version="1.0"?><metadata xmlns="http://linux.duke.edu/metadata/common"><package type="rpm"><description>';
+      for (;;) { sent++; yield 'y'.repeat(64 * 1024); }
+    }
+    const err = await names(endless(), 1 << 20).catch((e: unknown) => e);
+    expect(isRepointError(err, 'METADATA_TOO_LARGE')).toBe(true);
+    expect(sent).toBeLessThanOrEqual(17);
+  });
+
+  it('counts runs without < or > across chunks, and markup resets them', () => {
+    const g = new TokenGuard(8);
+    g.check('<a>1234');
+    g.check('5678<b x="1"');
+    expect(() => g.check('>123456789')).toThrow(/longer than 8/);
+    expect(() => new TokenGuard(8).check('<a href="123456789">')).toThrow(/longer than 8/); // a tag counts too
+  });
+
+  it('lets a normal primary through under a small cap', async () => {
+    const text = '<?xml version="1.0"?><metadata xmlns="http://linux.duke.edu/metadata/common"></metadata>';
+    expect(await names(fromStrings(text), 64)).toEqual([]);
+  });
+});
+
+async function names(src: AsyncIterable<string>, maxToken: number): Promise<string[]> {
+  const out: string[] = [];
+  for await (const batch of parsePrimaryBatches(src, { maxToken })) for (const p of batch) out.push(p.name);
+  return out;
+}

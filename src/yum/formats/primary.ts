@@ -38,12 +38,44 @@ export async function* parsePrimary(chunks: AsyncIterable<Uint8Array | string>):
   for await (const batch of parsePrimaryBatches(chunks)) yield* batch;
 }
 
+/** Default longest text or tag (config limits.indexLineMax). */
+export const DEFAULT_MAX_TOKEN = 2 ** 20;
+
+/**
+ * Fails with METADATA_TOO_LARGE when a run of text without '<' or '>' (a text node, or a tag with its
+ * attributes) grows past `max` characters: saxes buffers such a run whole, so an endless one would
+ * grow without bound. Linear: each character is looked at once.
+ */
+export class TokenGuard {
+  readonly #max: number;
+  #run = 0;
+
+  constructor(max = DEFAULT_MAX_TOKEN) {
+    this.#max = max;
+  }
+
+  check(text: string): void {
+    let run = this.#run;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 60 || c === 62) run = 0;
+      else if (++run > this.#max) {
+        throw new RepointError('METADATA_TOO_LARGE', `primary.xml has a text or tag longer than ${this.#max} characters (limits.indexLineMax)`, { max: this.#max });
+      }
+    }
+    this.#run = run;
+  }
+}
+
 /** As parsePrimary, but yields the packages each input chunk completed as one array (never empty). */
-export async function* parsePrimaryBatches(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<PrimaryPackage[]> {
+export async function* parsePrimaryBatches(chunks: AsyncIterable<Uint8Array | string>, opts: { maxToken?: number } = {}): AsyncGenerator<PrimaryPackage[]> {
   const parser = new PrimaryParser();
+  const guard = new TokenGuard(opts.maxToken);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for await (const chunk of chunks) {
-    parser.write(typeof chunk === 'string' ? chunk : decode(decoder, chunk, true));
+    const text = typeof chunk === 'string' ? chunk : decode(decoder, chunk, true);
+    guard.check(text);
+    parser.write(text);
     const done = parser.take();
     if (done.length > 0) yield done;
   }
