@@ -81,6 +81,21 @@ describe('ClusterUpstream', () => {
     }
   });
 
+  it('a live leader whose lease lapsed in a stall takes it back: a follower electing next follows it, not upstream', async () => {
+    const leases = memoryLeases();
+    const a = node('http://a', leases, noPeer);
+    await a.up.fetch({ path: 'x' });
+    // a stall longer than ttlMs: the lease expired before the next renewal (memoryLeases drops it now)
+    await leases.release(LEASE, (await leases.holder(LEASE))!.token);
+    await expect.poll(async () => (await leaseHolder(leases, LEASE))?.owner, { timeout: 2000 }).toBe('http://a');
+    expect(a.up.leading).toBe(true);
+    const b = node('http://b', leases, async () => peerResponse());
+    expect((await b.up.fetch({ path: 'x', headers: { range: 'bytes=3-' } })).url).toBe('peer');
+    expect(b.real.calls).toHaveLength(0);
+    await a.up.release();
+    expect(await leaseHolder(leases, LEASE), 'released for good: not taken back').toBeUndefined();
+  });
+
   it('a leader that refuses this node (another signing key) makes it fetch upstream at once', async () => {
     const leases = memoryLeases();
     await leases.acquire(LEASE, 't http://a', timing.ttlMs);

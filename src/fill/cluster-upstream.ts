@@ -67,7 +67,7 @@ export class ClusterUpstream implements Upstream {
       try {
         holder = await leaseHolder(this.#deps.leases, this.#leaseName);
         if (!holder) {
-          this.#lease = await tryAcquireLease(this.#deps.leases, this.#leaseName, { ...this.#deps.timing, owner: this.#deps.self, log: this.#deps.log });
+          this.#lease = await this.#acquire();
           if (this.#lease) return await this.#lead(req);
           continue; // someone else took it in between: follow them
         }
@@ -99,6 +99,33 @@ export class ClusterUpstream implements Upstream {
       }
       if (Date.now() > deadline) throw new RepointError('UPSTREAM_UNAVAILABLE', `no node could lead the download of ${this.#key} in time`);
       await sleep(Math.min(500, Math.max(50, this.#deps.timing.renewEveryMs / 2)), undefined, req.signal ? { signal: req.signal } : {});
+    }
+  }
+
+  #acquire(): Promise<Lease | undefined> {
+    return tryAcquireLease(this.#deps.leases, this.#leaseName, { ...this.#deps.timing, owner: this.#deps.self, log: this.#deps.log }).then((lease) => {
+      lease?.signal.addEventListener('abort', () => void this.#reclaim(), { once: true });
+      return lease;
+    });
+  }
+
+  /**
+   * The lease lapsed while this node still downloads (a stall outlasted leaseTtl, so a renewal came
+   * too late): take it back if nobody else has, so followers keep following the live download rather
+   * than start a second one. If another node took it meanwhile, both download (bandwidth only).
+   */
+  async #reclaim(): Promise<void> {
+    if (this.#released) return;
+    try {
+      const again = await this.#acquire();
+      if (this.#released) {
+        await again?.release();
+        return;
+      }
+      if (again) this.#lease = again;
+      this.#deps.log.warn(again ? 'fill lease lapsed while leading; taken back' : 'fill lease lapsed while leading and another node took it: two downloads', { key: this.#key });
+    } catch (err) {
+      this.#deps.log.warn('fill lease lapsed while leading and could not be taken back', { key: this.#key, reason: (err as Error).message });
     }
   }
 

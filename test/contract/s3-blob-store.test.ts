@@ -171,6 +171,45 @@ describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
     }
   });
 
+  it('a hit never breaks because the local tier drops its copy: read from the bucket, or from the file opened before', async () => {
+    const { bucket, namespace } = await fresh();
+    const roomy = await node(bucket, namespace);
+    const tiny = await node(bucket, namespace, undefined, 4096); // every blob is larger than the budget
+    try {
+      const data = randomBytes(700_000);
+      const w = await roomy.store.createWriter();
+      await w.write(data);
+      await w.commit();
+      // stat (the edge's lookup) finds the local copy; the tier drops it before the body is opened
+      expect(await roomy.store.stat(sha(data))).toMatchObject({ size: data.length });
+      await roomy.store.local.delete(sha(data));
+      expect(sha(await readAll(roomy.store.open(sha(data))))).toBe(sha(data));
+      await expect.poll(() => roomy.store.local.stat(sha(data)), { timeout: 20_000 }).toBeDefined(); // copied back in behind
+      expect(await roomy.store.stat(sha(data))).toMatchObject({ size: data.length });
+      await roomy.store.local.delete(sha(data));
+      expect((await readAll(roomy.store.open(sha(data), { start: 5, end: 600_004 }))).equals(data.subarray(5, 600_005))).toBe(true);
+
+      // concurrent writes and hits, the tier trimming all the while
+      const blobs = Array.from({ length: 6 }, (_, i) => randomBytes(200_000 + i * 50_000));
+      const bodies = await Promise.all(blobs.map(async (b, i) => {
+        const bw = await tiny.store.createWriter();
+        await bw.write(b);
+        await bw.commit();
+        return Promise.all(Array.from({ length: 12 }, async (_, j) => {
+          const pick = blobs[(i + j) % blobs.length]!;
+          if (!(await tiny.store.stat(sha(pick)))) return sha(pick); // not stored yet: nothing to hit
+          return sha(await readAll(tiny.store.open(sha(pick))));
+        }));
+      }));
+      expect(bodies.flat().filter((got, k) => got !== sha(blobs[(Math.floor(k / 12) + (k % 12)) % blobs.length]!))).toEqual([]);
+      await tiny.store.trimLocal();
+      expect((await tiny.store.local.totals()).bytes).toBeLessThanOrEqual(4096);
+    } finally {
+      await Promise.all([roomy.store.close(), tiny.store.close()]);
+      await Promise.all([rm(roomy.dir, { recursive: true, force: true }), rm(tiny.dir, { recursive: true, force: true })]);
+    }
+  });
+
   it('single-part writes are conditional: an object already under the key is never replaced, and counts as stored', async () => {
     const { bucket, namespace } = await fresh();
     const { store, dir } = await node(bucket, namespace);

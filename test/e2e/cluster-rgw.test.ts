@@ -102,7 +102,7 @@ describeE2E('a cluster: 3 nodes, one Redis, one RGW bucket', TOOLS, () => {
     aptUp.setRateLimit(12_000_000);
     try {
       const results = await Promise.all([a, b, c].flatMap((n) => Array.from({ length: 7 }, () => download(`${n.url}/deb/${p.filename}`))));
-      for (const r of results) expect({ status: r.status, sha256: r.sha256, error: r.error }).toEqual({ status: 200, sha256: p.sha256, error: undefined });
+      for (const r of results) expect({ status: r.status, sha256: r.sha256, verified: r.verified, error: r.error }).toEqual({ status: 200, sha256: p.sha256, verified: null, error: undefined });
     } finally {
       aptUp.setRateLimit(undefined);
     }

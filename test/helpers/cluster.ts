@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { stateKeys } from '../../src/state/keys.ts';
+import { openRedisState } from '../../src/state/open-state.ts';
 import { tempDir } from './apt-world.ts';
 import { spawnRepoint, waitFor, type RepointProcess } from './cli.ts';
 import { freePort } from './ports.ts';
@@ -71,10 +73,29 @@ export function flightLog(nodes: readonly ClusterNode[]): string {
   return nodes.flatMap((n) => n.proc.stderr.split('\n').filter((l) => /lease|leader|cluster|resum|fill failed/i.test(l)).map((l) => `${n.name}: ${l}`)).slice(-40).join('\n');
 }
 
-/** GETs url and returns status, sha256 of the body and when the first body byte arrived (ms after start). */
-export async function download(url: string): Promise<{ status: number; sha256: string; bytes: number; ttfbMs: number; error?: string }> {
+/**
+ * Waits until apt remote `remote`'s live indexes in the shared state list `indexPath` (relative to its
+ * suite): the node that fetched the index reads it after answering, and until it is listed the other
+ * nodes know no pool file of it (they pass such files through, unverified).
+ */
+export async function waitForLiveIndex(redisUrl: string, remote: string, indexPath: string): Promise<void> {
+  const state = await openRedisState(redisUrl);
+  try {
+    const listed = async (): Promise<boolean> => ((await state.get<Array<{ path: string }>>(stateKeys.aptLiveIndexes(remote))) ?? []).some((r) => r.path === indexPath);
+    await waitFor(listed, `${indexPath} of remote ${remote} to be listed in the shared state`);
+  } finally {
+    await state.close();
+  }
+}
+
+/**
+ * GETs url and returns status, sha256 of the body, when the first body byte arrived (ms after start)
+ * and X-Repoint-Verified ("no" on an unverified pass-through, else null).
+ */
+export async function download(url: string): Promise<{ status: number; sha256: string; bytes: number; ttfbMs: number; verified: string | null; error?: string }> {
   const t0 = performance.now();
   const res = await fetch(url);
+  const verified = res.headers.get('x-repoint-verified');
   const hash = createHash('sha256');
   let bytes = 0;
   let ttfbMs = -1;
@@ -85,7 +106,7 @@ export async function download(url: string): Promise<{ status: number; sha256: s
       bytes += chunk.length;
     }
   } catch (err) {
-    return { status: res.status, sha256: '', bytes, ttfbMs, error: (err as Error).message };
+    return { status: res.status, sha256: '', bytes, ttfbMs, verified, error: (err as Error).message };
   }
-  return { status: res.status, sha256: hash.digest('hex'), bytes, ttfbMs };
+  return { status: res.status, sha256: hash.digest('hex'), bytes, ttfbMs, verified };
 }

@@ -9,7 +9,7 @@ const BUCKET_MS = 60_000; // access-time resolution of the order
  * bucket GC does, so memory stays bounded: an access-time histogram, then deletes below the cut.
  * `lastHit` adds what this process saw (reads of a local file do not move its atime under relatime).
  */
-export async function trimLocalTier(local: FsBlobStore, maxBytes: number, lastHit: (sha256: string) => number | undefined, log: Logger, dropped: (sha256: string) => void = () => {}): Promise<{ removed: number; freed: number }> {
+export async function trimLocalTier(local: FsBlobStore, maxBytes: number, lastHit: (sha256: string) => number | undefined, log: Logger): Promise<{ removed: number; freed: number }> {
   const { bytes } = await local.totals();
   // a little below the budget, so a busy node does not trim on every new blob
   let toFree = bytes - Math.floor(maxBytes * 0.9);
@@ -35,7 +35,6 @@ export async function trimLocalTier(local: FsBlobStore, maxBytes: number, lastHi
     const bucket = Math.floor((await accessed(b.sha256)) / BUCKET_MS);
     if (bucket > cut || (bucket === cut && freedFromCut >= neededFromCut)) continue;
     if (bucket === cut) freedFromCut += b.size;
-    dropped(b.sha256);
     if (await local.delete(b.sha256)) {
       removed++;
       freed += b.size;

@@ -4,7 +4,8 @@ import { isRepointError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import type { BlobRecords } from '../blob-records.ts';
 import { DEFAULT_READ_ALL_MAX, type BlobInfo, type BlobStore, type BlobWriter, type ByteRange, type CreateWriterOptions } from '../blob-store.ts';
-import { assertByteRange, assertSha256Hex } from '../blob-paths.ts';
+import { assertByteRange, assertSha256Hex, blobPath } from '../blob-paths.ts';
+import { openBlobFile } from '../blob-file.ts';
 import type { FsBlobStore } from '../fs-blob-store.ts';
 import { lazyReadable, readCapped } from './lazy-stream.ts';
 import { trimLocalTier } from './local-tier.ts';
@@ -56,8 +57,6 @@ export class S3BlobStore implements BlobStore {
   readonly #promoting = new Map<string, Promise<void>>();
   readonly #touched: LRUCache<string, number>;
   #trimming: Promise<unknown> | undefined;
-  /** Blobs stat() just found in the local tier (trimming only drops least recently used ones). */
-  readonly #seenLocal = new LRUCache<string, boolean>({ max: 10_000, ttl: 2000 });
   /** Whether the bucket has a blob, for presign: kept 30 s (a collected blob 404s at most that long). */
   readonly #inBucket = new LRUCache<string, boolean>({ max: 100_000, ttl: 30_000 });
 
@@ -80,10 +79,7 @@ export class S3BlobStore implements BlobStore {
   async stat(sha256: string): Promise<BlobInfo | undefined> {
     assertSha256Hex(sha256);
     const local = await this.local.stat(sha256);
-    if (local) {
-      this.#seenLocal.set(sha256, true);
-      return local;
-    }
+    if (local) return local;
     const [head, rec] = await Promise.all([this.bucket.head(sha256), this.#records.get(sha256).catch(() => undefined)]);
     if (!head) return undefined;
     return { sha256, size: head.size, mtimeMs: head.mtimeMs ?? rec?.mtimeMs ?? head.lastModifiedMs };
@@ -92,14 +88,12 @@ export class S3BlobStore implements BlobStore {
   open(sha256: string, range?: ByteRange): Readable {
     assertSha256Hex(sha256);
     assertByteRange(range);
-    // the usual hit: stat (the edge's lookup) just found the local copy, so open it directly
-    if (this.#seenLocal.get(sha256)) {
-      this.#touch(sha256);
-      return this.local.open(sha256, range);
-    }
+    this.#touch(sha256);
+    // The tier may drop a local copy at any moment, even one stat() just found: open it once and read
+    // that descriptor (an open file survives unlink); a copy already gone streams from the bucket.
     return lazyReadable(async () => {
-      this.#touch(sha256);
-      if (await this.local.stat(sha256)) return this.local.open(sha256, range);
+      const local = await openBlobFile(blobPath(this.local.dir, sha256), range);
+      if (local) return local;
       this.#promote(sha256);
       return this.bucket.get(sha256, range);
     });
@@ -135,10 +129,7 @@ export class S3BlobStore implements BlobStore {
         await this.#records.add(info.sha256, info.size, info.mtimeMs, Date.now());
         this.#trimSoon();
       },
-      unstage: async (sha) => {
-        this.#seenLocal.delete(sha);
-        await this.local.delete(sha);
-      },
+      unstage: async (sha) => { await this.local.delete(sha); },
       log: this.#o.log,
     }, opts.expectSha256);
   }
@@ -147,7 +138,6 @@ export class S3BlobStore implements BlobStore {
     assertSha256Hex(sha256);
     const existed = (await this.bucket.head(sha256)) !== undefined;
     this.#inBucket.delete(sha256);
-    this.#seenLocal.delete(sha256);
     if (existed) await this.bucket.delete(sha256);
     const recorded = await this.#records.remove(sha256);
     await this.#promoting.get(sha256)?.catch(() => {});
@@ -204,7 +194,7 @@ export class S3BlobStore implements BlobStore {
 
   /** Drops least recently used local copies until the local tier fits its budget (one run at a time). */
   trimLocal(): Promise<unknown> {
-    this.#trimming ??= trimLocalTier(this.local, this.#o.localMaxBytes, (sha) => this.#touched.get(sha), this.#o.log, (sha) => this.#seenLocal.delete(sha))
+    this.#trimming ??= trimLocalTier(this.local, this.#o.localMaxBytes, (sha) => this.#touched.get(sha), this.#o.log)
       .catch((err: unknown) => this.#o.log.warn('trimming the local tier failed', { reason: (err as Error).message }))
       .finally(() => { this.#trimming = undefined; });
     return this.#trimming;
