@@ -19,7 +19,7 @@ import { repositoryTypes } from './registry.ts';
 import type { TypedRemote } from './repository-type.ts';
 import { ContentService } from './serve/content.ts';
 import type { RemoteHandler } from './serve/remote-handler.ts';
-import { isCatalogueKey } from './state/keys.ts';
+import { isReadThroughKey } from './state/keys.ts';
 import { withLru } from './state/lru-state.ts';
 import { openState } from './state/open-state.ts';
 import type { StateStore } from './state/state-store.ts';
@@ -93,8 +93,9 @@ export async function openStores(config: Config, log: Logger, opts: OpenStoresOp
   await prepareDataDir(config.dataDir, { create: !opts.readOnly });
   const { store: blobs, s3 } = await openBlobStore({ blobs: config.blobs, dataDir: config.dataDir, stateBackend: config.state.backend, tempMaxAgeMs: config.cache.tempMaxAgeMs, maxSizeBytes: config.cache.maxSizeBytes, gcGraceMs: config.cache.gcGraceMs, readOnly: opts.readOnly, log });
   const state = withLru(await openState(config.state.backend, config.dataDir, { onDegraded: (reason) => log.warn('state: full-disk fallback', { reason }) }), { max: 50_000, ttlMs: 2000, staleWindowMs: config.state.staleWindowMs,
-    // the catalogue is read through: an import in another process publishes by writing it
-    readThrough: isCatalogueKey });
+    // read through: an import in another process publishes by writing the catalogue; other nodes
+    // list the indexes they are reading
+    readThrough: isReadThroughKey });
   return { blobs, state, ...(s3 ? { s3 } : {}) };
 }
 

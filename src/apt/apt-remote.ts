@@ -17,7 +17,7 @@ import { serveAptCheckpoint } from './checkpoint-view.ts';
 import { snapshotApt } from './snapshot.ts';
 import { IMMUTABLE, contentTypeFor, shortLived, type Reply } from '../serve/reply.ts';
 import type { LiveResigner } from './live-resign.ts';
-import { withOpenSize } from './manifest.ts';
+import { withOpenSize, type IndexRef } from './manifest.ts';
 import { PoolIndex } from './pool-index.ts';
 import type { ReleaseRecord, ReleaseStore } from './release-store.ts';
 
@@ -155,7 +155,7 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
         fillSpec(this.name, this.upstream, path, expected, sources),
         { contentType: contentTypeFor(entry.entry.path), cacheControl: entry.byHash ? IMMUTABLE : shortLived(this.#remote.metadataTtlMs) },
       );
-      this.#ingestWhenStored(reply, entry.entry.path, dir, entry.release.openSizeOf(entry.entry.path));
+      await this.#ingestWhenStored(reply, entry.entry.path, dir, entry.release.openSizeOf(entry.entry.path), expected.digests.find((d) => d.algo === 'sha256')?.hex);
       return reply;
     }
     return undefined;
@@ -174,15 +174,23 @@ export class AptRemote implements RemoteHandler, CheckpointSource {
     return undefined;
   }
 
-  #ingestWhenStored(reply: Reply, indexPath: string, dir: string, openSize: number | undefined): void {
+  /**
+   * Ingests a served live index once it is stored. It is announced first, before the client can have
+   * it, so a client that moves on to another node sharing the state finds that node waiting for it.
+   */
+  async #ingestWhenStored(reply: Reply, indexPath: string, dir: string, openSize: number | undefined, sha256?: string): Promise<void> {
     const root = archiveRootOf(dir);
-    const ingest = (sha256: string): void => {
-      this.pool.ingest(withOpenSize({ sha256, root, path: indexPath, dir }, openSize), true)
+    const refOf = (hex: string): IndexRef => withOpenSize({ sha256: hex, root, path: indexPath, dir }, openSize);
+    const ingest = (hex: string): void => {
+      this.pool.ingest(refOf(hex), true)
         .catch((err: Error) => this.#log.error('index ingestion failed', { index: indexPath, code: isRepointError(err) ? err.code : undefined, reason: err.message }));
     };
+    if (sha256 !== undefined && reply.body.kind !== 'bytes') await this.pool.announce(refOf(sha256));
     if (reply.body.kind === 'blob') ingest(reply.body.sha256);
     else if (reply.body.kind === 'bytes' && reply.body.sha256) ingest(reply.body.sha256);
-    else if (reply.body.kind === 'growing') reply.body.done.then((blob) => ingest(blob.sha256), () => {});
+    else if (reply.body.kind === 'growing') {
+      reply.body.done.then((blob) => ingest(blob.sha256), () => void (sha256 !== undefined && this.pool.withdraw(refOf(sha256))));
+    }
   }
 
   async #uncovered(path: string): Promise<Reply> {

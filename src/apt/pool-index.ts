@@ -64,6 +64,7 @@ function isPoolRecord(v: unknown): v is PoolRecord {
 function poolScheme(remote: string, blobs: BlobStore, limits: IndexLimits): IndexScheme<IndexRef> {
   return {
     liveKey: stateKeys.aptLiveIndexes(remote),
+    readingKey: stateKeys.aptReadingIndexes(remote),
     perSlot: PER_PATH,
     // Filename fields are relative to the root, so one index blob read under two roots is two ingestions.
     idOf: (r) => `${r.sha256}:${r.root}`,
@@ -124,6 +125,16 @@ export class PoolIndex {
   /** Work that will list new indexes (e.g. fetching them first): lookups that miss wait for it too. */
   track(work: Promise<void>): void {
     this.#index.track(work);
+  }
+
+  /** Lists a live index about to be served as being read, so other nodes' lookups wait for it. */
+  announce(ref: IndexRef): Promise<void> {
+    return indexKindOf(ref.path) === 'other' ? Promise.resolve() : this.#index.announce(ref);
+  }
+
+  /** Withdraws an announcement whose index will not be read (its download failed). */
+  withdraw(ref: IndexRef): Promise<void> {
+    return indexKindOf(ref.path) === 'other' ? Promise.resolve() : this.#index.withdraw(ref);
   }
 
   /** Ingests a verified index blob (once per content) and, when live, lists it for lookups. */

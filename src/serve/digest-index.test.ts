@@ -34,6 +34,7 @@ describe('DigestIndex', () => {
 
   const scheme: IndexScheme<Ref> = {
     liveKey: 'test:live',
+    readingKey: 'test:reading',
     perSlot: 2,
     idOf: (r) => r.id,
     sameSlot: (a, b) => a.slot === b.slot,
@@ -183,5 +184,45 @@ describe('DigestIndex', () => {
     await index.ingest(ref('a'), true);
     expect(reads.get('a')).toBe(2);
     expect(await index.lookup('p2')).toEqual(expected('2'));
+  });
+
+  describe('another node sharing the state (issue 11: a client moves to another node mid-update)', () => {
+    it('a lookup on node B waits for the index node A is reading, and answers once A has read the path', async () => {
+      const reachP2 = gate();
+      add('a', { path: 'p1', hex: '1' }, { path: 'p2', hex: '2', pause: reachP2 });
+      const nodeB = new DigestIndex(scheme, state, silentLogger);
+      const ingestion = index.ingest(ref('a'), true);
+      await vi.waitFor(async () => expect(await state.get('test:reading')).toHaveLength(1));
+      let answer: Expected | undefined | 'pending' = 'pending';
+      const lookup = nodeB.lookup('p2').then((e) => { answer = e; });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(answer).toBe('pending');
+      reachP2.open();
+      await lookup;
+      expect(answer).toEqual(expected('2'));
+      await ingestion;
+      await vi.waitFor(async () => expect(await state.get('test:reading')).toEqual([]));
+      expect(await nodeB.lookup('p1')).toEqual(expected('1'));
+    });
+
+    it('an index announced before it is served makes node B wait; a withdrawn one ends the wait with a miss', async () => {
+      const nodeB = new DigestIndex(scheme, state, silentLogger);
+      await index.announce(ref('a'));
+      let answer: Expected | undefined | 'pending' = 'pending';
+      const lookup = nodeB.lookup('p').then((e) => { answer = e; });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(answer).toBe('pending');
+      await index.withdraw(ref('a')); // its download failed
+      await lookup;
+      expect(answer).toBeUndefined();
+    });
+
+    it('does not wait for an index that cannot list the path, nor for its own announcements', async () => {
+      const nodeB = new DigestIndex(scheme, state, silentLogger);
+      await index.announce(ref('other', 'O', 'elsewhere/'));
+      expect(await nodeB.lookup('pool/p')).toBeUndefined(); // answered at once: a wait would hold it 20 s
+      await nodeB.announce(ref('b-own')); // B's own reads are waited for locally, while it ingests them
+      expect(await nodeB.lookup('pool/q')).toBeUndefined();
+    });
   });
 });

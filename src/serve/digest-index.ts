@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Expected } from '../formats/digests.ts';
 import type { Logger } from '../log.ts';
 import { ingestComplete, ingestMarker } from '../state/ingest-marker.ts';
 import type { StateEntry, StateStore } from '../state/state-store.ts';
+import { ReadingList } from './reading-list.ts';
 
 /** One package a verified index lists: its remote-relative path, and the record stored for it. */
 export interface IndexedPackage {
@@ -14,6 +16,8 @@ export interface IndexedPackage {
 export interface IndexScheme<Ref> {
   /** State key of the live list (newest first). */
   readonly liveKey: string;
+  /** State key of the live indexes any node is reading now (serve/reading-list.ts). */
+  readonly readingKey: string;
   /** Generations kept per slot (clients may still hold older metadata). */
   readonly perSlot: number;
   /** Identity of an ingestion (an index blob read for one scope). */
@@ -37,6 +41,8 @@ export interface IndexScheme<Ref> {
 
 // node:sqlite writes synchronously: 2000 records a batch held the event loop ~100 ms during a 50 MB ingest
 const BATCH = 500;
+/** How long a lookup waits for an index another node is reading (apt gives up on a request after 30 s). */
+const OTHER_NODE_WAIT_MS = 20_000;
 const LIVE_MAX = 4096;
 
 /**
@@ -56,11 +62,15 @@ export class DigestIndex<Ref> {
   readonly #waiters = new Map<string, Set<() => void>>();
   #workSeq = 0;
   #liveWrites: Promise<void> = Promise.resolve();
+  readonly #reading: ReadingList<Ref>;
+  /** Ids this process announced and has not withdrawn yet: its own reads are waited for locally. */
+  readonly #own = new Set<string>();
 
   constructor(scheme: IndexScheme<Ref>, state: StateStore, log: Logger) {
     this.#scheme = scheme;
     this.#state = state;
     this.#log = log;
+    this.#reading = new ReadingList(state, scheme.readingKey, scheme.idOf);
   }
 
   /** Indexes live lookups read, newest first. */
@@ -73,11 +83,50 @@ export class DigestIndex<Ref> {
     const hit = await this.#lookupOnce(path, refs ?? (await this.live()));
     if (hit || refs) return hit;
     const relevant = [...this.#pending.values()].filter((p) => p.live && (p.ref === undefined || this.#mayList(p.ref, path)));
-    if (relevant.length === 0) return undefined;
-    await this.#waitFor(path, relevant.map((p) => p.done));
-    // A live index still being read is not listed yet, but its records are verified: ask it first (newest).
-    const reading = [...this.#pending.values()].flatMap((p) => (p.live && p.ref !== undefined ? [p.ref] : []));
-    return this.#lookupOnce(path, [...reading, ...(await this.live())]);
+    if (relevant.length > 0) {
+      await this.#waitFor(path, relevant.map((p) => p.done));
+      // A live index still being read is not listed yet, but its records are verified: ask it first (newest).
+      const reading = [...this.#pending.values()].flatMap((p) => (p.live && p.ref !== undefined ? [p.ref] : []));
+      const found = await this.#lookupOnce(path, [...reading, ...(await this.live())]);
+      if (found) return found;
+    }
+    return this.#waitForOtherNodes(path);
+  }
+
+  /**
+   * A miss while another node (sharing the state) reads a live index that could list `path`: that node
+   * served the index to a client a moment ago, and the client now asks here. Polls that index's records
+   * until the path is found, the read ends (withdrawn from the reading list) or OTHER_NODE_WAIT_MS passes.
+   */
+  async #waitForOtherNodes(path: string): Promise<Expected | undefined> {
+    const deadline = Date.now() + OTHER_NODE_WAIT_MS;
+    let waited = false;
+    for (let delay = 25; ; delay = Math.min(delay * 2, 400)) {
+      let refs: Ref[];
+      try {
+        refs = (await this.#reading.current()).map((e) => e.ref)
+          .filter((r) => !this.#own.has(this.#scheme.idOf(r)) && this.#mayList(r, path));
+      } catch {
+        return undefined; // availability: the state is down, the caller decides what a miss means
+      }
+      if (refs.length === 0) return waited ? this.#lookupOnce(path, await this.live()) : undefined;
+      const hit = await this.#lookupOnce(path, refs);
+      if (hit || Date.now() >= deadline) return hit;
+      waited = true;
+      await sleep(delay);
+    }
+  }
+
+  /**
+   * Lists `ref` as being read, before a client can have it (an index about to be served): a client that
+   * moves on to another node finds that node waiting for the records instead of missing them.
+   */
+  announce(ref: Ref): Promise<void> {
+    const id = `live:${this.#scheme.idOf(ref)}`;
+    if (this.#registered.has(id) || this.#pending.has(id)) return Promise.resolve();
+    this.#own.add(this.#scheme.idOf(ref));
+    return this.#serialized(() => this.#reading.add(ref))
+      .catch((err: Error) => this.#log.warn('announcing an index read failed', { index: this.#scheme.idOf(ref), reason: err.message }));
   }
 
   #mayList(ref: Ref, path: string): boolean {
@@ -126,12 +175,23 @@ export class DigestIndex<Ref> {
     const running = this.#pending.get(id);
     if (running) return running.done;
     // Tracked until the live list is written too, so lookup() never sees "nothing pending" in between.
-    const done = this.#ingestOnce(ref)
+    const read = live ? this.announce(ref).then(() => this.#ingestOnce(ref)) : this.#ingestOnce(ref);
+    const done = read
       .then(() => (live ? this.#addLive(ref) : undefined))
       .then(() => { this.#registered.add(id); })
-      .finally(() => this.#pending.delete(id));
+      .finally(() => {
+        this.#pending.delete(id);
+        if (live) void this.withdraw(ref);
+      });
     this.#pending.set(id, { ref, live, done: done.catch(() => {}) });
     return done;
+  }
+
+  /** Withdraws an announcement whose index will not be read (its download failed). */
+  withdraw(ref: Ref): Promise<void> {
+    const id = this.#scheme.idOf(ref);
+    // entries also expire (READING_MAX_AGE_MS), so a failed write only costs other nodes a wait
+    return this.#serialized(() => this.#reading.remove(ref)).catch(() => {}).finally(() => this.#own.delete(id));
   }
 
   /** Whether `ref` is listed for live lookups. */
@@ -170,7 +230,11 @@ export class DigestIndex<Ref> {
    * fetches several indexes at once) would each write back a list without the others.
    */
   #addLive(ref: Ref): Promise<void> {
-    const next = this.#liveWrites.then(() => this.#writeLive(ref));
+    return this.#serialized(() => this.#writeLive(ref));
+  }
+
+  #serialized(write: () => Promise<void>): Promise<void> {
+    const next = this.#liveWrites.then(write);
     this.#liveWrites = next.catch(() => {});
     return next;
   }

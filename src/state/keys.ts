@@ -14,6 +14,8 @@ export const stateKeys = {
   aptIndexDonePrefix: 'apt:ingested:',
   /** The indexes live pool lookups read, newest first. */
   aptLiveIndexes: (remote: string): string => `apt:live-indexes:${remote}`,
+  /** Live indexes some node is reading now (`ReadingEntry[]`): other nodes' lookups wait for them. */
+  aptReadingIndexes: (remote: string): string => `apt:reading-indexes:${remote}`,
   /**
    * Re-signed live Release files (resign: true) made from one verified Release text, by signer and
    * `Snapshots:` URL (its sha256, 16 hex digits): `{release, inRelease, releaseGpg}` blobs.
@@ -30,6 +32,8 @@ export const stateKeys = {
   yumIndexDonePrefix: 'yum:idx-done:',
   /** The primaries live RPM lookups read, newest first. */
   yumLivePrimaries: (remote: string): string => `yum:live-primaries:${remote}`,
+  /** Live primaries some node is reading now (`ReadingEntry[]`). */
+  yumReadingPrimaries: (remote: string): string => `yum:reading-primaries:${remote}`,
 
   /** sha256 of a blob verified by another strong digest (sha512-only metadata still hits the cache). */
   alias: (algo: string, hex: string): string => `alias:${algo}:${hex.toLowerCase()}`,
@@ -43,6 +47,14 @@ export const stateKeys = {
  */
 export function isCatalogueKey(key: string): boolean {
   return key.startsWith('cp:catalogue:');
+}
+
+/**
+ * Keys every read must take from the backend, never from the in-process cache: the catalogue (above),
+ * and the lists of indexes other nodes are reading now, which change within the cache's freshness.
+ */
+export function isReadThroughKey(key: string): boolean {
+  return isCatalogueKey(key) || key.startsWith('apt:reading-indexes:') || key.startsWith('yum:reading-primaries:');
 }
 
 /** Lease names (state/lease.ts): one holder at a time across every process and node sharing the state. */

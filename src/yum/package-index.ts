@@ -63,6 +63,7 @@ function isRecord(v: unknown): v is YumPackageRecord {
 function primaryScheme(remote: string, bases: readonly string[], blobs: BlobStore, limits: PrimaryLimits): IndexScheme<PrimaryRef> {
   return {
     liveKey: stateKeys.yumLivePrimaries(remote),
+    readingKey: stateKeys.yumReadingPrimaries(remote),
     perSlot: PER_DIR,
     idOf: (r) => `${r.sha256}:${r.dir}`,
     sameSlot: (a, b) => a.dir === b.dir,
