@@ -4,12 +4,13 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RepointError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { DEFAULT_READ_ALL_MAX, type BlobInfo, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.ts';
+import { DEFAULT_READ_ALL_MAX, type BlobInfo, type BlobStore, type BlobWriter, type BulkBlobAccess, type ByteRange } from './blob-store.ts';
 import { assertByteRange, blobPath } from './blob-paths.ts';
 import { listBlobs, listPart } from './fs-blob-list.ts';
 import { BlobTotals, type TotalsSnapshot } from './blob-totals.ts';
 import { errCode, fsyncDir } from './fs-durable.ts';
 import { FsBlobWriter } from './fs-blob-writer.ts';
+import { fsBulkAccess } from './fs-blob-batch.ts';
 import { RecountGate } from './recount-gate.ts';
 import { currentProcess, newInstanceId, ownerVerdict, parseTempName, systemProbe, tempName, type ProcessProbe } from './temp-owner.ts';
 
@@ -150,6 +151,18 @@ export class FsBlobStore implements BlobStore {
       place: (t, sha, size) => this.#place(t, sha, size),
       onDone: (t) => this.#active.delete(t),
       committedPath: (sha) => blobPath(this.dir, sha),
+    });
+  }
+
+  /** Bulk access for export and import (fs-blob-batch.ts). */
+  bulk(opts: { sync: boolean }): BulkBlobAccess {
+    return fsBulkAccess(this.dir, opts.sync, () => {
+      this.#assertWritable();
+      return {
+        active: this.#active,
+        tempPath: () => join(this.#tmpDir, tempName({ ...this.#self, instance: this.#instance })),
+        counted: (sha256, size, link) => this.#change(sha256, link, (fresh, walked) => void (fresh && this.#totals.add(size, walked))),
+      };
     });
   }
 

@@ -32,6 +32,8 @@ export async function writeBundle(out: Writable, opts: {
   signature: Buffer;
   blobs: readonly BlobRef[];
   store: BlobStore;
+  /** The process does nothing else meanwhile (the CLI): reads run synchronously. */
+  syncIo?: boolean;
   mtime: Date;
   onProgress?: (p: WriteProgress) => void;
 }): Promise<void> {
@@ -43,7 +45,7 @@ export async function writeBundle(out: Writable, opts: {
     await entry(tar, SIGNATURE_ENTRY, opts.signature, opts.mtime);
     let files = 0;
     let bytes = 0;
-    for await (const { ref, data } of prefetch(opts.blobs, opts.store)) {
+    for await (const { ref, data } of prefetch(opts.blobs, readSmall(opts.store, opts.syncIo ?? false))) {
       if (data) await entry(tar, blobEntryName(ref.sha256), checked(ref, await data), opts.mtime);
       else await streamEntry(tar, ref, opts.store, opts.mtime);
       files++;
@@ -107,8 +109,19 @@ async function streamEntry(tar: Pack, ref: BlobRef, store: BlobStore, mtime: Dat
   await done;
 }
 
+/** Reads a small blob whole: in bulk where the store offers it (no hot-cache churn; synchronous in the CLI). */
+function readSmall(store: BlobStore, sync: boolean): (sha256: string) => Promise<Buffer> {
+  const bulk = store.bulk?.({ sync });
+  if (!bulk) return (sha256) => store.readAll(sha256, SMALL);
+  return async (sha256) => {
+    const data = await bulk.readSmall(sha256, SMALL);
+    if (!data) throw new RepointError('INTERNAL', `blob ${sha256} grew past ${SMALL} bytes in the store`);
+    return data;
+  };
+}
+
 /** Yields blobs in order, small ones already being read (bounded by count and bytes). */
-async function* prefetch(blobs: readonly BlobRef[], store: BlobStore): AsyncGenerator<Prefetched> {
+async function* prefetch(blobs: readonly BlobRef[], read: (sha256: string) => Promise<Buffer>): AsyncGenerator<Prefetched> {
   const queue: Prefetched[] = [];
   let queuedBytes = 0;
   let next = 0;
@@ -118,7 +131,7 @@ async function* prefetch(blobs: readonly BlobRef[], store: BlobStore): AsyncGene
       const small = ref.size <= SMALL;
       if (small && queue.length > 0 && queuedBytes + ref.size > AHEAD_BYTES) return;
       next++;
-      const data = small ? store.readAll(ref.sha256, SMALL) : undefined;
+      const data = small ? read(ref.sha256) : undefined;
       data?.catch(() => {}); // surfaced when its turn comes
       queue.push({ ref, data });
       if (small) queuedBytes += ref.size;
