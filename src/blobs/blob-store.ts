@@ -73,8 +73,11 @@ export interface BlobBatch {
 export interface BulkBlobAccess {
   /** Size of a stored blob; undefined when missing. */
   size(sha256: string): Promise<number | undefined>;
-  /** The whole blob when it has at most maxBytes (else undefined); NOT_FOUND when missing. */
-  readSmall(sha256: string, maxBytes: number): Promise<Buffer | undefined>;
+  /**
+   * The whole blob when it has at most maxBytes (else undefined); NOT_FOUND when missing. With
+   * `size` known (a manifest's), exactly that many bytes are read, without a stat; the caller hashes them.
+   */
+  readSmall(sha256: string, maxBytes: number, size?: number): Promise<Buffer | undefined>;
   createBatch(): BlobBatch;
 }
 

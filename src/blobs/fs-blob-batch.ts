@@ -29,7 +29,7 @@ export function fsBulkAccess(dir: string, sync: boolean, store: () => FsStoreHoo
   const path = (sha256: string): string => blobPath(dir, sha256);
   return {
     size: (sha256) => ops.size(path(sha256)),
-    readSmall: (sha256, max) => ops.readSmall(path(sha256), max).catch((err: unknown) => {
+    readSmall: (sha256, max, size) => ops.readSmall(path(sha256), size !== undefined && size <= max ? size : max, size !== undefined).catch((err: unknown) => {
       if (errCode(err) === 'ENOENT') throw new RepointError('NOT_FOUND', `blob ${sha256} is not in the store`);
       throw err;
     }),

@@ -14,8 +14,8 @@ export interface FileOps {
   create(path: string): Promise<number>;
   write(fd: number, data: Uint8Array): Promise<void>;
   close(fd: number): Promise<void>;
-  /** The whole file, when its size is at most max (else undefined, read nothing); ENOENT rejects. */
-  readSmall(path: string, max: number): Promise<Buffer | undefined>;
+  /** The whole file, when its size is at most max (else undefined, read nothing); ENOENT rejects. `exact`: read max bytes, no stat. */
+  readSmall(path: string, max: number, exact?: boolean): Promise<Buffer | undefined>;
   size(path: string): Promise<number | undefined>;
   mkdirp(dir: string): Promise<boolean>;
   link(from: string, to: string): Promise<void>;
@@ -46,10 +46,10 @@ export const syncOps: FileOps = {
     for (let off = 0; off < data.byteLength;) off += fs.writeSync(fd, data, off, data.byteLength - off);
   },
   close: async (fd) => fs.closeSync(fd),
-  readSmall: async (path, max) => {
+  readSmall: async (path, max, exact) => {
     const fd = fs.openSync(path, 'r');
     try {
-      const { size } = fs.fstatSync(fd);
+      const size = exact ? max : fs.fstatSync(fd).size;
       return size > max ? undefined : readFd(fd, size);
     } finally {
       fs.closeSync(fd);
@@ -86,10 +86,10 @@ export const asyncOps: FileOps = {
     step(0);
   }),
   close: (fd) => new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve()))),
-  readSmall: async (path, max) => {
+  readSmall: async (path, max, exact) => {
     const fh = await fsp.open(path, 'r');
     try {
-      const { size } = await fh.stat();
+      const size = exact ? max : (await fh.stat()).size;
       if (size > max) return undefined;
       const buf = Buffer.allocUnsafe(size);
       for (let off = 0; off < size;) {

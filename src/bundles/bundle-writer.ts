@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { pack, type Pack } from 'tar-stream';
+import type { Writable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
+import { TarOut } from './tar-out.ts';
 import { MANIFEST_ENTRY, SIGNATURE_ENTRY, blobEntryName, type BlobRef } from './bundle-manifest.ts';
 
 export interface WriteProgress {
@@ -37,38 +36,24 @@ export async function writeBundle(out: Writable, opts: {
   mtime: Date;
   onProgress?: (p: WriteProgress) => void;
 }): Promise<void> {
-  const tar = pack();
-  const piping = pipeline(tar, coalesce(), out);
-  piping.catch(() => {}); // awaited below, after the entries (or the first failure) are written
+  const tar = new TarOut(out);
   try {
-    await entry(tar, MANIFEST_ENTRY, opts.manifest, opts.mtime);
-    await entry(tar, SIGNATURE_ENTRY, opts.signature, opts.mtime);
+    await tar.file(MANIFEST_ENTRY, opts.manifest, opts.mtime);
+    await tar.file(SIGNATURE_ENTRY, opts.signature, opts.mtime);
     let files = 0;
     let bytes = 0;
     for await (const { ref, data } of prefetch(opts.blobs, readSmall(opts.store, opts.syncIo ?? false))) {
-      if (data) await entry(tar, blobEntryName(ref.sha256), checked(ref, await data), opts.mtime);
+      if (data) await tar.file(blobEntryName(ref.sha256), checked(ref, await data), opts.mtime);
       else await streamEntry(tar, ref, opts.store, opts.mtime);
       files++;
       bytes += ref.size;
       opts.onProgress?.({ files, bytes });
     }
-    tar.finalize();
+    await tar.finish();
   } catch (err) {
-    tar.destroy(err as Error);
-    await piping.catch(() => {});
+    out.destroy(err as Error);
     throw err;
   }
-  await piping;
-}
-
-function header(name: string, size: number, mtime: Date): { name: string; size: number; mode: number; mtime: Date; type: 'file'; uid: number; gid: number } {
-  return { name, size, mode: 0o644, mtime, type: 'file', uid: 0, gid: 0 };
-}
-
-function entry(tar: Pack, name: string, data: Buffer, mtime: Date): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tar.entry(header(name, data.length, mtime), data, (err) => (err ? reject(err) : resolve()));
-  });
 }
 
 function corrupt(ref: BlobRef, actual: string, size: number): RepointError {
@@ -82,46 +67,35 @@ function checked(ref: BlobRef, data: Buffer): Buffer {
 }
 
 /** A large blob, streamed into its entry and hashed as it goes. */
-async function streamEntry(tar: Pack, ref: BlobRef, store: BlobStore, mtime: Date): Promise<void> {
+async function streamEntry(tar: TarOut, ref: BlobRef, store: BlobStore, mtime: Date): Promise<void> {
   const hash = createHash('sha256');
   let size = 0;
-  const done = new Promise<void>((resolve, reject) => {
-    const sink = tar.entry(header(blobEntryName(ref.sha256), ref.size, mtime), (err) => (err ? reject(err) : resolve()));
-    const src = store.open(ref.sha256);
-    src.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      size += chunk.length;
-      if (!sink.write(chunk)) src.pause();
-    });
-    sink.on('drain', () => src.resume());
-    src.once('error', (err) => { sink.destroy(err); reject(err); });
-    src.once('end', () => {
-      const actual = hash.digest('hex');
-      if (actual !== ref.sha256 || size !== ref.size) {
-        const err = corrupt(ref, actual, size);
-        sink.destroy(err);
-        reject(err);
-        return;
-      }
-      sink.end(undefined);
-    });
-  });
-  await done;
+  await tar.begin(blobEntryName(ref.sha256), ref.size, mtime);
+  for await (const chunk of store.open(ref.sha256)) {
+    const c = chunk as Buffer;
+    size += c.length;
+    if (size > ref.size) break; // the header promised ref.size bytes
+    hash.update(c);
+    await tar.append(c);
+  }
+  const actual = hash.digest('hex');
+  if (actual !== ref.sha256 || size !== ref.size) throw corrupt(ref, actual, size);
+  await tar.pad(size);
 }
 
 /** Reads a small blob whole: in bulk where the store offers it (no hot-cache churn; synchronous in the CLI). */
-function readSmall(store: BlobStore, sync: boolean): (sha256: string) => Promise<Buffer> {
+function readSmall(store: BlobStore, sync: boolean): (ref: BlobRef) => Promise<Buffer> {
   const bulk = store.bulk?.({ sync });
-  if (!bulk) return (sha256) => store.readAll(sha256, SMALL);
-  return async (sha256) => {
-    const data = await bulk.readSmall(sha256, SMALL);
+  if (!bulk) return (ref) => store.readAll(ref.sha256, SMALL);
+  return async ({ sha256, size }) => {
+    const data = await bulk.readSmall(sha256, SMALL, size);
     if (!data) throw new RepointError('INTERNAL', `blob ${sha256} grew past ${SMALL} bytes in the store`);
     return data;
   };
 }
 
 /** Yields blobs in order, small ones already being read (bounded by count and bytes). */
-async function* prefetch(blobs: readonly BlobRef[], read: (sha256: string) => Promise<Buffer>): AsyncGenerator<Prefetched> {
+async function* prefetch(blobs: readonly BlobRef[], read: (ref: BlobRef) => Promise<Buffer>): AsyncGenerator<Prefetched> {
   const queue: Prefetched[] = [];
   let queuedBytes = 0;
   let next = 0;
@@ -131,7 +105,7 @@ async function* prefetch(blobs: readonly BlobRef[], read: (sha256: string) => Pr
       const small = ref.size <= SMALL;
       if (small && queue.length > 0 && queuedBytes + ref.size > AHEAD_BYTES) return;
       next++;
-      const data = small ? read(ref.sha256) : undefined;
+      const data = small ? read(ref) : undefined;
       data?.catch(() => {}); // surfaced when its turn comes
       queue.push({ ref, data });
       if (small) queuedBytes += ref.size;
@@ -145,36 +119,4 @@ async function* prefetch(blobs: readonly BlobRef[], read: (sha256: string) => Pr
     yield item;
     fill();
   }
-}
-
-/** Chunks are gathered up to this size before they are written. */
-const COALESCE_BYTES = 1 << 20;
-
-/**
- * tar-stream emits three small chunks per entry (header, data, padding); written as they come, a
- * bundle of 60,000 small packages costs 180,000 write calls. Gathered into 1 MiB chunks it costs a few
- * hundred. Bytes are only regrouped, never held past the end of the stream.
- */
-function coalesce(): Transform {
-  let parts: Buffer[] = [];
-  let size = 0;
-  const take = (): Buffer => {
-    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-    parts = [];
-    size = 0;
-    return out;
-  };
-  return new Transform({
-    highWaterMark: 4 * COALESCE_BYTES,
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      parts.push(chunk);
-      size += chunk.length;
-      if (size >= COALESCE_BYTES) this.push(take());
-      cb();
-    },
-    flush(cb: TransformCallback) {
-      if (size > 0) this.push(take());
-      cb();
-    },
-  });
 }
