@@ -64,10 +64,8 @@ export class FsBlobBatch implements BlobBatch {
   #pendingBytes = 0;
   readonly #jobs = new Set<Promise<void>>();
   #failure: unknown;
-  /** Leaf directories known to exist (at most the store's 65,536). */
-  readonly #leaves = new Set<string>();
-  /** Directories whose entries changed since the last barrier (for the per-file fallback). */
-  readonly #touched = new Set<string>();
+  /** Directories whose entries changed since the last barrier (fsynced one by one where syncfs is missing). */
+  #touched = new Set<string>();
 
   constructor(hooks: FsBatchHooks) {
     this.#h = hooks;
@@ -150,7 +148,7 @@ export class FsBlobBatch implements BlobBatch {
     this.#pendingBytes = 0;
     const { ops } = this.#h;
     try {
-      await syncFileSystem(this.#h.dir, batch.map((p) => p.temp), ops);
+      await this.#barrier(batch.map((p) => p.temp));
       for (const p of batch) await this.#run(() => this.#place(p), async () => {});
       await this.#settle();
     } catch (err) {
@@ -160,15 +158,20 @@ export class FsBlobBatch implements BlobBatch {
     }
   }
 
+  /**
+   * One barrier for `files` and for the links made since the last one (a later barrier covers them),
+   * so what the batch remembers is bounded by one batch.
+   */
+  async #barrier(files: readonly string[]): Promise<void> {
+    const dirs = this.#touched;
+    this.#touched = new Set();
+    await syncFileSystem(this.#h.dir, [...files, ...dirs], this.#h.ops);
+  }
+
   async #place(p: Pending): Promise<void> {
     const target = this.#h.blobPath(p.sha256);
-    const leaf = dirname(target);
-    if (!this.#leaves.has(leaf)) {
-      if (await this.#h.ops.mkdirp(leaf)) this.#touched.add(dirname(leaf)).add(dirname(dirname(leaf)));
-      this.#leaves.add(leaf);
-    }
     await this.#h.counted(p.sha256, p.size, () => this.#linkInto(p.temp, target));
-    this.#touched.add(leaf);
+    this.#touched.add(dirname(target));
     this.#h.active.delete(p.temp);
   }
 
@@ -191,10 +194,7 @@ export class FsBlobBatch implements BlobBatch {
   /** flush(), then a barrier that makes every link (and new directory) durable. */
   async close(): Promise<void> {
     await this.flush();
-    if (this.#touched.size === 0) return;
-    const dirs = [...this.#touched];
-    this.#touched.clear();
-    await syncFileSystem(this.#h.dir, dirs, this.#h.ops);
+    if (this.#touched.size > 0) await this.#barrier([]);
   }
 
   /** Discards what is waiting; flushed blobs stay (entries being written are aborted by their writer). */
@@ -215,12 +215,20 @@ export class FsBlobBatch implements BlobBatch {
     }
   }
 
-  /** link() never replaces: a concurrent writer of the same content wins and is counted once. */
+  /**
+   * link() never replaces: a concurrent writer of the same content wins and is counted once. The
+   * fan-out directory is made only when the link finds it missing (no per-blob mkdir, no set of known ones).
+   */
   async #linkInto(temp: string, target: string): Promise<boolean> {
     const { ops } = this.#h;
     let fresh = true;
     try {
-      await ops.link(temp, target);
+      await ops.link(temp, target).catch(async (err: unknown) => {
+        if (errCode(err) !== 'ENOENT') throw err;
+        const leaf = dirname(target);
+        if (await ops.mkdirp(leaf)) this.#touched.add(dirname(leaf)).add(dirname(dirname(leaf)));
+        await ops.link(temp, target);
+      });
     } catch (err) {
       const code = errCode(err);
       if (code === 'EEXIST') fresh = false;
