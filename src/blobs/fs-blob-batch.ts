@@ -146,7 +146,6 @@ export class FsBlobBatch implements BlobBatch {
     if (batch.length === 0) return;
     this.#pending = [];
     this.#pendingBytes = 0;
-    const { ops } = this.#h;
     try {
       await this.#barrier(batch.map((p) => p.temp));
       for (const p of batch) await this.#run(() => this.#place(p), async () => {});
