@@ -78,6 +78,8 @@ export interface BulkBlobAccess {
    * `size` known (a manifest's), exactly that many bytes are read, without a stat; the caller hashes them.
    */
   readSmall(sha256: string, maxBytes: number, size?: number): Promise<Buffer | undefined>;
+  /** Exactly target.length bytes of the blob into target (an export's output chunk: no buffer per blob); the caller hashes them. */
+  readInto(sha256: string, target: Uint8Array): Promise<void>;
   createBatch(): BlobBatch;
 }
 

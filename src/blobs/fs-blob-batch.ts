@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { RepointError } from '../errors.ts';
 import type { BlobBatch, BlobBatchEntry, BulkBlobAccess } from './blob-store.ts';
-import { blobPath } from './blob-paths.ts';
+import { assertSha256Hex } from './blob-paths.ts';
 import { errCode } from './fs-durable.ts';
 import { asyncOps, syncFileSystem, syncOps, type FileOps } from './fs-bulk-ops.ts';
 
@@ -26,13 +26,19 @@ interface FsBatchHooks extends FsStoreHooks {
 /** FsBlobStore.bulk: `store()` asserts the store is writable and lends what a batch needs. */
 export function fsBulkAccess(dir: string, sync: boolean, store: () => FsStoreHooks): BulkBlobAccess {
   const ops = sync ? syncOps : asyncOps;
-  const path = (sha256: string): string => blobPath(dir, sha256);
+  const root = join(dir, 'sha256');
+  const path = (sha256: string): string => {
+    assertSha256Hex(sha256);
+    return `${root}/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`; // blobPath, without join's normalising per blob
+  };
+  const missing = (sha256: string) => (err: unknown): never => {
+    if (errCode(err) === 'ENOENT') throw new RepointError('NOT_FOUND', `blob ${sha256} is not in the store`);
+    throw err;
+  };
   return {
     size: (sha256) => ops.size(path(sha256)),
-    readSmall: (sha256, max, size) => ops.readSmall(path(sha256), size !== undefined && size <= max ? size : max, size !== undefined).catch((err: unknown) => {
-      if (errCode(err) === 'ENOENT') throw new RepointError('NOT_FOUND', `blob ${sha256} is not in the store`);
-      throw err;
-    }),
+    readSmall: (sha256, max, size) => ops.readSmall(path(sha256), size !== undefined && size <= max ? size : max, size !== undefined).catch(missing(sha256)),
+    readInto: (sha256, target) => ops.readInto(path(sha256), target).catch(missing(sha256)),
     // writes always overlap through the pool: file creation waits on the journal, reads from the page cache do not
     createBatch: () => new FsBlobBatch({ ...store(), ops: asyncOps, dir, blobPath: path }),
   };

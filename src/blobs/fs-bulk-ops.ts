@@ -16,6 +16,8 @@ export interface FileOps {
   close(fd: number): Promise<void>;
   /** The whole file, when its size is at most max (else undefined, read nothing); ENOENT rejects. `exact`: read max bytes, no stat. */
   readSmall(path: string, max: number, exact?: boolean): Promise<Buffer | undefined>;
+  /** Exactly target.length bytes from the start of the file into target (a shorter file rejects). */
+  readInto(path: string, target: Uint8Array): Promise<void>;
   size(path: string): Promise<number | undefined>;
   mkdirp(dir: string): Promise<boolean>;
   link(from: string, to: string): Promise<void>;
@@ -24,15 +26,14 @@ export interface FileOps {
   fsync(path: string): Promise<void>;
 }
 
-function readFd(fd: number, size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size);
+function readFd(fd: number, size: number, buf: Uint8Array = Buffer.allocUnsafe(size)): Buffer {
   let off = 0;
   while (off < size) {
     const n = fs.readSync(fd, buf, off, size - off, off);
     if (n === 0) throw new Error(`file ended after ${off} of ${size} bytes`);
     off += n;
   }
-  return buf;
+  return buf as Buffer;
 }
 
 const missing = (err: unknown): undefined => {
@@ -51,6 +52,14 @@ export const syncOps: FileOps = {
     try {
       const size = exact ? max : fs.fstatSync(fd).size;
       return size > max ? undefined : readFd(fd, size);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+  readInto: async (path, target) => {
+    const fd = fs.openSync(path, 'r');
+    try {
+      readFd(fd, target.byteLength, target);
     } finally {
       fs.closeSync(fd);
     }
@@ -98,6 +107,18 @@ export const asyncOps: FileOps = {
         off += bytesRead;
       }
       return buf;
+    } finally {
+      await fh.close();
+    }
+  },
+  readInto: async (path, target) => {
+    const fh = await fsp.open(path, 'r');
+    try {
+      for (let off = 0; off < target.byteLength;) {
+        const { bytesRead } = await fh.read(target, off, target.byteLength - off, off);
+        if (bytesRead === 0) throw new Error(`file ended after ${off} of ${target.byteLength} bytes`);
+        off += bytesRead;
+      }
     } finally {
       await fh.close();
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { BlobStore, BulkBlobAccess } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
 import { TarOut } from './tar-out.ts';
 import { MANIFEST_ENTRY, SIGNATURE_ENTRY, blobEntryName, type BlobRef } from './bundle-manifest.ts';
@@ -42,15 +42,29 @@ export async function writeBundle(out: Writable, opts: {
     await tar.file(SIGNATURE_ENTRY, opts.signature, opts.mtime);
     let files = 0;
     let bytes = 0;
-    for await (const { ref, data } of prefetch(opts.blobs, readSmall(opts.store, opts.syncIo ?? false))) {
-      if (data) await tar.file(blobEntryName(ref.sha256), checked(ref, await data), opts.mtime);
-      else await streamEntry(tar, ref, opts.store, opts.mtime);
+    const done = (ref: BlobRef): void => {
       files++;
       bytes += ref.size;
       opts.onProgress?.({ files, bytes });
+    };
+    // synchronous reads need no read-ahead: small blobs are read straight into the output chunk
+    const direct = opts.syncIo ? opts.store.bulk?.({ sync: true }) : undefined;
+    if (direct) {
+      for (const ref of opts.blobs) {
+        if (ref.size <= SMALL) await directEntry(tar, ref, direct, opts.mtime);
+        else await streamEntry(tar, ref, opts.store, opts.mtime);
+        done(ref);
+      }
+    } else {
+      for await (const { ref, data } of prefetch(opts.blobs, readSmall(opts.store, false))) {
+        if (data) await tar.file(blobEntryName(ref.sha256), checked(ref, await data), opts.mtime);
+        else await streamEntry(tar, ref, opts.store, opts.mtime);
+        done(ref);
+      }
     }
     await tar.finish();
   } catch (err) {
+    out.on('error', () => {}); // the caller gets the error from this promise; the output must not crash the process with it
     out.destroy(err as Error);
     throw err;
   }
@@ -60,10 +74,26 @@ function corrupt(ref: BlobRef, actual: string, size: number): RepointError {
   return new RepointError('INTERNAL', `blob ${ref.sha256} in the store is corrupt (${size} bytes hashing to ${actual}); run "repoint verify", then export again`);
 }
 
-function checked(ref: BlobRef, data: Buffer): Buffer {
+function checked<T extends Uint8Array>(ref: BlobRef, data: T): T {
   const actual = createHash('sha256').update(data).digest('hex');
   if (actual !== ref.sha256 || data.length !== ref.size) throw corrupt(ref, actual, data.length);
   return data;
+}
+
+/** A small blob read into the output chunk where it fits (no buffer of its own), else whole; hashed either way. */
+async function directEntry(tar: TarOut, ref: BlobRef, bulk: BulkBlobAccess, mtime: Date): Promise<void> {
+  await tar.begin(blobEntryName(ref.sha256), ref.size, mtime);
+  const slot = tar.slot(ref.size);
+  if (slot) {
+    await bulk.readInto(ref.sha256, slot);
+    checked(ref, slot);
+    await tar.filled(ref.size);
+  } else {
+    const data = Buffer.allocUnsafe(ref.size);
+    await bulk.readInto(ref.sha256, data);
+    await tar.append(checked(ref, data));
+  }
+  await tar.pad(ref.size);
 }
 
 /** A large blob, streamed into its entry and hashed as it goes. */

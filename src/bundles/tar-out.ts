@@ -60,6 +60,19 @@ export class TarOut {
     return this.append(ustarHeader(name, size, mtime));
   }
 
+  /**
+   * Room for `size` bytes of entry data in the current chunk, when they fit (else undefined): the
+   * caller fills it (a read straight from the store) and then calls filled(size).
+   */
+  slot(size: number): Uint8Array | undefined {
+    return this.#used + size <= CHUNK ? this.#buf.subarray(this.#used, this.#used + size) : undefined;
+  }
+
+  async filled(size: number): Promise<void> {
+    this.#used += size;
+    if (this.#used === CHUNK) await this.#emit();
+  }
+
   /** Zero bytes after an entry's data, up to the next block. */
   pad(size: number): Promise<void> {
     const rest = (BLOCK - (size % BLOCK)) % BLOCK;
