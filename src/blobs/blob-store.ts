@@ -48,6 +48,46 @@ export interface BlobWriter {
   abort(): Promise<void>;
 }
 
+/** One blob being added to a batch: its bytes are hashed as they are written. */
+export interface BlobBatchEntry {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Checks the sha256 given to add() (UPSTREAM_DIGEST_MISMATCH, and the bytes are gone, if not); the blob then waits for flush(). */
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/**
+ * Blobs stored in bulk (an import): nothing is visible until flush(), which makes the waiting blobs
+ * durable with one barrier and then visible; close() also makes that visibility durable.
+ */
+export interface BlobBatch {
+  readonly pending: { count: number; bytes: number };
+  /** A new entry for a blob of `size` bytes that must hash to `expectSha256`. */
+  add(expectSha256: string, size: number): Promise<BlobBatchEntry>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  /** Drops blobs not flushed yet. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Many blobs read or written by one command (export, import). `sync: true` is for a process that
+ * does nothing else meanwhile (a CLI command): system calls then run on the calling thread, with no
+ * thread-pool round trip per file.
+ */
+export interface BulkBlobAccess {
+  /** Size of a stored blob; undefined when missing. */
+  size(sha256: string): Promise<number | undefined>;
+  /**
+   * The whole blob when it has at most maxBytes (else undefined); NOT_FOUND when missing. With
+   * `size` known (a manifest's), exactly that many bytes are read, without a stat; the caller hashes them.
+   */
+  readSmall(sha256: string, maxBytes: number, size?: number): Promise<Buffer | undefined>;
+  /** Exactly target.length bytes of the blob into target (an export's output chunk: no buffer per blob); the caller hashes them. */
+  readInto(sha256: string, target: Uint8Array): Promise<void>;
+  createBatch(): BlobBatch;
+}
+
 /**
  * Content-addressed, immutable blobs. No filesystem path crosses this seam, so a backend may keep
  * blobs anywhere. What an object-storage (S3) backend needs, and why the interface allows it:
@@ -89,6 +129,8 @@ export interface BlobStore {
   totals(): Promise<{ count: number; bytes: number }>;
   /** Persist what must survive a restart (running totals); the store is not used afterwards. */
   close(): Promise<void>;
+  /** Bulk access (optional: callers fall back to the calls above). */
+  bulk?(opts: { sync: boolean }): BulkBlobAccess;
 }
 
 export interface CreateWriterOptions {

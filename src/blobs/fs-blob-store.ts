@@ -1,16 +1,17 @@
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, opendir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RepointError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { DEFAULT_READ_ALL_MAX, type BlobInfo, type BlobStore, type BlobWriter, type ByteRange } from './blob-store.ts';
+import { DEFAULT_READ_ALL_MAX, type BlobInfo, type BlobStore, type BlobWriter, type BulkBlobAccess, type ByteRange } from './blob-store.ts';
 import { assertByteRange, blobPath } from './blob-paths.ts';
 import { listBlobs, listPart } from './fs-blob-list.ts';
 import { BlobTotals, type TotalsSnapshot } from './blob-totals.ts';
-import { errCode, fsyncDir, pathExists } from './fs-durable.ts';
+import { errCode, fsyncDir, linkInto } from './fs-durable.ts';
 import { FsBlobWriter } from './fs-blob-writer.ts';
 import { storageError } from './storage-error.ts';
+import { fsBulkAccess } from './fs-blob-batch.ts';
 import { RecountGate } from './recount-gate.ts';
 import { currentProcess, newInstanceId, ownerVerdict, parseTempName, systemProbe, tempName, type ProcessProbe } from './temp-owner.ts';
 
@@ -154,6 +155,18 @@ export class FsBlobStore implements BlobStore {
     });
   }
 
+  /** Bulk access for export and import (fs-blob-batch.ts). */
+  bulk(opts: { sync: boolean }): BulkBlobAccess {
+    return fsBulkAccess(this.dir, opts.sync, () => {
+      this.#assertWritable();
+      return {
+        active: this.#active,
+        tempPath: () => join(this.#tmpDir, tempName({ ...this.#self, instance: this.#instance })),
+        counted: (sha256, size, link) => this.#change(sha256, link, (fresh, walked) => void (fresh && this.#totals.add(size, walked))),
+      };
+    });
+  }
+
   async delete(sha256: string): Promise<boolean> {
     const path = blobPath(this.dir, sha256);
     this.#assertWritable();
@@ -229,7 +242,7 @@ export class FsBlobStore implements BlobStore {
       await fsyncDir(dirname(leaf));
       await fsyncDir(dirname(dirname(leaf)));
     }
-    await this.#change(sha256, () => this.#linkInto(tempPath, target), (fresh, walked) => {
+    await this.#change(sha256, () => linkInto(tempPath, target), (fresh, walked) => {
       if (fresh) this.#totals.add(size, walked);
     });
     await fsyncDir(leaf);
@@ -275,25 +288,4 @@ export class FsBlobStore implements BlobStore {
     });
   }
 
-  /**
-   * link() never replaces an existing name, so two downloads of the same content race safely and
-   * exactly one of them counts it. Filesystems without hard links fall back to rename.
-   */
-  async #linkInto(tempPath: string, target: string): Promise<boolean> {
-    let fresh: boolean;
-    try {
-      await link(tempPath, target);
-      fresh = true;
-    } catch (err) {
-      const code = errCode(err);
-      if (code === 'EEXIST') fresh = false;
-      else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') {
-        fresh = !(await pathExists(target));
-        await rename(tempPath, target);
-        return fresh;
-      } else throw err;
-    }
-    await unlink(tempPath);
-    return fresh;
-  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** fsync a directory so a rename or link inside it survives a power loss. */
@@ -43,4 +43,26 @@ export async function pathExists(path: string): Promise<boolean> {
     if (errCode(err) === 'ENOENT') return false;
     throw err;
   }
+}
+
+/**
+ * link() never replaces an existing name, so two downloads of the same content race safely and
+ * exactly one of them counts it. Filesystems without hard links fall back to rename.
+ */
+export async function linkInto(tempPath: string, target: string): Promise<boolean> {
+  let fresh: boolean;
+  try {
+    await link(tempPath, target);
+    fresh = true;
+  } catch (err) {
+    const code = errCode(err);
+    if (code === 'EEXIST') fresh = false;
+    else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') {
+      fresh = !(await pathExists(target));
+      await rename(tempPath, target);
+      return fresh;
+    } else throw err;
+  }
+  await unlink(tempPath);
+  return fresh;
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
-import type { BlobInfo, BlobStore, BlobWriter, ByteRange, CreateWriterOptions } from './blob-store.ts';
+import type { BlobInfo, BlobStore, BlobWriter, BulkBlobAccess, ByteRange, CreateWriterOptions } from './blob-store.ts';
 
 export interface HotBlob {
   info: BlobInfo;
@@ -39,6 +39,7 @@ export function withHotCache(store: BlobStore, opts: Partial<HotCacheOptions> = 
 
 class HotCachedBlobStore implements HotBlobStore {
   readonly #inner: BlobStore;
+  readonly bulk?: (opts: { sync: boolean }) => BulkBlobAccess;
   readonly #data: LRUCache<string, Buffer>;
   readonly #stats: LRUCache<string, BlobInfo>;
   readonly #maxItem: number;
@@ -47,6 +48,8 @@ class HotCachedBlobStore implements HotBlobStore {
 
   constructor(inner: BlobStore, opts: HotCacheOptions) {
     this.#inner = inner;
+    // bulk reads bypass the cache (an export would evict the serving set); bulk writes add new blobs only
+    if (inner.bulk) this.bulk = (o) => inner.bulk!(o);
     this.#maxItem = opts.maxItemBytes;
     this.#data = new LRUCache<string, Buffer>({ maxSize: Math.max(1, opts.maxBytes), sizeCalculation: (b) => Math.max(1, b.length) });
     this.#stats = new LRUCache<string, BlobInfo>({ max: 100_000, ttl: opts.statTtlMs });

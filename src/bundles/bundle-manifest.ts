@@ -45,15 +45,33 @@ const manifestSchema = z.object({
     ts: z.string().regex(TS),
     manifest: z.string().regex(HEX64),
     /** Blobs the carried checkpoints need that the base provides (not carried). */
-    blobs: z.array(blobRef),
+    blobs: z.array(z.unknown()),
   }).nullable(),
-  blobs: z.array(blobRef),
+  // checked by checkBlobRefs, in place: tens of thousands of items parsed into copies cost a transient heap spike
+  blobs: z.array(z.unknown()),
   totals: z.object({ count: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }),
 });
 
 export type BlobRef = z.output<typeof blobRef>;
 export type BundleCheckpoint = z.output<typeof checkpointRef>;
-export type BundleManifest = z.output<typeof manifestSchema>;
+type ParsedManifest = z.output<typeof manifestSchema>;
+export type BundleManifest = Omit<ParsedManifest, 'blobs' | 'since'> & {
+  since: (Omit<NonNullable<ParsedManifest['since']>, 'blobs'> & { blobs: BlobRef[] }) | null;
+  blobs: BlobRef[];
+};
+
+/** What blobRef checks, without copying each item. */
+function checkBlobRefs(items: unknown[], path: string): BlobRef[] {
+  for (const [i, b] of items.entries()) {
+    const r = b as Partial<Record<keyof BlobRef, unknown>> | null;
+    const bad = typeof r !== 'object' || r === null ? 'expected an object'
+      : typeof r.sha256 !== 'string' || !HEX64.test(r.sha256) ? 'sha256: expected 64 lowercase hex digits'
+        : typeof r.size !== 'number' || !Number.isSafeInteger(r.size) || r.size < 0 ? 'size: expected a non-negative integer'
+          : r.sha512 !== undefined && (typeof r.sha512 !== 'string' || !HEX128.test(r.sha512)) ? 'sha512: expected 128 lowercase hex digits' : undefined;
+    if (bad) throw invalid(`${MANIFEST_ENTRY}: ${path}.${i}: ${bad}`);
+  }
+  return items as BlobRef[];
+}
 
 /** The tar entry name of a blob: the store's own layout. */
 export function blobEntryName(sha256: string): string {
@@ -82,7 +100,11 @@ export function parseBundleManifest(bytes: Uint8Array): BundleManifest {
     const issue = r.error.issues[0];
     throw invalid(`${MANIFEST_ENTRY}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
-  const m = r.data;
+  const m: BundleManifest = {
+    ...r.data,
+    blobs: checkBlobRefs(r.data.blobs, 'blobs'),
+    since: r.data.since ? { ...r.data.since, blobs: checkBlobRefs(r.data.since.blobs, 'since.blobs') } : null,
+  };
   const seen = new Set<string>();
   let bytesTotal = 0;
   for (const b of m.blobs) {

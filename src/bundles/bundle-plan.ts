@@ -21,6 +21,8 @@ export interface PlanInput {
   /** Downloads and verifies a package the store lacks (on-demand checkpoints); without it a missing package fails the export. */
   complete?: (ref: PackageRef) => Promise<BlobInfo>;
   onProgress?: (p: { blobs: number; completed: number }) => void;
+  /** The process does nothing else meanwhile (the CLI): stats run synchronously. */
+  syncIo?: boolean;
 }
 
 export interface BundlePlan {
@@ -62,6 +64,8 @@ export async function addressOf(content: ContentService, expected: Expected): Pr
 export async function planBundle(input: PlanInput): Promise<BundlePlan> {
   const { content, reader } = input;
   const deps = { blobs: content.blobs, state: content.state, upstreams: input.upstreams };
+  const bulk = content.blobs.bulk?.({ sync: input.syncIo ?? false });
+  const sizeOf = async (sha256: string): Promise<number | undefined> => (bulk ? bulk.size(sha256) : (await content.blobs.stat(sha256))?.size);
   const base = input.base ? await baseBlobs(input, input.base) : new Set<string>();
   const manifests: BlobRef[] = [];
   const metadata: BlobRef[] = [];
@@ -70,10 +74,10 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
   const taken = new Set<string>();
   let completed = 0;
   const progress = (): void => input.onProgress?.({ blobs: taken.size, completed });
-  const stored = async (sha256: string, what: string): Promise<BlobInfo> => {
-    const info = await content.blobs.stat(sha256);
-    if (!info) throw incomplete(`${what} (blob ${sha256}) is missing from the store; run "repoint verify" and take a new checkpoint`);
-    return info;
+  const stored = async (sha256: string, what: string): Promise<{ size: number }> => {
+    const size = await sizeOf(sha256);
+    if (size === undefined) throw incomplete(`${what} (blob ${sha256}) is missing from the store; run "repoint verify" and take a new checkpoint`);
+    return { size };
   };
   const take = async (list: BlobRef[], sha256: string, what: string): Promise<void> => {
     if (taken.has(sha256)) return;
@@ -99,7 +103,8 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
         fromBase.set(sha256, { sha256, size: ref.expected.size ?? (await stored(sha256, ref.path)).size });
         return;
       }
-      let info = sha256 !== undefined ? await content.blobs.stat(sha256) : undefined;
+      const size = sha256 !== undefined ? await sizeOf(sha256) : undefined;
+      let info: { sha256: string; size: number } | undefined = sha256 !== undefined && size !== undefined ? { sha256, size } : undefined;
       if (!info) {
         if (!input.complete) throw incomplete(`${where}: ${ref.path} is not stored and remote ${input.remote} has no upstream to fetch it from`);
         info = await input.complete(ref);

@@ -62,6 +62,21 @@ async function readSmall(entry: Source, name: string, max: number): Promise<Buff
   return Buffer.concat(chunks);
 }
 
+/** The signed manifest: its bytes are dropped once parsed (a Debian-scale one is ~6 MiB, its parse more). */
+async function readHead(entries: Entry, trusted: Keyring): Promise<{ manifest: BundleManifest; signers: string[] }> {
+  const manifestBytes = await readSmall(await next(entries, MANIFEST_ENTRY), MANIFEST_ENTRY, MAX_MANIFEST_BYTES);
+  const signature = await readSmall(await next(entries, SIGNATURE_ENTRY), SIGNATURE_ENTRY, MAX_SIGNATURE_BYTES);
+  let signers: string[];
+  try {
+    signers = (await verifyDetached(manifestBytes, signature, trusted)).signers;
+  } catch (err) {
+    throw new RepointError('BUNDLE_UNTRUSTED', `the bundle is not signed by a trusted key (import.trustedKeys: ${trusted.describe()}): ${(err as Error).message}`, {}, { cause: err });
+  }
+  const manifest = parseBundleManifest(manifestBytes);
+  if (!signers.includes(manifest.exporter.fingerprint)) throw new RepointError('BUNDLE_UNTRUSTED', `the bundle names exporter ${manifest.exporter.fingerprint} but is signed by ${signers.join(', ')}`);
+  return { manifest, signers };
+}
+
 /**
  * Reads a bundle tar: verifies the manifest's signature with the trusted keys before anything else,
  * then streams every blob entry (in manifest order, exact name and size) through sha256 into its
@@ -74,16 +89,7 @@ export async function readBundle(input: Readable, opts: ReadBundleOptions): Prom
   input.pipe(tar);
   const entries: Entry = tar[Symbol.asyncIterator]();
   try {
-    const manifestBytes = await readSmall(await next(entries, MANIFEST_ENTRY), MANIFEST_ENTRY, MAX_MANIFEST_BYTES);
-    const signature = await readSmall(await next(entries, SIGNATURE_ENTRY), SIGNATURE_ENTRY, MAX_SIGNATURE_BYTES);
-    let signers: string[];
-    try {
-      signers = (await verifyDetached(manifestBytes, signature, opts.trusted)).signers;
-    } catch (err) {
-      throw new RepointError('BUNDLE_UNTRUSTED', `the bundle is not signed by a trusted key (import.trustedKeys: ${opts.trusted.describe()}): ${(err as Error).message}`, {}, { cause: err });
-    }
-    const manifest = parseBundleManifest(manifestBytes);
-    if (!signers.includes(manifest.exporter.fingerprint)) throw new RepointError('BUNDLE_UNTRUSTED', `the bundle names exporter ${manifest.exporter.fingerprint} but is signed by ${signers.join(', ')}`);
+    const { manifest, signers } = await readHead(entries, opts.trusted);
     await opts.onManifest?.(manifest, signers);
     let files = 0;
     let bytes = 0;

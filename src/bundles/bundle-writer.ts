@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { pack, type Pack } from 'tar-stream';
-import type { BlobStore } from '../blobs/blob-store.ts';
+import type { Writable } from 'node:stream';
+import type { BlobStore, BulkBlobAccess } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
+import { TarOut } from './tar-out.ts';
 import { MANIFEST_ENTRY, SIGNATURE_ENTRY, blobEntryName, type BlobRef } from './bundle-manifest.ts';
 
 export interface WriteProgress {
@@ -32,83 +31,101 @@ export async function writeBundle(out: Writable, opts: {
   signature: Buffer;
   blobs: readonly BlobRef[];
   store: BlobStore;
+  /** The process does nothing else meanwhile (the CLI): reads run synchronously. */
+  syncIo?: boolean;
   mtime: Date;
   onProgress?: (p: WriteProgress) => void;
 }): Promise<void> {
-  const tar = pack();
-  const piping = pipeline(tar, coalesce(), out);
-  piping.catch(() => {}); // awaited below, after the entries (or the first failure) are written
+  const tar = new TarOut(out);
   try {
-    await entry(tar, MANIFEST_ENTRY, opts.manifest, opts.mtime);
-    await entry(tar, SIGNATURE_ENTRY, opts.signature, opts.mtime);
+    await tar.file(MANIFEST_ENTRY, opts.manifest, opts.mtime);
+    await tar.file(SIGNATURE_ENTRY, opts.signature, opts.mtime);
     let files = 0;
     let bytes = 0;
-    for await (const { ref, data } of prefetch(opts.blobs, opts.store)) {
-      if (data) await entry(tar, blobEntryName(ref.sha256), checked(ref, await data), opts.mtime);
-      else await streamEntry(tar, ref, opts.store, opts.mtime);
+    const done = (ref: BlobRef): void => {
       files++;
       bytes += ref.size;
       opts.onProgress?.({ files, bytes });
+    };
+    // synchronous reads need no read-ahead: small blobs are read straight into the output chunk
+    const direct = opts.syncIo ? opts.store.bulk?.({ sync: true }) : undefined;
+    if (direct) {
+      for (const ref of opts.blobs) {
+        if (ref.size <= SMALL) await directEntry(tar, ref, direct, opts.mtime);
+        else await streamEntry(tar, ref, opts.store, opts.mtime);
+        done(ref);
+      }
+    } else {
+      for await (const { ref, data } of prefetch(opts.blobs, readSmall(opts.store, false))) {
+        if (data) await tar.file(blobEntryName(ref.sha256), checked(ref, await data), opts.mtime);
+        else await streamEntry(tar, ref, opts.store, opts.mtime);
+        done(ref);
+      }
     }
-    tar.finalize();
+    await tar.finish();
   } catch (err) {
-    tar.destroy(err as Error);
-    await piping.catch(() => {});
+    out.on('error', () => {}); // the caller gets the error from this promise; the output must not crash the process with it
+    out.destroy(err as Error);
     throw err;
   }
-  await piping;
-}
-
-function header(name: string, size: number, mtime: Date): { name: string; size: number; mode: number; mtime: Date; type: 'file'; uid: number; gid: number } {
-  return { name, size, mode: 0o644, mtime, type: 'file', uid: 0, gid: 0 };
-}
-
-function entry(tar: Pack, name: string, data: Buffer, mtime: Date): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tar.entry(header(name, data.length, mtime), data, (err) => (err ? reject(err) : resolve()));
-  });
 }
 
 function corrupt(ref: BlobRef, actual: string, size: number): RepointError {
   return new RepointError('INTERNAL', `blob ${ref.sha256} in the store is corrupt (${size} bytes hashing to ${actual}); run "repoint verify", then export again`);
 }
 
-function checked(ref: BlobRef, data: Buffer): Buffer {
+function checked<T extends Uint8Array>(ref: BlobRef, data: T): T {
   const actual = createHash('sha256').update(data).digest('hex');
   if (actual !== ref.sha256 || data.length !== ref.size) throw corrupt(ref, actual, data.length);
   return data;
 }
 
+/** A small blob read into the output chunk where it fits (no buffer of its own), else whole; hashed either way. */
+async function directEntry(tar: TarOut, ref: BlobRef, bulk: BulkBlobAccess, mtime: Date): Promise<void> {
+  await tar.begin(blobEntryName(ref.sha256), ref.size, mtime);
+  const slot = tar.slot(ref.size);
+  if (slot) {
+    await bulk.readInto(ref.sha256, slot);
+    checked(ref, slot);
+    await tar.filled(ref.size);
+  } else {
+    const data = Buffer.allocUnsafe(ref.size);
+    await bulk.readInto(ref.sha256, data);
+    await tar.append(checked(ref, data));
+  }
+  await tar.pad(ref.size);
+}
+
 /** A large blob, streamed into its entry and hashed as it goes. */
-async function streamEntry(tar: Pack, ref: BlobRef, store: BlobStore, mtime: Date): Promise<void> {
+async function streamEntry(tar: TarOut, ref: BlobRef, store: BlobStore, mtime: Date): Promise<void> {
   const hash = createHash('sha256');
   let size = 0;
-  const done = new Promise<void>((resolve, reject) => {
-    const sink = tar.entry(header(blobEntryName(ref.sha256), ref.size, mtime), (err) => (err ? reject(err) : resolve()));
-    const src = store.open(ref.sha256);
-    src.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      size += chunk.length;
-      if (!sink.write(chunk)) src.pause();
-    });
-    sink.on('drain', () => src.resume());
-    src.once('error', (err) => { sink.destroy(err); reject(err); });
-    src.once('end', () => {
-      const actual = hash.digest('hex');
-      if (actual !== ref.sha256 || size !== ref.size) {
-        const err = corrupt(ref, actual, size);
-        sink.destroy(err);
-        reject(err);
-        return;
-      }
-      sink.end(undefined);
-    });
-  });
-  await done;
+  await tar.begin(blobEntryName(ref.sha256), ref.size, mtime);
+  for await (const chunk of store.open(ref.sha256)) {
+    const c = chunk as Buffer;
+    size += c.length;
+    if (size > ref.size) break; // the header promised ref.size bytes
+    hash.update(c);
+    await tar.append(c);
+  }
+  const actual = hash.digest('hex');
+  if (actual !== ref.sha256 || size !== ref.size) throw corrupt(ref, actual, size);
+  await tar.pad(size);
+}
+
+/** Reads a small blob whole: in bulk where the store offers it (no hot-cache churn; synchronous in the CLI). */
+function readSmall(store: BlobStore, sync: boolean): (ref: BlobRef) => Promise<Buffer> {
+  const bulk = store.bulk?.({ sync });
+  if (!bulk) return (ref) => store.readAll(ref.sha256, SMALL);
+  return async ({ sha256, size }) => {
+    const data = await bulk.readSmall(sha256, SMALL, size);
+    if (!data) throw new RepointError('INTERNAL', `blob ${sha256} grew past ${SMALL} bytes in the store`);
+    return data;
+  };
 }
 
 /** Yields blobs in order, small ones already being read (bounded by count and bytes). */
-async function* prefetch(blobs: readonly BlobRef[], store: BlobStore): AsyncGenerator<Prefetched> {
+async function* prefetch(blobs: readonly BlobRef[], read: (ref: BlobRef) => Promise<Buffer>): AsyncGenerator<Prefetched> {
   const queue: Prefetched[] = [];
   let queuedBytes = 0;
   let next = 0;
@@ -118,7 +135,7 @@ async function* prefetch(blobs: readonly BlobRef[], store: BlobStore): AsyncGene
       const small = ref.size <= SMALL;
       if (small && queue.length > 0 && queuedBytes + ref.size > AHEAD_BYTES) return;
       next++;
-      const data = small ? store.readAll(ref.sha256, SMALL) : undefined;
+      const data = small ? read(ref) : undefined;
       data?.catch(() => {}); // surfaced when its turn comes
       queue.push({ ref, data });
       if (small) queuedBytes += ref.size;
@@ -132,36 +149,4 @@ async function* prefetch(blobs: readonly BlobRef[], store: BlobStore): AsyncGene
     yield item;
     fill();
   }
-}
-
-/** Chunks are gathered up to this size before they are written. */
-const COALESCE_BYTES = 1 << 20;
-
-/**
- * tar-stream emits three small chunks per entry (header, data, padding); written as they come, a
- * bundle of 60,000 small packages costs 180,000 write calls. Gathered into 1 MiB chunks it costs a few
- * hundred. Bytes are only regrouped, never held past the end of the stream.
- */
-function coalesce(): Transform {
-  let parts: Buffer[] = [];
-  let size = 0;
-  const take = (): Buffer => {
-    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-    parts = [];
-    size = 0;
-    return out;
-  };
-  return new Transform({
-    highWaterMark: 4 * COALESCE_BYTES,
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      parts.push(chunk);
-      size += chunk.length;
-      if (size >= COALESCE_BYTES) this.push(take());
-      cb();
-    },
-    flush(cb: TransformCallback) {
-      if (size > 0) this.push(take());
-      cb();
-    },
-  });
 }

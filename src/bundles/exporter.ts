@@ -33,6 +33,8 @@ export interface ExportInput {
   /** Fetches a package an on-demand checkpoint has not stored (verified); none for an offline remote. */
   complete?: (ref: PackageRef) => Promise<BlobInfo>;
   onPlan?: (p: { blobs: number; completed: number }) => void;
+  /** The process does nothing else meanwhile (the CLI): file calls run synchronously. */
+  syncIo?: boolean;
 }
 
 /** A signed bundle ready to be written: the manifest, its signature and the blob list. */
@@ -77,7 +79,7 @@ export async function prepareBundle(input: ExportInput, carried: readonly Catalo
   const plan = await planBundle({
     remote: remote.name, reader: input.reader, catalogue: input.catalogue, content: input.content, upstreams: remote.upstreams,
     carried, ...(base ? { base } : {}), ...(input.complete ? { complete: input.complete } : {}),
-    ...(input.onPlan ? { onProgress: input.onPlan } : {}),
+    ...(input.onPlan ? { onProgress: input.onPlan } : {}), syncIo: input.syncIo ?? false,
   });
   const manifest: BundleManifest = {
     format: FORMAT,
@@ -96,9 +98,9 @@ export async function prepareBundle(input: ExportInput, carried: readonly Catalo
 }
 
 /** Streams a prepared bundle as tar to `out`. */
-export function writePrepared(out: Writable, prepared: PreparedBundle, content: ContentService, onProgress?: (p: WriteProgress) => void): Promise<void> {
+export function writePrepared(out: Writable, prepared: PreparedBundle, content: ContentService, onProgress?: (p: WriteProgress) => void, opts: { syncIo?: boolean } = {}): Promise<void> {
   return writeBundle(out, {
-    manifest: prepared.bytes, signature: prepared.signature, blobs: prepared.manifest.blobs, store: content.blobs,
+    manifest: prepared.bytes, signature: prepared.signature, blobs: prepared.manifest.blobs, store: content.blobs, syncIo: opts.syncIo ?? false,
     mtime: new Date(prepared.manifest.createdAt), ...(onProgress ? { onProgress } : {}),
   });
 }

@@ -61,6 +61,7 @@ export async function runExport(config: Config, log: Logger, args: string[], opt
     const started = Date.now();
     const prepared = await prepareBundle({
       remote, reader, catalogue: rt.checkpoints.catalogue, content: rt.content, signer: rt.signer, select: opts,
+      syncIo: true, // this process does nothing else: no thread-pool round trip per file
       // an on-demand checkpoint is completed from upstream, verified like any download
       ...(upstream && remote.upstreams.length ? { complete: completeFromUpstream(rt.content, name, upstream) } : {}),
       onPlan: (p) => progress.update(`listing: ${p.blobs} blobs${p.completed ? `, ${p.completed} fetched from upstream` : ''}`),
@@ -72,7 +73,7 @@ export async function runExport(config: Config, log: Logger, args: string[], opt
       await writePrepared(output.out, prepared, rt.content, (p) => {
         const s = (Date.now() - writeStart) / 1000;
         progress.update(`${p.files}/${total.count} files, ${formatBytes(p.bytes)}/${formatBytes(total.bytes)}, ${formatBytes(s > 0 ? p.bytes / s : 0)}/s`);
-      });
+      }, { syncIo: true });
     } catch (err) {
       await output.fail();
       throw err;

@@ -56,6 +56,7 @@ export async function runImport(config: Config, log: Logger, args: string[], opt
     const deps = {
       config, types: repositoryTypes, content: rt.content, catalogue: rt.checkpoints.catalogue, signer: rt.signer, trusted,
       baseUrl: publicBase(config), log,
+      syncIo: true, // this process does nothing else: no thread-pool round trip per file
       onProgress: (p: { files: number; bytes: number; total: { files: number; bytes: number } }) => {
         const s = (Date.now() - started) / 1000;
         progress.update(`${p.files}/${p.total.files} files, ${formatBytes(p.bytes)}/${formatBytes(p.total.bytes)}, ${formatBytes(s > 0 ? p.bytes / s : 0)}/s`);

@@ -70,7 +70,7 @@ export class DigestIndex<Ref> {
     this.#scheme = scheme;
     this.#state = state;
     this.#log = log;
-    this.#reading = new ReadingList(state, scheme.readingKey, scheme.idOf);
+    this.#reading = new ReadingList(state, scheme.readingKey, (r) => scheme.idOf(r));
   }
 
   /** Indexes live lookups read, newest first. */
