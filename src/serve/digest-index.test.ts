@@ -225,4 +225,24 @@ describe('DigestIndex', () => {
       expect(await nodeB.lookup('pool/q')).toBeUndefined();
     });
   });
+
+  it('finding 12: with the state down, answers from the records it can still read when another index\'s record was never read', async () => {
+    add('old', { path: 'p', hex: '1' });
+    await index.ingest(ref('old', 'A'), true);
+    const outage = new Set<string>(['test:rec:new:p']); // never read by this process: the cache cannot answer it
+    const flaky: StateStore = {
+      ...state,
+      get: async <T>(k: string) => {
+        if (outage.has(k)) throw Object.assign(new Error('state down'), { code: 'STATE_UNAVAILABLE' });
+        return state.get<T>(k);
+      },
+      getMany: async <T>(keys: readonly string[]) => {
+        if (keys.some((k) => outage.has(k))) throw Object.assign(new Error('state down'), { code: 'STATE_UNAVAILABLE' });
+        return state.getMany<T>(keys);
+      },
+    };
+    const down = new DigestIndex(scheme, flaky, silentLogger);
+    expect(await down.lookup('p', [ref('new', 'B'), ref('old', 'A')])).toEqual(expected('1'));
+    await expect(down.lookup('p', [ref('new', 'B')])).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
+  });
 });

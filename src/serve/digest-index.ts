@@ -140,10 +140,38 @@ export class DigestIndex<Ref> {
       if (key !== undefined) keys.push(key);
     }
     if (keys.length === 0) return undefined;
-    for (const value of await this.#state.getMany<unknown>(keys)) {
+    let values: unknown[];
+    try {
+      values = await this.#state.getMany<unknown>(keys);
+    } catch (err) {
+      return this.#lookupEach(keys, err);
+    }
+    for (const value of values) {
       const expected = value === undefined ? undefined : this.#scheme.decode(value);
       if (expected) return expected;
     }
+    return undefined;
+  }
+
+  /**
+   * The state is down and some key was never read here (an index listed after this path was last
+   * looked up): the in-process cache still answers the keys it holds (state.staleWindow), so ask key by
+   * key, newest index first. Fails as before only when no key can be answered.
+   */
+  async #lookupEach(keys: readonly string[], first: unknown): Promise<Expected | undefined> {
+    let answered = false;
+    for (const key of keys) {
+      let value: unknown;
+      try {
+        value = await this.#state.get<unknown>(key);
+      } catch {
+        continue;
+      }
+      answered = true;
+      const expected = value === undefined ? undefined : this.#scheme.decode(value);
+      if (expected) return expected;
+    }
+    if (!answered) throw first;
     return undefined;
   }
 
