@@ -5,6 +5,7 @@ import { setImmediate } from 'node:timers/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { keyvStorageCapability, type KeyvStorageAdapter, type KeyvStorageCapability, type KeyvStorageEntry } from 'keyv';
 import type { KeyScanBackend, LeaseBackend } from './state-store.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 
 export interface SqliteKeyvStoreOptions {
   namespace?: string;
@@ -48,6 +49,8 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
   readonly keyScan: KeyScanBackend;
   readonly #db: DatabaseSync;
   readonly #q: ReturnType<typeof prepare>;
+  /** Checkpoints off the event loop (see WalCheckpointer); absent for :memory: and the full-disk fallback. */
+  readonly checkpointer: WalCheckpointer | undefined;
   #writes = 0;
 
   constructor(path: string, opts: SqliteKeyvStoreOptions = {}) {
@@ -66,6 +69,12 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
     };
     try {
       this.#db = open(false);
+      if (path !== ':memory:') {
+        this.#db.exec('PRAGMA wal_autocheckpoint = 0');
+        this.checkpointer = new WalCheckpointer(path, () => {
+          if (this.#db.isOpen) this.#db.exec('PRAGMA wal_autocheckpoint = 1000'); // SQLite's default, on the loop again
+        });
+      }
     } catch (err) {
       if (path === ':memory:' || !diskFull(err)) throw err;
       // A full disk (issue 8, finding 11): the shared wal-index (-shm) cannot be allocated. Exclusive
@@ -204,6 +213,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
   }
 
   async disconnect(): Promise<void> {
+    await this.checkpointer?.close();
     if (this.#db.isOpen) this.#db.close();
   }
 
@@ -214,6 +224,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
   }
 
   #afterWrites(n: number): void {
+    this.checkpointer?.wrote(n);
     this.#writes += n;
     if (this.#writes < PURGE_EVERY) return;
     this.#writes = 0;
