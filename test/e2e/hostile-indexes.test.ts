@@ -10,7 +10,7 @@ import { startUpstream, type Upstream } from '../upstream/server.ts';
 // Finding 2 (signed decompression bombs, endless lines) and finding 10 (a 58 MB signed Release): every
 // file below is validly signed by the remote's key. Memory is shown bounded as a cap that aborts; the
 // figures (peak RSS, time to refuse, event-loop delay) are measured by bench/hostile-input.ts.
-interface LogLine { msg: string; remote?: string; index?: string; code?: string; reason?: string; t: string }
+interface LogLine { msg: string; remote?: string; index?: string; code?: string; reason?: string; time: string }
 
 describeE2E('hostile signed indexes: bombs and endless lines are cut off at their caps', ['gpg'], () => {
   let repo: HostileRepo;
@@ -79,7 +79,7 @@ describeE2E('hostile signed indexes: bombs and endless lines are cut off at thei
     await healthLoop;
     expect(failure.code).toBe('METADATA_TOO_LARGE');
     expect(failure.reason).toContain(String(repo.xzBomb.declared));
-    expect(pool.done).toBeLessThanOrEqual(Date.parse(failure.t) + 1000); // answered during the ingestion, not after it (log times are ms-rounded)
+    expect(pool.done).toBeLessThanOrEqual(Date.parse(failure.time) + 1000); // answered during the ingestion, not after it (log times are ms-rounded)
     expect(health).toBeGreaterThan(1);
     console.info(`[finding 2] xz bomb ${repo.xzBomb.bytes} B → ${repo.xzBomb.expandsTo} B refused at its declared ${repo.xzBomb.declared} B; ${health} health answers during the ingestion`);
   }, 120_000);
