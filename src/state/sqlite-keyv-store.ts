@@ -87,10 +87,10 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
     this.namespace = opts.namespace;
     // Each step is one statement, atomic across processes sharing the file.
     this.leases = {
-      acquire: async (name, token, ttlMs) => this.#q.leaseTake.run(name, token, Date.now() + ttlMs, Date.now()).changes > 0,
-      renew: async (name, token, ttlMs) => this.#q.leaseRenew.run(Date.now() + ttlMs, name, token, Date.now()).changes > 0,
+      acquire: async (name, token, ttlMs) => this.#wrote(this.#q.leaseTake.run(name, token, Date.now() + ttlMs, Date.now()).changes) > 0,
+      renew: async (name, token, ttlMs) => this.#wrote(this.#q.leaseRenew.run(Date.now() + ttlMs, name, token, Date.now()).changes) > 0,
       release: async (name, token) => {
-        this.#q.leaseGive.run(name, token);
+        this.#wrote(this.#q.leaseGive.run(name, token).changes);
       },
       holder: async (name) => {
         const now = Date.now();
@@ -106,7 +106,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
         let n = 0;
         for (let changes = -1; changes !== 0; n += changes) {
           if (changes > 0) await setImmediate(); // statements are synchronous: let timers (lease renewals) and requests run
-          changes = Number(this.#q.delRange.run(lo, hi, DELETE_BATCH).changes);
+          changes = this.#wrote(this.#q.delRange.run(lo, hi, DELETE_BATCH).changes);
         }
         return n;
       },
@@ -186,11 +186,13 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
 
   async delete(key: string): Promise<boolean> {
     const row = this.#q.del.get(Date.now(), this.#k(key));
+    this.#wrote(row === undefined ? 0 : 1);
     return row !== undefined && row['live'] === 1;
   }
 
   async deleteMany(keys: string[]): Promise<boolean[]> {
     const now = Date.now();
+    this.#wrote(keys.length);
     return this.#tx(() => keys.map((k) => this.#q.del.get(now, this.#k(k))?.['live'] === 1));
   }
 
@@ -221,6 +223,13 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
     if (typeof value !== 'string') throw new TypeError('SqliteKeyvStore stores serialised strings; keep Keyv serialization on');
     if (expires !== undefined && expires <= Date.now()) this.#q.del.get(Date.now(), this.#k(key));
     else this.#q.put.run(this.#k(key), value, expires ?? null);
+  }
+
+  /** Counts rows changed outside #afterWrites, so the WAL is checkpointed whatever wrote it (leases, GC). */
+  #wrote(changes: number | bigint): number {
+    const n = Number(changes);
+    if (n > 0) this.checkpointer?.wrote(n);
+    return n;
   }
 
   #afterWrites(n: number): void {

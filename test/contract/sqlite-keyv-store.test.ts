@@ -62,6 +62,17 @@ describe('SqliteKeyvStore as a Keyv 6 adapter', () => {
     await again.disconnect();
   });
 
+  it('finding 2: deletions (GC of index records) count towards the next checkpoint too', async () => {
+    const adapter = new SqliteKeyvStore(join(dir, 's.sqlite'));
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ key: `idx:${i}`, value: '"v"' }));
+    await adapter.setMany(rows); // below CHECKPOINT_EVERY_ROWS: no checkpoint yet
+    expect(adapter.checkpointer!.completed).toBe(0);
+    expect(await adapter.keyScan.deletePrefix('idx:')).toBe(1000); // crosses it
+    for (let i = 0; i < 250 && adapter.checkpointer!.completed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(adapter.checkpointer!.completed).toBeGreaterThan(0);
+    await adapter.disconnect();
+  });
+
   it('has/hasMany/deleteMany honour expiry', async () => {
     const adapter = new SqliteKeyvStore(':memory:', { namespace: 'n' });
     const past = Date.now() - 1;
