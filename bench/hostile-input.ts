@@ -6,15 +6,13 @@
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import lzma from 'lzma-native';
 import { stringify } from 'yaml';
 import { createGpgKey } from '../test/fixtures/gpg.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { bigPackages } from './big-packages.ts';
 import { buildHostileRepo, releaseText, signSuite } from '../test/upstream/hostile-repo.ts';
 import { startUpstream } from '../test/upstream/server.ts';
 import { waitForHttp } from './http.ts';
@@ -32,27 +30,6 @@ const PHASE_MS = Number(args.timeout) * 1000;
 const MiB = 2 ** 20;
 const procs = new Procs();
 process.on('SIGINT', () => void procs.cleanup().then(() => process.exit(130)));
-
-/** A Packages of ~`mib` MiB in Debian's shape (59k stanzas for 50 MiB), xz-compressed. */
-async function bigPackages(mib: number): Promise<{ xz: Buffer; size: number; stanzas: number }> {
-  const parts: string[] = [];
-  let size = 0;
-  let i = 0;
-  while (size < mib * MiB) {
-    const h = createHash('sha256').update(String(i)).digest('hex');
-    const s = `Package: pkg${i}\nVersion: 1.${i}-1\nInstalled-Size: ${i % 9000}\nMaintainer: Dev <dev${i % 97}@example.org>\nArchitecture: amd64\n` +
-      `Depends: libc6 (>= 2.36), libfoo${i % 500}, libbar${i % 77} (>= 1.${i % 13})\nDescription: package number ${i} of a synthetic archive\n` +
-      ` ${randomBytes(150).toString('base64')}\n ${randomBytes(150).toString('base64')}\nHomepage: https://example.org/${i}\nSection: utils\nPriority: optional\n` +
-      `Filename: pool/main/p/pkg${i}/pkg${i}_1.${i}-1_amd64.deb\nSize: ${1000 + i}\nMD5sum: ${h.slice(0, 32)}\nSHA256: ${h}\n\n`;
-    parts.push(s);
-    size += s.length;
-    i++;
-  }
-  const text = Buffer.from(parts.join(''));
-  const out: Buffer[] = [];
-  await pipeline(Readable.from([text]), lzma.createStream('easyEncoder', { preset: 1 }), async (src: AsyncIterable<Buffer>) => { for await (const c of src) out.push(c); });
-  return { xz: Buffer.concat(out), size: text.length, stanzas: i };
-}
 
 interface Probe { maxMs: number; p99Ms: number }
 

@@ -99,4 +99,21 @@ describe('finding 2: a pool lookup waits only for an index that can list the pat
     stalled.end();
     expect(await waiting).toBeUndefined();
   });
+
+  it('lets timers run all through a large ingest (the parse yields; writes go out in batches)', async () => {
+    const blobs = new MemoryBlobStore();
+    const text = Array.from({ length: 40_000 }, (_, i) => stanza(i)).join(''); // ~6 MiB, seconds of parsing when it never yields
+    const sha256 = await store(blobs, Buffer.from(text)); // uncompressed: all of it is at hand, no decoder thread to wait for
+    const pool = new PoolIndex('deb', openMemoryState(), blobs, silentLogger);
+    let fired = 0;
+    let stop = false;
+    const tick = (): void => { fired++; if (!stop) setTimeout(tick, 1); };
+    setTimeout(tick, 1);
+    const startedAt = fired;
+    await pool.ingest({ sha256, root: '', path: 'main/binary-amd64/Packages', dir: 'dists/x' }, true);
+    stop = true;
+    // each yield lets at least one timer callback run: an ingest that held the loop to the end would show 0 or 1
+    expect(fired - startedAt).toBeGreaterThanOrEqual(5);
+    expect(await pool.lookup('pool/main/p/p39999_1_all.deb')).toMatchObject({ size: 100 + 39_999 });
+  });
 });

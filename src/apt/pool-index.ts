@@ -8,8 +8,8 @@ import { stateKeys } from '../state/keys.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { decodeIndex } from '../streams/decoded-index.ts';
 import { yieldingChunks } from '../streams/yield-budget.ts';
-import { parseStanzasFromChunks } from './formats/deb822.ts';
-import { indexEntries, type IndexEntry } from './formats/packages-index.ts';
+import { parseStanzaBatches } from './formats/deb822.ts';
+import { indexEntryBatches, type IndexEntry } from './formats/packages-index.ts';
 import { compressionOf, indexKindOf } from './formats/paths.ts';
 import type { IndexRef } from './manifest.ts';
 
@@ -30,18 +30,23 @@ export type IndexLimits = Pick<InputLimits, 'indexMaxBytes' | 'indexLineMax'>;
  * Streams the pool entries of a verified Packages/Sources blob (nothing for other indexes). The signed
  * Release vouches only for the compressed bytes: decompression stops at the uncompressed size it
  * declares (ref.openSize) or limits.indexMaxBytes, lines at limits.indexLineMax (METADATA_TOO_LARGE),
- * and the parse yields to the event loop between chunks.
+ * and the parse yields to the event loop between chunks. One array per chunk of text (see parseStanzaBatches).
  */
-export async function* poolEntries(blobs: BlobStore, ref: IndexRef, limits: IndexLimits = DEFAULT_LIMITS): AsyncGenerator<IndexEntry> {
+export async function* poolEntryBatches(blobs: BlobStore, ref: IndexRef, limits: IndexLimits = DEFAULT_LIMITS): AsyncGenerator<IndexEntry[]> {
   const kind = indexKindOf(ref.path);
   if (kind === 'other') return;
   const { text, done } = decodeIndex(blobs.open(ref.sha256), compressionOf(ref.path), indexCap(ref.openSize, limits), ref.path);
   try {
-    yield* indexEntries(kind, parseStanzasFromChunks(yieldingChunks(text), { maxLine: limits.indexLineMax }));
+    yield* indexEntryBatches(kind, parseStanzaBatches(yieldingChunks(text), { maxLine: limits.indexLineMax }));
   } finally {
     text.destroy();
   }
   await done;
+}
+
+/** As poolEntryBatches, one entry at a time (for consumers that do async work per entry anyway). */
+export async function* poolEntries(blobs: BlobStore, ref: IndexRef, limits: IndexLimits = DEFAULT_LIMITS): AsyncGenerator<IndexEntry> {
+  for await (const batch of poolEntryBatches(blobs, ref, limits)) yield* batch;
 }
 
 /** The record for an entry; weak-hash-only entries are not servable as verified. */
@@ -75,10 +80,14 @@ function poolScheme(remote: string, blobs: BlobStore, limits: IndexLimits): Inde
     },
     couldList: (r, path) => couldList(r.path, path),
     doneKey: (r) => stateKeys.aptIndexDone(r.sha256),
-    async *entries(r): AsyncGenerator<IndexedPackage> {
-      for await (const e of poolEntries(blobs, r, limits)) {
-        const rec = poolRecordOf(e);
-        if (rec) yield { path: joinRelPath(r.root, e.filename), key: stateKeys.aptIndexRecord(r.sha256, e.filename), value: rec };
+    async *entries(r): AsyncGenerator<IndexedPackage[]> {
+      for await (const batch of poolEntryBatches(blobs, r, limits)) {
+        const out: IndexedPackage[] = [];
+        for (const e of batch) {
+          const rec = poolRecordOf(e);
+          if (rec) out.push({ path: joinRelPath(r.root, e.filename), key: stateKeys.aptIndexRecord(r.sha256, e.filename), value: rec });
+        }
+        yield out;
       }
     },
     decode: (v) => (isPoolRecord(v) && (v.sha256 || v.sha512) ? expectedOf(v) : undefined),

@@ -40,12 +40,12 @@ describe('DigestIndex', () => {
     sameSlot: (a, b) => a.slot === b.slot,
     recordKey: (r, path) => (path.startsWith(r.scope) ? `test:rec:${r.id}:${path}` : undefined),
     doneKey: (r) => `test:done:${r.id}`,
-    async *entries(r): AsyncGenerator<IndexedPackage> {
+    async *entries(r): AsyncGenerator<IndexedPackage[]> {
       reads.set(r.id, (reads.get(r.id) ?? 0) + 1);
       for (const item of sources.get(r.id) ?? []) {
         if (item.pause) await item.pause.promise;
         if (item.fail) throw new Error(item.fail);
-        yield { path: item.path, key: `test:rec:${r.id}:${item.path}`, value: { size: 1, hex: hexOf(item.hex) } };
+        yield [{ path: item.path, key: `test:rec:${r.id}:${item.path}`, value: { size: 1, hex: hexOf(item.hex) } }];
       }
     },
     decode: (v) => {

@@ -5,6 +5,7 @@ import { setImmediate } from 'node:timers/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { keyvStorageCapability, type KeyvStorageAdapter, type KeyvStorageCapability, type KeyvStorageEntry } from 'keyv';
 import type { KeyScanBackend, LeaseBackend } from './state-store.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 
 export interface SqliteKeyvStoreOptions {
   namespace?: string;
@@ -48,6 +49,8 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
   readonly keyScan: KeyScanBackend;
   readonly #db: DatabaseSync;
   readonly #q: ReturnType<typeof prepare>;
+  /** Checkpoints off the event loop (see WalCheckpointer); absent for :memory: and the full-disk fallback. */
+  readonly checkpointer: WalCheckpointer | undefined;
   #writes = 0;
 
   constructor(path: string, opts: SqliteKeyvStoreOptions = {}) {
@@ -66,6 +69,12 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
     };
     try {
       this.#db = open(false);
+      if (path !== ':memory:') {
+        this.#db.exec('PRAGMA wal_autocheckpoint = 0');
+        this.checkpointer = new WalCheckpointer(path, () => {
+          if (this.#db.isOpen) this.#db.exec('PRAGMA wal_autocheckpoint = 1000'); // SQLite's default, on the loop again
+        });
+      }
     } catch (err) {
       if (path === ':memory:' || !diskFull(err)) throw err;
       // A full disk (issue 8, finding 11): the shared wal-index (-shm) cannot be allocated. Exclusive
@@ -78,10 +87,10 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
     this.namespace = opts.namespace;
     // Each step is one statement, atomic across processes sharing the file.
     this.leases = {
-      acquire: async (name, token, ttlMs) => this.#q.leaseTake.run(name, token, Date.now() + ttlMs, Date.now()).changes > 0,
-      renew: async (name, token, ttlMs) => this.#q.leaseRenew.run(Date.now() + ttlMs, name, token, Date.now()).changes > 0,
+      acquire: async (name, token, ttlMs) => this.#wrote(this.#q.leaseTake.run(name, token, Date.now() + ttlMs, Date.now()).changes) > 0,
+      renew: async (name, token, ttlMs) => this.#wrote(this.#q.leaseRenew.run(Date.now() + ttlMs, name, token, Date.now()).changes) > 0,
       release: async (name, token) => {
-        this.#q.leaseGive.run(name, token);
+        this.#wrote(this.#q.leaseGive.run(name, token).changes);
       },
       holder: async (name) => {
         const now = Date.now();
@@ -97,7 +106,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
         let n = 0;
         for (let changes = -1; changes !== 0; n += changes) {
           if (changes > 0) await setImmediate(); // statements are synchronous: let timers (lease renewals) and requests run
-          changes = Number(this.#q.delRange.run(lo, hi, DELETE_BATCH).changes);
+          changes = this.#wrote(this.#q.delRange.run(lo, hi, DELETE_BATCH).changes);
         }
         return n;
       },
@@ -177,11 +186,13 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
 
   async delete(key: string): Promise<boolean> {
     const row = this.#q.del.get(Date.now(), this.#k(key));
+    this.#wrote(row === undefined ? 0 : 1);
     return row !== undefined && row['live'] === 1;
   }
 
   async deleteMany(keys: string[]): Promise<boolean[]> {
     const now = Date.now();
+    this.#wrote(keys.length);
     return this.#tx(() => keys.map((k) => this.#q.del.get(now, this.#k(k))?.['live'] === 1));
   }
 
@@ -204,6 +215,7 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
   }
 
   async disconnect(): Promise<void> {
+    await this.checkpointer?.close();
     if (this.#db.isOpen) this.#db.close();
   }
 
@@ -213,7 +225,15 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStorageAdapter 
     else this.#q.put.run(this.#k(key), value, expires ?? null);
   }
 
+  /** Counts rows changed outside #afterWrites, so the WAL is checkpointed whatever wrote it (leases, GC). */
+  #wrote(changes: number | bigint): number {
+    const n = Number(changes);
+    if (n > 0) this.checkpointer?.wrote(n);
+    return n;
+  }
+
   #afterWrites(n: number): void {
+    this.checkpointer?.wrote(n);
     this.#writes += n;
     if (this.#writes < PURGE_EVERY) return;
     this.#writes = 0;

@@ -19,6 +19,12 @@ export interface YumPackageRecord {
   hex: string;
 }
 
+/** A package of a verified primary, at its remote path. */
+export interface PrimaryEntry {
+  path: string;
+  record: YumPackageRecord;
+}
+
 /** Primary generations kept per repository: clients may still hold an older repomd. */
 const PER_DIR = 3;
 
@@ -30,7 +36,7 @@ export type PrimaryLimits = Pick<InputLimits, 'indexMaxBytes' | 'indexLineMax'>;
  * skipped. repomd vouches only for the compressed bytes: decompression stops at its open-size (or
  * limits.indexMaxBytes), text runs at limits.indexLineMax, and the parse yields between chunks.
  */
-export async function* primaryEntries(blobs: BlobStore, bases: readonly string[], ref: PrimaryRef, skipped?: { count: number }, limits: PrimaryLimits = DEFAULT_LIMITS): AsyncGenerator<{ path: string; record: YumPackageRecord }> {
+export async function* primaryEntryBatches(blobs: BlobStore, bases: readonly string[], ref: PrimaryRef, skipped?: { count: number }, limits: PrimaryLimits = DEFAULT_LIMITS): AsyncGenerator<PrimaryEntry[]> {
   const compression = compressionOfHref(ref.location);
   if (compression === undefined) throw new RepointError('METADATA_INVALID', `cannot read ${ref.location}: zchunk primaries are not ingested`);
   const { text, done } = decodeIndex(blobs.open(ref.sha256), compression, indexCap(ref.openSize, limits), ref.location);
@@ -42,8 +48,14 @@ export async function* primaryEntries(blobs: BlobStore, bases: readonly string[]
   await done;
 }
 
-async function* resolved(batches: AsyncIterable<PrimaryPackage[]>, bases: readonly string[], ref: PrimaryRef, skipped: { count: number } | undefined): AsyncGenerator<{ path: string; record: YumPackageRecord }> {
+/** As primaryEntryBatches, one package at a time. */
+export async function* primaryEntries(blobs: BlobStore, bases: readonly string[], ref: PrimaryRef, skipped?: { count: number }, limits: PrimaryLimits = DEFAULT_LIMITS): AsyncGenerator<PrimaryEntry> {
+  for await (const batch of primaryEntryBatches(blobs, bases, ref, skipped, limits)) yield* batch;
+}
+
+async function* resolved(batches: AsyncIterable<PrimaryPackage[]>, bases: readonly string[], ref: PrimaryRef, skipped: { count: number } | undefined): AsyncGenerator<PrimaryEntry[]> {
   for await (const pkgs of batches) {
+    const out: PrimaryEntry[] = [];
     for (const pkg of pkgs) {
       const path = resolveHref(ref.dir, pkg.location, pkg.xmlBase, bases);
       // another host's file, or only a weak checksum: cannot be served as verified
@@ -51,8 +63,9 @@ async function* resolved(batches: AsyncIterable<PrimaryPackage[]>, bases: readon
         if (skipped) skipped.count++;
         continue;
       }
-      yield { path, record: { size: pkg.size, algo: pkg.checksum.algo, hex: pkg.checksum.hex } };
+      out.push({ path, record: { size: pkg.size, algo: pkg.checksum.algo, hex: pkg.checksum.hex } });
     }
+    if (out.length > 0) yield out;
   }
 }
 
@@ -71,7 +84,7 @@ function primaryScheme(remote: string, bases: readonly string[], blobs: BlobStor
     recordKey: (r, path) => stateKeys.yumIndexRecord(r.sha256, path),
     doneKey: (r) => stateKeys.yumIndexDone(r.sha256, r.dir),
     async *entries(r) {
-      for await (const { path, record } of primaryEntries(blobs, bases, r, undefined, limits)) yield { path, key: stateKeys.yumIndexRecord(r.sha256, path), value: record };
+      for await (const batch of primaryEntryBatches(blobs, bases, r, undefined, limits)) yield batch.map(({ path, record }) => ({ path, key: stateKeys.yumIndexRecord(r.sha256, path), value: record }));
     },
     decode: (v) => (isRecord(v) ? { size: v.size, digests: [{ algo: v.algo, hex: v.hex }] } : undefined),
   };

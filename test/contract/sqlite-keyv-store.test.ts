@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Keyv } from 'keyv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteKeyvStore } from '../../src/state/sqlite-keyv-store.ts';
+import { CHECKPOINT_EVERY_ROWS } from '../../src/state/wal-checkpointer.ts';
 
 describe('SqliteKeyvStore as a Keyv 6 adapter', () => {
   let dir: string;
@@ -40,6 +41,36 @@ describe('SqliteKeyvStore as a Keyv 6 adapter', () => {
     expect(await kb.get('k1')).toBe('other namespace');
     await ka.disconnect();
     await kb.disconnect();
+  });
+
+  it('finding 2: commits leave WAL checkpoints to a worker thread (no 4 MB copy and fsync on the event loop)', async () => {
+    const path = join(dir, 's.sqlite');
+    const adapter = new SqliteKeyvStore(path);
+    const value = JSON.stringify('x'.repeat(1000));
+    const rows = 3 * CHECKPOINT_EVERY_ROWS;
+    for (let i = 0; i < rows; i += 500) await adapter.setMany(Array.from({ length: 500 }, (_, j) => ({ key: `k${i + j}`, value })));
+    // requested by the writes themselves (every CHECKPOINT_EVERY_ROWS rows)
+    for (let i = 0; i < 250 && adapter.checkpointer!.completed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(adapter.checkpointer!.completed).toBeGreaterThan(0);
+    await adapter.checkpointer!.checkpoint(); // joins a running one, if any
+    const last = await adapter.checkpointer!.checkpoint();
+    expect(last).toBeDefined(); // a fresh one: every frame is backfilled
+    expect(last!.checkpointed).toBe(last!.log);
+    await adapter.disconnect();
+    const again = new SqliteKeyvStore(path);
+    expect(await again.get(`k${rows - 1}`)).toBe(value);
+    await again.disconnect();
+  });
+
+  it('finding 2: deletions (GC of index records) count towards the next checkpoint too', async () => {
+    const adapter = new SqliteKeyvStore(join(dir, 's.sqlite'));
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ key: `idx:${i}`, value: '"v"' }));
+    await adapter.setMany(rows); // below CHECKPOINT_EVERY_ROWS: no checkpoint yet
+    expect(adapter.checkpointer!.completed).toBe(0);
+    expect(await adapter.keyScan.deletePrefix('idx:')).toBe(1000); // crosses it
+    for (let i = 0; i < 250 && adapter.checkpointer!.completed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(adapter.checkpointer!.completed).toBeGreaterThan(0);
+    await adapter.disconnect();
   });
 
   it('has/hasMany/deleteMany honour expiry', async () => {

@@ -1,6 +1,6 @@
 import { errorCodeOf } from '../../../test/helpers/error-code.ts';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, parseParagraphsSync, parseStanzas, parseStanzasFromChunks, parseStanzasSync, splitLines, type Stanza } from './deb822.ts';
+import { LineSplitter, parseParagraphsSync, parseStanzaBatches, parseStanzas, parseStanzasFromChunks, parseStanzasSync, splitLines, type Stanza } from './deb822.ts';
 
 const SAMPLE = [
   'Package: zlib1g',
@@ -113,6 +113,14 @@ describe('splitLines and async parsing', () => {
         expect(direct.map((s) => ({ ...s })), `split at ${at}`).toEqual(expected);
       }
     }
+  });
+
+  it('finding 2: hands over the stanzas a chunk completes as one batch (no async hop per stanza)', async () => {
+    const tiny = 'Package: a\n\n'.repeat(1000);
+    const batches = await collect(parseStanzaBatches(fromArray([tiny, tiny.slice(0, 6), tiny.slice(6), 'Package: last'])));
+    // a 1000-stanza chunk is one array; a chunk that completes nothing yields nothing; the tail comes last
+    expect(batches.map((b) => b.length)).toEqual([1000, 1000, 1]);
+    expect(batches.flat().map((s) => s['package'])).toEqual([...Array(2000).fill('a'), 'last']);
   });
 
   it('survives one-byte chunks (every UTF-8 sequence split)', async () => {

@@ -174,20 +174,27 @@ export async function* parseStanzas(lines: AsyncIterable<string>): AsyncGenerato
 }
 
 /**
- * Parses deb822 paragraphs straight from byte chunks. Same result as
- * parseStanzas(splitLines(chunks)) but with one await per chunk rather than per line,
- * which matters for a 50 MB Packages file. Lines longer than `maxLine` fail with METADATA_TOO_LARGE.
+ * Parses deb822 paragraphs straight from byte chunks, as one array per chunk (the paragraphs it
+ * completed; never empty). One await per chunk rather than per line or paragraph: a bomb of 12-byte
+ * stanzas spent seconds in per-stanza async hops. Lines longer than `maxLine` fail with METADATA_TOO_LARGE.
  */
-export async function* parseStanzasFromChunks(chunks: AsyncIterable<Uint8Array | string>, opts: { maxLine?: number } = {}): AsyncGenerator<Stanza> {
+export async function* parseStanzaBatches(chunks: AsyncIterable<Uint8Array | string>, opts: { maxLine?: number } = {}): AsyncGenerator<Stanza[]> {
   const reader = new ParagraphReader();
   for await (const lines of chunkLines(chunks, opts.maxLine)) {
+    const batch: Stanza[] = [];
     for (const line of lines) {
       const st = reader.feed(line);
-      if (st !== undefined) yield st;
+      if (st !== undefined) batch.push(st);
     }
+    if (batch.length > 0) yield batch;
   }
   const st = reader.flush();
-  if (st !== undefined) yield st;
+  if (st !== undefined) yield [st];
+}
+
+/** Same result as parseStanzas(splitLines(chunks)), one paragraph at a time (see parseStanzaBatches). */
+export async function* parseStanzasFromChunks(chunks: AsyncIterable<Uint8Array | string>, opts: { maxLine?: number } = {}): AsyncGenerator<Stanza> {
+  for await (const batch of parseStanzaBatches(chunks, opts)) yield* batch;
 }
 
 function forEachLine(text: string, fn: (line: string) => void): void {

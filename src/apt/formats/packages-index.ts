@@ -94,14 +94,23 @@ export function sourcesEntries(stanza: Stanza): IndexEntry[] {
   return [...byName.values()];
 }
 
+/** The files one stanza lists. */
+function stanzaEntries(kind: Exclude<IndexKind, 'other'>, stanza: Stanza): IndexEntry[] {
+  if (kind === 'sources') return sourcesEntries(stanza);
+  const entry = packagesEntries(stanza);
+  return entry === undefined ? [] : [entry];
+}
+
 /** Every file listed by a Packages or Sources index, in index order. */
 export async function* indexEntries(kind: Exclude<IndexKind, 'other'>, stanzas: AsyncIterable<Stanza>): AsyncGenerator<IndexEntry> {
-  for await (const stanza of stanzas) {
-    if (kind === 'packages') {
-      const entry = packagesEntries(stanza);
-      if (entry !== undefined) yield entry;
-    } else {
-      yield* sourcesEntries(stanza);
-    }
+  for await (const stanza of stanzas) yield* stanzaEntries(kind, stanza);
+}
+
+/** As indexEntries, a batch of stanzas at a time (one array per non-empty batch): no async hop per stanza. */
+export async function* indexEntryBatches(kind: Exclude<IndexKind, 'other'>, batches: AsyncIterable<Stanza[]>): AsyncGenerator<IndexEntry[]> {
+  for await (const stanzas of batches) {
+    const out: IndexEntry[] = [];
+    for (const stanza of stanzas) for (const e of stanzaEntries(kind, stanza)) out.push(e);
+    if (out.length > 0) yield out;
   }
 }
