@@ -30,16 +30,19 @@ describe('PackageIndex over a real blob and state store', () => {
   let state: StateStore;
   let content: ContentService;
   let index: PackageIndex;
+  let blobStore: FsBlobStore | undefined;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'repoint-pkgidx-'));
     state = openSqliteState(join(dir, 'state.sqlite'));
-    const blobs = withHotCache(await FsBlobStore.open(join(dir, 'blobs')));
+    blobStore = await FsBlobStore.open(join(dir, 'blobs'));
+    const blobs = withHotCache(blobStore);
     content = new ContentService(blobs, state, silentLogger);
     index = new PackageIndex('el', ['http://127.0.0.1:9/base'], state, blobs, silentLogger);
   });
   afterAll(async () => {
     await state?.close();
+    await blobStore?.close(); // its start-up recount may still be writing totals.json
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
