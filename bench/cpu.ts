@@ -2,18 +2,15 @@
 // work shares the machine, so it compares two commits on a busy box.
 // Usage: node bench/cpu.ts [other-checkout ...]   (env: BENCH_DURATION seconds per case, default 10)
 // Each checkout (this one first) serves the same fixtures in turn; the table gives µs of CPU per request.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent } from 'undici';
-import { createGpgKey } from '../test/fixtures/gpg.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { buildFixtures, type BenchFile } from './fixtures.ts';
 import { mustGet } from './http.ts';
 import { startNginx, upstreamConf } from './nginx.ts';
 import { Procs } from './procs.ts';
 import { startRepoint } from './repoint-proc.ts';
-import { ensureTools } from './setup.ts';
+import { benchWorkspace, ensureTools } from './setup.ts';
 import { runWrk } from './wrk.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -30,11 +27,7 @@ async function main(procs: Procs): Promise<void> {
   const durationS = Number(process.env.BENCH_DURATION ?? '10');
   const checkouts = [resolve(import.meta.dirname, '..'), ...process.argv.slice(2).map((p) => resolve(p))];
   await ensureTools(procs, log);
-  const work = await mkdtemp(join(tmpdir(), 'repoint-bench-cpu-'));
-  procs.addDir(work);
-  const key = await createGpgKey('repoint bench');
-  procs.addDir(key.home);
-  procs.onCleanup(async () => void (await procs.exec('gpgconf', ['--homedir', key.home, '--kill', 'gpg-agent'])));
+  const { work, key } = await benchWorkspace(procs, 'repoint-bench-cpu-');
   const fx = await buildFixtures(join(work, 'www'), key);
   const upPort = await freePort();
   const limPort = await freePort();

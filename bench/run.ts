@@ -2,11 +2,10 @@
 // Usage: node bench/run.ts   (env: BENCH_DURATION seconds per wrk run, default 10;
 // BENCH_CLIENTS fan-in clients, default 20; BENCH_NGINX_WORKERS, default 1;
 // BENCH_CPU_PROF=<dir> runs repoint with --cpu-prof and keeps the profile there)
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Agent } from 'undici';
-import { createGpgKey } from '../test/fixtures/gpg.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { runFanIn, type FanInResult } from './fanin.ts';
 import { buildFixtures } from './fixtures.ts';
@@ -18,7 +17,7 @@ import { Procs } from './procs.ts';
 import { renderReport, type MemoryPoint } from './report.ts';
 import { startRepoint } from './repoint-proc.ts';
 import { runRpm } from './rpm.ts';
-import { ensureTools } from './setup.ts';
+import { benchWorkspace, ensureTools } from './setup.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -42,11 +41,7 @@ async function main(procs: Procs): Promise<void> {
   const loadStart = load();
 
   await ensureTools(procs, log);
-  const work = await mkdtemp(join(tmpdir(), 'repoint-bench-'));
-  procs.addDir(work);
-  const key = await createGpgKey('repoint bench');
-  procs.addDir(key.home);
-  procs.onCleanup(async () => void (await procs.exec('gpgconf', ['--homedir', key.home, '--kill', 'gpg-agent'])));
+  const { work, key } = await benchWorkspace(procs, 'repoint-bench-');
 
   log('building fixtures (apt: 20 tiny + 50 KiB + 2x10 MiB + 60 MiB .debs; yum: 50 KiB + 10 MiB RPMs)...');
   const fx = await buildFixtures(join(work, 'www'), key);

@@ -1,5 +1,8 @@
 import { accessSync, constants } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { createGpgKey, type GpgKey } from '../test/fixtures/gpg.ts';
 import type { Procs } from './procs.ts';
 
 // nginx lives in /usr/sbin, which a non-login PATH may lack
@@ -40,4 +43,14 @@ export async function ensureTools(procs: Procs, log: (line: string) => void): Pr
   if (res.code !== 0) throw new Error(`apt-get install failed:\n${res.stderr}`);
   const still = ['nginx', 'wrk'].filter((t) => !onPath(t));
   if (still.length) throw new Error(`still missing after install: ${still.join(', ')}`);
+}
+
+/** A temp work dir and a signing key for the fixtures, both removed (the key's gpg-agent stopped) at cleanup. */
+export async function benchWorkspace(procs: Procs, prefix: string): Promise<{ work: string; key: GpgKey }> {
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  procs.addDir(work);
+  const key = await createGpgKey('repoint bench');
+  procs.addDir(key.home);
+  procs.onCleanup(async () => void (await procs.exec('gpgconf', ['--homedir', key.home, '--kill', 'gpg-agent'])));
+  return { work, key };
 }
