@@ -1,4 +1,4 @@
-// The blob contract suite against S3BlobStore on a real S3 server (Ceph RGW, test/helpers/rgw.ts) with
+// The blob contract suite against S3BlobStore on a real S3 server (Ceph RGW, test/helpers/servers.rgw.ts) with
 // its records in a real Redis; then what only an object store has: a cold local tier reading from the
 // bucket, uploads alongside the download, aborted uploads, and age-based cleanup of abandoned ones.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { S3Bucket, blobKey } from '../../src/blobs/s3/s3-bucket.ts';
 import { S3BlobStore } from '../../src/blobs/s3/s3-blob-store.ts';
 import { RedisBlobRecords } from '../../src/blobs/s3/redis-blob-records.ts';
 import { describeE2E } from '../helpers/e2e.ts';
-import { startRedis, type RedisHandle } from '../helpers/redis.ts';
-import { rgwTools, startRgw, type RgwHandle } from '../helpers/rgw.ts';
+import { rgwTools } from '../helpers/rgw.ts';
+import { useS3Servers } from '../helpers/s3-servers.ts';
 import { blobStoreContract } from './blob-store.contract.ts';
 
 const MiB = 1024 * 1024;
@@ -27,21 +27,14 @@ async function readAll(r: Readable): Promise<Buffer> {
 }
 
 describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
-  let rgw: RgwHandle;
-  let redis: RedisHandle;
-  beforeAll(async () => {
-    [rgw, redis] = await Promise.all([startRgw(), startRedis({ own: true })]);
-  });
-  afterAll(async () => {
-    await Promise.all([rgw?.stop(), redis?.stop()]);
-  });
+  const servers = useS3Servers();
 
   /** A store over `bucket` and `namespace` with its own local directory (one node). */
   async function node(bucket: string, namespace: string, local?: string, localMaxBytes?: number): Promise<{ store: S3BlobStore; dir: string }> {
     const dir = local ?? (await mkdtemp(join(tmpdir(), 'repoint-s3-local-')));
     const store = new S3BlobStore({
-      bucket: new S3Bucket({ endpoint: rgw.endpoint, bucket, region: rgw.region, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey, forcePathStyle: true }),
-      records: await RedisBlobRecords.open(redis.url, namespace),
+      bucket: new S3Bucket({ endpoint: servers.rgw.endpoint, bucket, region: servers.rgw.region, accessKeyId: servers.rgw.accessKeyId, secretAccessKey: servers.rgw.secretAccessKey, forcePathStyle: true }),
+      records: await RedisBlobRecords.open(servers.redis.url, namespace),
       local: await FsBlobStore.open(dir),
       partSize: 5 * MiB,
       ...(localMaxBytes ? { localMaxBytes } : {}),
@@ -50,13 +43,13 @@ describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
   }
 
   async function fresh(): Promise<{ bucket: string; namespace: string }> {
-    return { bucket: await rgw.createBucket(), namespace: `t-${randomUUID().slice(0, 8)}` };
+    return { bucket: await servers.rgw.createBucket(), namespace: `t-${randomUUID().slice(0, 8)}` };
   }
 
   blobStoreContract('S3BlobStore', async () => {
     const { bucket, namespace } = await fresh();
     let current = await node(bucket, namespace);
-    const s3 = rgw.client();
+    const s3 = servers.rgw.client();
     return {
       store: current.store,
       async reopen() {
@@ -111,7 +104,7 @@ describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
   it('with the address known up front, parts are uploaded while bytes arrive; completion waits for the digest', async () => {
     const { bucket, namespace } = await fresh();
     const { store, dir } = await node(bucket, namespace);
-    const s3 = rgw.client();
+    const s3 = servers.rgw.client();
     try {
       const data = randomBytes(12 * MiB);
       const w = await store.createWriter({ expectSha256: sha(data) });
@@ -217,7 +210,7 @@ describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
   it('single-part writes are conditional: an object already under the key is never replaced, and counts as stored', async () => {
     const { bucket, namespace } = await fresh();
     const { store, dir } = await node(bucket, namespace);
-    const s3 = rgw.client();
+    const s3 = servers.rgw.client();
     try {
       const data = randomBytes(4000);
       // planted by "another node" first (marked by its own bytes, which content addressing never allows: a probe)
@@ -237,13 +230,13 @@ describeE2E('S3BlobStore on Ceph RGW', [...rgwTools(), 'redis-server'], () => {
   it('removeTempFiles aborts multipart uploads by age only, so another node\'s live upload stays', async () => {
     const { bucket, namespace } = await fresh();
     const { store, dir } = await node(bucket, namespace);
-    const s3 = rgw.client();
+    const s3 = servers.rgw.client();
     try {
       const key = blobKey(sha(Buffer.from('someone else\'s download')));
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
       await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: randomBytes(5 * MiB) }));
       expect(await store.removeTempFiles()).toBe(0); // young: it may be a live download on another node
-      const old = new S3BlobStore({ bucket: new S3Bucket({ bucket, region: rgw.region, forcePathStyle: true }, rgw.client()), records: await RedisBlobRecords.open(redis.url, namespace), local: await FsBlobStore.open(dir), uploadMaxAgeMs: 0 });
+      const old = new S3BlobStore({ bucket: new S3Bucket({ bucket, region: servers.rgw.region, forcePathStyle: true }, servers.rgw.client()), records: await RedisBlobRecords.open(servers.redis.url, namespace), local: await FsBlobStore.open(dir), uploadMaxAgeMs: 0 });
       expect(await old.removeTempFiles()).toBe(1);
       await old.close();
       expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);

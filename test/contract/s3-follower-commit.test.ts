@@ -4,41 +4,34 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { RedisBlobRecords } from '../../src/blobs/s3/redis-blob-records.ts';
 import { S3BlobStore } from '../../src/blobs/s3/s3-blob-store.ts';
 import { S3Bucket } from '../../src/blobs/s3/s3-bucket.ts';
 import { describeE2E } from '../helpers/e2e.ts';
-import { startRedis, type RedisHandle } from '../helpers/redis.ts';
-import { rgwTools, startRgw, type RgwHandle } from '../helpers/rgw.ts';
+import { rgwTools } from '../helpers/rgw.ts';
+import { useS3Servers } from '../helpers/s3-servers.ts';
 
 const MiB = 1024 * 1024;
 
 describeE2E('S3 writer of a cluster follower', [...rgwTools(), 'redis-server'], () => {
-  let rgw: RgwHandle;
-  let redis: RedisHandle;
-  beforeAll(async () => {
-    [rgw, redis] = await Promise.all([startRgw(), startRedis({ own: true })]);
-  });
-  afterAll(async () => {
-    await Promise.all([rgw?.stop(), redis?.stop()]);
-  });
+  const servers = useS3Servers();
 
   /** One node's store over the bucket, and the S3 commands its client sent. */
   async function node(bucket: string, namespace: string): Promise<{ store: S3BlobStore; sent: string[] }> {
-    const b = new S3Bucket({ endpoint: rgw.endpoint, bucket, region: rgw.region, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey, forcePathStyle: true });
+    const b = new S3Bucket({ endpoint: servers.rgw.endpoint, bucket, region: servers.rgw.region, accessKeyId: servers.rgw.accessKeyId, secretAccessKey: servers.rgw.secretAccessKey, forcePathStyle: true });
     const sent: string[] = [];
     b.client.middlewareStack.add((next, ctx) => async (args) => {
       sent.push(ctx.commandName ?? '?');
       return next(args);
     }, { step: 'initialize' });
-    const store = new S3BlobStore({ bucket: b, records: await RedisBlobRecords.open(redis.url, namespace), local: await FsBlobStore.open(await mkdtemp(join(tmpdir(), 'repoint-s3-local-'))), partSize: 5 * MiB });
+    const store = new S3BlobStore({ bucket: b, records: await RedisBlobRecords.open(servers.redis.url, namespace), local: await FsBlobStore.open(await mkdtemp(join(tmpdir(), 'repoint-s3-local-'))), partSize: 5 * MiB });
     return { store, sent };
   }
 
   it('skips the upload of a blob the leader stored, and uploads one nobody stored', async () => {
-    const bucket = await rgw.createBucket();
+    const bucket = await servers.rgw.createBucket();
     const ns = `t-${randomUUID().slice(0, 8)}`;
     const leader = await node(bucket, ns);
     const follower = await node(bucket, ns);

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs-blob-store.ts';
 import { RedisBlobRecords } from '../../src/blobs/s3/redis-blob-records.ts';
 import { S3Bucket } from '../../src/blobs/s3/s3-bucket.ts';
@@ -14,33 +14,26 @@ import { collectGarbage } from '../../src/checkpoints/gc.ts';
 import type { PinSources } from '../../src/checkpoints/pins.ts';
 import { openMemoryState } from '../../src/state/memory-state.ts';
 import { describeE2E } from '../helpers/e2e.ts';
-import { startRedis, type RedisHandle } from '../helpers/redis.ts';
-import { rgwTools, startRgw, type RgwHandle } from '../helpers/rgw.ts';
+import { rgwTools } from '../helpers/rgw.ts';
+import { useS3Servers } from '../helpers/s3-servers.ts';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const noPins: PinSources = { remotes: [], readers: new Map() };
 
 describeE2E('GC over a bucket', [...rgwTools(), 'redis-server'], () => {
-  let rgw: RgwHandle;
-  let redis: RedisHandle;
-  beforeAll(async () => {
-    [rgw, redis] = await Promise.all([startRgw(), startRedis({ own: true })]);
-  });
-  afterAll(async () => {
-    await Promise.all([rgw?.stop(), redis?.stop()]);
-  });
+  const servers = useS3Servers();
 
   async function setup(gcGraceMs: number): Promise<{ store: S3BlobStore; records: RedisBlobRecords; bucket: string; close: () => Promise<void> }> {
-    const bucket = await rgw.createBucket();
+    const bucket = await servers.rgw.createBucket();
     const namespace = `gc-${randomUUID().slice(0, 8)}`;
     const dir = await mkdtemp(join(tmpdir(), 'repoint-s3-gc-'));
     const store = new S3BlobStore({
-      bucket: new S3Bucket({ endpoint: rgw.endpoint, bucket, region: rgw.region, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey, forcePathStyle: true }),
-      records: await RedisBlobRecords.open(redis.url, namespace),
+      bucket: new S3Bucket({ endpoint: servers.rgw.endpoint, bucket, region: servers.rgw.region, accessKeyId: servers.rgw.accessKeyId, secretAccessKey: servers.rgw.secretAccessKey, forcePathStyle: true }),
+      records: await RedisBlobRecords.open(servers.redis.url, namespace),
       local: await FsBlobStore.open(dir),
       gcGraceMs,
     });
-    const records = await RedisBlobRecords.open(redis.url, namespace);
+    const records = await RedisBlobRecords.open(servers.redis.url, namespace);
     return { store, records, bucket, close: async () => { await store.close(); await records.close(); await rm(dir, { recursive: true, force: true }); } };
   }
 
@@ -51,7 +44,7 @@ describeE2E('GC over a bucket', [...rgwTools(), 'redis-server'], () => {
   }
 
   async function keys(bucket: string): Promise<string[]> {
-    const s3 = rgw.client();
+    const s3 = servers.rgw.client();
     try {
       return ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!.slice(-64)).sort();
     } finally {
