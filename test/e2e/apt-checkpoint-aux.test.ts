@@ -126,7 +126,10 @@ describeE2E('apt checkpoints: auxiliary indexes (issue 9)', TOOLS, () => {
     const list = (await (await fetch(`${w.proxy.url}/-/api/remotes/${w.remote}/checkpoints`)).json()) as { checkpoints: Array<{ ts: string }> };
     expect(list.checkpoints).toHaveLength(1);
     const ts = list.checkpoints[0]!.ts;
-    const later = formatCheckpointTime(new Date(parseCheckpointTime(ts)!.getTime() + 1000)); // in the past by now
+    const laterMs = parseCheckpointTime(ts)!.getTime() + 1000;
+    // a time in the future is 404 by design: ask once `later` has passed (the checkpoint may be under 1 s old)
+    await new Promise((r) => setTimeout(r, Math.max(0, laterMs - Date.now() + 50)));
+    const later = formatCheckpointTime(new Date(laterMs));
     const between = await fetch(`${w.proxy.url}/-/api/remotes/${w.remote}/checkpoints/${later}`, { redirect: 'manual' });
     expect(between.status).toBe(301);
     expect(between.headers.get('location')).toBe(`/-/api/remotes/${w.remote}/checkpoints/${ts}`);

@@ -21,7 +21,8 @@ describeE2E('hostile signed indexes: bombs and endless lines are cut off at thei
 
   beforeAll(async () => {
     const key = await createGpgKey();
-    repo = await buildHostileRepo(await tempDir('repoint-hostile-'), key);
+    // declared just under indexMaxBytes: an ingestion long enough that health answers several times during it
+    repo = await buildHostileRepo(await tempDir('repoint-hostile-'), key, { xzDeclared: 60 * 2 ** 20 });
     upstream = await startUpstream({ root: repo.root });
     const remote = { type: 'apt', upstream: upstream.url, keyring: key.publicKeyPath };
     proxy = await startProxy({
