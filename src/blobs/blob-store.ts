@@ -62,8 +62,14 @@ export interface BlobBatchEntry {
  */
 export interface BlobBatch {
   readonly pending: { count: number; bytes: number };
-  /** A new entry for a blob of `size` bytes that must hash to `expectSha256`. */
-  add(expectSha256: string, size: number): Promise<BlobBatchEntry>;
+  /**
+   * A new entry for a blob of `size` bytes that must hash to `expectSha256`. `callerVerifies`: the
+   * caller hashes the bytes itself and calls finish() only when they matched (abort() otherwise),
+   * so the batch does not hash them a second time.
+   */
+  add(expectSha256: string, size: number, opts?: { callerVerifies?: boolean }): Promise<BlobBatchEntry>;
+  /** Whether the store has this blob already (cheap when the batch knows its fan-out directory is missing). */
+  contains(sha256: string): Promise<boolean>;
   flush(): Promise<void>;
   close(): Promise<void>;
   /** Drops blobs not flushed yet. */

@@ -13,6 +13,8 @@ export interface BlobTotalsOptions {
   logger?: Logger;
   /** Read the saved numbers and never write the file (read-only commands beside a running server). */
   readOnly?: boolean;
+  /** The store has no blob (its fan-out directory is empty): without a saved file, 0 is exact. */
+  storeIsEmpty?: boolean;
 }
 
 interface TotalsFile extends TotalsSnapshot {
@@ -28,7 +30,8 @@ interface TotalsFile extends TotalsSnapshot {
  * - Opening rewrites the file with `clean: false`. If the process dies, the file still says
  *   `clean: false` (its numbers may lag by the debounce window), so the next open serves at once
  *   with those numbers as an estimate and starts a background recount walk to correct them.
- * - A missing or unreadable file is treated the same way (estimate 0, background recount).
+ * - A missing or unreadable file is treated the same way (estimate 0, background recount), unless the
+ *   store holds no blob at all (a new store): then 0 is exact.
  * - Opened read-only (a command that only reads, beside a running server), the file is read and never
  *   written.
  * - get() waits for a running recount; serving blobs never does. A change made while the walk runs
@@ -53,7 +56,8 @@ export class BlobTotals {
 
   private constructor(file: string, opts: BlobTotalsOptions, saved: TotalsFile | undefined) {
     this.#file = file;
-    this.needsRecount = !saved?.clean;
+    // a new, empty store has nothing to walk (an import into it would otherwise race a recount of its own writes)
+    this.needsRecount = saved ? !saved.clean : !opts.storeIsEmpty;
     this.#count = saved?.count ?? 0;
     this.#bytes = saved?.bytes ?? 0;
     this.#flushDelayMs = opts.flushDelayMs ?? 1000;

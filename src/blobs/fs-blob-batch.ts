@@ -39,8 +39,8 @@ export function fsBulkAccess(dir: string, sync: boolean, store: () => FsStoreHoo
     size: (sha256) => ops.size(path(sha256)),
     readSmall: (sha256, max, size) => ops.readSmall(path(sha256), size !== undefined && size <= max ? size : max, size !== undefined).catch(missing(sha256)),
     readInto: (sha256, target) => ops.readInto(path(sha256), target).catch(missing(sha256)),
-    // writes always overlap through the pool: file creation waits on the journal, reads from the page cache do not
-    createBatch: () => new FsBlobBatch({ ...store(), ops: asyncOps, dir, blobPath: path }),
+    // synchronous in a CLI command too: one thread creating files beats several contending for the same directories and journal
+    createBatch: () => new FsBlobBatch({ ...store(), ops, dir, blobPath: path }),
   };
 }
 
@@ -72,6 +72,12 @@ export class FsBlobBatch implements BlobBatch {
   #failure: unknown;
   /** Directories whose entries changed since the last barrier (fsynced one by one where syncfs is missing). */
   #touched = new Set<string>();
+  /**
+   * Fan-out directories (by their 4 hex digits) that exist: a bit each, read once (256 directory
+   * listings), so a blob whose directory is missing needs no stat to be known absent and its link no
+   * directory check. Another process may add directories meanwhile: link() then finds the blob (EEXIST).
+   */
+  #leaves: Promise<Uint8Array> | undefined;
 
   constructor(hooks: FsBatchHooks) {
     this.#h = hooks;
@@ -81,7 +87,26 @@ export class FsBlobBatch implements BlobBatch {
     return { count: this.#pending.length, bytes: this.#pendingBytes };
   }
 
-  async add(expectSha256: string, size: number): Promise<BlobBatchEntry> {
+  async contains(sha256: string): Promise<boolean> {
+    const path = this.#h.blobPath(sha256);
+    if (!isSet(await this.#leafBits(), fanOut(sha256))) return false;
+    return (await this.#h.ops.size(path)) !== undefined;
+  }
+
+  #leafBits(): Promise<Uint8Array> {
+    this.#leaves ??= (async () => {
+      const bits = new Uint8Array(65536 / 8);
+      const root = join(this.#h.dir, 'sha256');
+      for (let ab = 0; ab < 256; ab++) {
+        const hex = ab.toString(16).padStart(2, '0');
+        for (const cd of await this.#h.ops.list(`${root}/${hex}`)) if (/^[0-9a-f]{2}$/.test(cd)) setBit(bits, fanOut(hex + cd));
+      }
+      return bits;
+    })();
+    return this.#leaves;
+  }
+
+  async add(expectSha256: string, size: number, opts: { callerVerifies?: boolean } = {}): Promise<BlobBatchEntry> {
     this.#h.blobPath(expectSha256); // validates the name before any file exists
     if (this.#failure !== undefined) throw this.#failure;
     const temp = this.#h.tempPath();
@@ -89,7 +114,7 @@ export class FsBlobBatch implements BlobBatch {
     const small = size <= SMALL;
     const fd = small ? undefined : await ops.create(temp);
     this.#h.active.add(temp);
-    const hash: Hash = createHash('sha256');
+    const hash: Hash | undefined = opts.callerVerifies ? undefined : createHash('sha256');
     const chunks: Uint8Array[] = [];
     let got = 0;
     let state: 'open' | 'done' = 'open';
@@ -109,7 +134,7 @@ export class FsBlobBatch implements BlobBatch {
     return {
       write: async (chunk) => {
         if (state !== 'open') throw new RepointError('INTERNAL', 'blob batch entry is closed');
-        hash.update(chunk);
+        hash?.update(chunk);
         got += chunk.byteLength;
         if (fd !== undefined) await ops.write(fd, chunk);
         else if (got > SMALL) throw new RepointError('INTERNAL', `blob ${expectSha256} is larger than the ${size} bytes announced`);
@@ -117,10 +142,11 @@ export class FsBlobBatch implements BlobBatch {
       },
       finish: async () => {
         if (state !== 'open') throw new RepointError('INTERNAL', 'blob batch entry is closed');
-        const actual = hash.digest('hex');
-        if (actual !== expectSha256) {
+        const actual = hash ? hash.digest('hex') : expectSha256;
+        if (actual !== expectSha256 || got !== size) {
           await discard();
-          throw new RepointError('UPSTREAM_DIGEST_MISMATCH', `sha256 mismatch: expected ${expectSha256}, got ${actual}`, { expected: expectSha256, actual, size: got });
+          const what = actual !== expectSha256 ? `sha256 mismatch: expected ${expectSha256}, got ${actual}` : `size mismatch: ${expectSha256} announced ${size} bytes, got ${got}`;
+          throw new RepointError('UPSTREAM_DIGEST_MISMATCH', what, { expected: expectSha256, actual, size: got });
         }
         state = 'done';
         if (fd !== undefined) {
@@ -175,7 +201,7 @@ export class FsBlobBatch implements BlobBatch {
 
   async #place(p: Pending): Promise<void> {
     const target = this.#h.blobPath(p.sha256);
-    await this.#h.counted(p.sha256, p.size, () => this.#linkInto(p.temp, target));
+    await this.#h.counted(p.sha256, p.size, () => this.#linkInto(p.temp, target, p.sha256));
     this.#touched.add(dirname(target));
     this.#h.active.delete(p.temp);
   }
@@ -222,16 +248,23 @@ export class FsBlobBatch implements BlobBatch {
 
   /**
    * link() never replaces: a concurrent writer of the same content wins and is counted once. The
-   * fan-out directory is made only when the link finds it missing (no per-blob mkdir, no set of known ones).
+   * fan-out directory is checked once per batch (a bit per directory), and made when missing.
    */
-  async #linkInto(temp: string, target: string): Promise<boolean> {
+  async #linkInto(temp: string, target: string, sha256: string): Promise<boolean> {
     const { ops } = this.#h;
+    const leaf = dirname(target);
+    const bits = await this.#leafBits();
+    const fan = fanOut(sha256);
+    const made = async (): Promise<void> => {
+      if (await ops.mkdirp(leaf)) this.#touched.add(dirname(leaf)).add(dirname(dirname(leaf)));
+      setBit(bits, fan);
+    };
+    if (!isSet(bits, fan)) await made();
     let fresh = true;
     try {
       await ops.link(temp, target).catch(async (err: unknown) => {
         if (errCode(err) !== 'ENOENT') throw err;
-        const leaf = dirname(target);
-        if (await ops.mkdirp(leaf)) this.#touched.add(dirname(leaf)).add(dirname(dirname(leaf)));
+        await made(); // removed since it was listed (by another process sharing the store)
         await ops.link(temp, target);
       });
     } catch (err) {
@@ -246,4 +279,17 @@ export class FsBlobBatch implements BlobBatch {
     await ops.unlink(temp);
     return fresh;
   }
+}
+
+/** A blob's fan-out directory as a number: its first four hex digits. */
+function fanOut(sha256: string): number {
+  return Number.parseInt(sha256.slice(0, 4), 16);
+}
+
+function isSet(bits: Uint8Array, i: number): boolean {
+  return (bits[i >> 3]! & (1 << (i & 7))) !== 0;
+}
+
+function setBit(bits: Uint8Array, i: number): void {
+  bits[i >> 3]! |= 1 << (i & 7);
 }

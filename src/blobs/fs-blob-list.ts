@@ -43,3 +43,18 @@ async function opendirIfExists(path: string): Promise<AsyncIterable<Dirent>> {
 }
 
 async function* emptyDir(): AsyncIterable<Dirent> {}
+
+/** True when `dir` has no entry (or does not exist): a new store, whose totals need no walk. */
+export async function isEmptyDir(dir: string): Promise<boolean> {
+  try {
+    const d = await opendir(dir);
+    try {
+      return (await d.read()) === null;
+    } finally {
+      await d.close();
+    }
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return true;
+    throw err;
+  }
+}

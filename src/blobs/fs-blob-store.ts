@@ -6,7 +6,7 @@ import { RepointError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { DEFAULT_READ_ALL_MAX, type BlobInfo, type BlobStore, type BlobWriter, type BulkBlobAccess, type ByteRange } from './blob-store.ts';
 import { assertByteRange, blobPath } from './blob-paths.ts';
-import { listBlobs, listPart } from './fs-blob-list.ts';
+import { isEmptyDir, listBlobs, listPart } from './fs-blob-list.ts';
 import { BlobTotals, type TotalsSnapshot } from './blob-totals.ts';
 import { errCode, fsyncDir, linkInto } from './fs-durable.ts';
 import { FsBlobWriter } from './fs-blob-writer.ts';
@@ -78,6 +78,7 @@ export class FsBlobStore implements BlobStore {
       await mkdir(join(dir, 'tmp'), { recursive: true });
     }
     const totals = await BlobTotals.open(join(dir, 'totals.json'), {
+      storeIsEmpty: await isEmptyDir(join(dir, 'sha256')),
       flushDelayMs: opts.totalsFlushMs,
       logger: opts.logger ?? silentLogger,
       ...(opts.readOnly ? { readOnly: true } : {}),

@@ -20,6 +20,8 @@ export interface FileOps {
   readInto(path: string, target: Uint8Array): Promise<void>;
   size(path: string): Promise<number | undefined>;
   mkdirp(dir: string): Promise<boolean>;
+  /** The names in a directory; [] when it does not exist. */
+  list(dir: string): Promise<string[]>;
   link(from: string, to: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
@@ -64,14 +66,15 @@ export const syncOps: FileOps = {
       fs.closeSync(fd);
     }
   },
-  size: async (path) => {
+  size: async (path) => fs.statSync(path, { throwIfNoEntry: false })?.size, // no exception per missing blob
+  mkdirp: async (dir) => fs.mkdirSync(dir, { recursive: true }) !== undefined,
+  list: async (dir) => {
     try {
-      return fs.statSync(path).size;
+      return fs.readdirSync(dir);
     } catch (err) {
-      return missing(err);
+      return missing(err) ?? [];
     }
   },
-  mkdirp: async (dir) => fs.mkdirSync(dir, { recursive: true }) !== undefined,
   link: async (from, to) => fs.linkSync(from, to),
   rename: async (from, to) => fs.renameSync(from, to),
   unlink: async (path) => fs.unlinkSync(path),
@@ -125,6 +128,7 @@ export const asyncOps: FileOps = {
   },
   size: async (path) => (await fsp.stat(path).catch(missing))?.size,
   mkdirp: async (dir) => (await fsp.mkdir(dir, { recursive: true })) !== undefined,
+  list: async (dir) => (await fsp.readdir(dir).catch(missing)) ?? [],
   link: (from, to) => fsp.link(from, to),
   rename: (from, to) => fsp.rename(from, to),
   unlink: (path) => fsp.unlink(path),

@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import type { BlobsConfig } from '../config/blobs-schema.ts';
 import type { Logger } from '../log.ts';
-import { RedisBlobRecords } from './s3/redis-blob-records.ts';
 import type { BlobStore } from './blob-store.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
-import { S3Bucket } from './s3/s3-bucket.ts';
-import { S3BlobStore } from './s3/s3-blob-store.ts';
+import type { S3BlobStore } from './s3/s3-blob-store.ts';
 
 export interface OpenBlobStoreOptions {
   blobs: BlobsConfig;
@@ -26,6 +24,10 @@ export async function openBlobStore(o: OpenBlobStoreOptions): Promise<{ store: B
   const local = await FsBlobStore.open(join(o.dataDir, 'blobs'), { logger: o.log, tempMaxAgeMs: o.tempMaxAgeMs, ...(o.readOnly ? { readOnly: true } : {}) });
   if (o.blobs.type === 'fs') return { store: local };
   try {
+    // loaded only when configured: the S3 client and redis cost a single-node command a few hundred ms of start-up
+    const [{ RedisBlobRecords }, { S3Bucket }, { S3BlobStore }] = await Promise.all([
+      import('./s3/redis-blob-records.ts'), import('./s3/s3-bucket.ts'), import('./s3/s3-blob-store.ts'),
+    ]);
     const records = await RedisBlobRecords.open(o.stateBackend);
     const s3 = new S3BlobStore({ bucket: new S3Bucket(o.blobs), records, local, uploadMaxAgeMs: o.tempMaxAgeMs, localMaxBytes: o.maxSizeBytes, gcGraceMs: o.gcGraceMs, log: o.log });
     return { store: s3, s3 };

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { extract, type Extract, type Header } from 'tar-stream';
 import { RepointError, isRepointError } from '../errors.ts';
 import type { Keyring } from '../trust/keyring.ts';
 import { verifyDetached } from '../trust/verify.ts';
+import { TarReader, type TarHeader } from './tar-in.ts';
 import {
   MANIFEST_ENTRY, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES, SIGNATURE_ENTRY, blobEntryName, parseBundleManifest, type BlobRef, type BundleManifest,
 } from './bundle-manifest.ts';
@@ -25,47 +25,48 @@ export interface ReadBundleOptions {
   onProgress?: (p: { files: number; bytes: number }) => void;
 }
 
-/** One tar entry: a readable of its bytes, with its header. */
-type Source = Extract extends AsyncIterable<infer S> ? S : never;
-type Entry = AsyncIterator<Source>;
-
 function invalid(message: string, cause?: unknown): RepointError {
   return new RepointError('BUNDLE_INVALID', message, {}, cause ? { cause } : undefined);
 }
 
-/** tar-stream's own errors (a torn header, data that ends early) say the file is damaged. */
+/** The input's own errors (a read that failed, a connection reset) say the bundle did not arrive whole. */
 function damaged(err: unknown): RepointError {
   if (isRepointError(err)) return err;
   return invalid(`the bundle is truncated or damaged: ${(err as Error).message}`, err);
 }
 
-async function next(entries: Entry, what: string): Promise<Source> {
-  let r: IteratorResult<Source>;
+async function next(tar: TarReader, what: string): Promise<TarHeader> {
+  let h: TarHeader | undefined;
   try {
-    r = await entries.next();
+    h = await tar.next();
   } catch (err) {
     throw damaged(err);
   }
-  if (r.done) throw invalid(`the bundle is truncated: it ends before ${what}`);
-  return r.value;
+  if (!h) throw invalid(`the bundle is truncated: it ends before ${what}`);
+  return h;
 }
 
-async function readSmall(entry: Source, name: string, max: number): Promise<Buffer> {
-  if (entry.header.name !== name || entry.header.type !== 'file') throw invalid(`the bundle must start with ${MANIFEST_ENTRY} and ${SIGNATURE_ENTRY}; found ${entry.header.name}`);
-  if (entry.header.size > max) throw invalid(`${name} has ${entry.header.size} bytes, more than the ${max} allowed`);
-  const chunks: Buffer[] = [];
+async function readSmall(tar: TarReader, name: string, max: number): Promise<Buffer> {
+  const h = await next(tar, name);
+  if (h.name !== name || h.type !== '0') throw invalid(`the bundle must start with ${MANIFEST_ENTRY} and ${SIGNATURE_ENTRY}; found ${h.name}`);
+  if (h.size > max) throw invalid(`${name} has ${h.size} bytes, more than the ${max} allowed`);
+  const out = Buffer.allocUnsafe(h.size);
+  let at = 0;
   try {
-    for await (const c of entry) chunks.push(c as Buffer);
+    await tar.data(h.size, (slice) => {
+      out.set(slice, at);
+      at += slice.length;
+    });
   } catch (err) {
     throw damaged(err);
   }
-  return Buffer.concat(chunks);
+  return out;
 }
 
 /** The signed manifest: its bytes are dropped once parsed (a Debian-scale one is ~6 MiB, its parse more). */
-async function readHead(entries: Entry, trusted: Keyring): Promise<{ manifest: BundleManifest; signers: string[] }> {
-  const manifestBytes = await readSmall(await next(entries, MANIFEST_ENTRY), MANIFEST_ENTRY, MAX_MANIFEST_BYTES);
-  const signature = await readSmall(await next(entries, SIGNATURE_ENTRY), SIGNATURE_ENTRY, MAX_SIGNATURE_BYTES);
+async function readHead(tar: TarReader, trusted: Keyring): Promise<{ manifest: BundleManifest; signers: string[] }> {
+  const manifestBytes = await readSmall(tar, MANIFEST_ENTRY, MAX_MANIFEST_BYTES);
+  const signature = await readSmall(tar, SIGNATURE_ENTRY, MAX_SIGNATURE_BYTES);
   let signers: string[];
   try {
     signers = (await verifyDetached(manifestBytes, signature, trusted)).signers;
@@ -84,51 +85,43 @@ async function readHead(entries: Entry, trusted: Keyring): Promise<{ manifest: B
  * the bundle. Returns the manifest.
  */
 export async function readBundle(input: Readable, opts: ReadBundleOptions): Promise<BundleManifest> {
-  const tar = extract();
-  input.once('error', (err) => tar.destroy(err));
-  input.pipe(tar);
-  const entries: Entry = tar[Symbol.asyncIterator]();
+  const tar = new TarReader(input);
   try {
-    const { manifest, signers } = await readHead(entries, opts.trusted);
+    const { manifest, signers } = await readHead(tar, opts.trusted);
     await opts.onManifest?.(manifest, signers);
     let files = 0;
     let bytes = 0;
     for (const ref of manifest.blobs) {
-      const e = await next(entries, `${blobEntryName(ref.sha256)} (${files} of ${manifest.blobs.length} blobs read)`);
-      if (e.header.name !== blobEntryName(ref.sha256) || e.header.type !== 'file') throw invalid(`expected ${blobEntryName(ref.sha256)} next, found ${e.header.name}`);
-      if (e.header.size !== ref.size) throw invalid(`${e.header.name} has ${e.header.size} bytes; the manifest says ${ref.size}`);
-      await readBlob(e, ref, await opts.target(ref));
+      const name = blobEntryName(ref.sha256);
+      const h = await next(tar, `${name} (${files} of ${manifest.blobs.length} blobs read)`);
+      if (h.name !== name || h.type !== '0') throw invalid(`expected ${name} next, found ${h.name}`);
+      if (h.size !== ref.size) throw invalid(`${h.name} has ${h.size} bytes; the manifest says ${ref.size}`);
+      await readBlob(tar, ref, await opts.target(ref));
       files++;
       bytes += ref.size;
       opts.onProgress?.({ files, bytes });
     }
-    let end: IteratorResult<unknown>;
-    try {
-      end = await entries.next();
-    } catch (err) {
-      throw damaged(err);
-    }
-    if (!end.done) throw invalid(`the bundle holds entries its manifest does not list, e.g. ${(end.value as { header: Header }).header.name}`);
+    const end = await tar.next().catch((err: unknown) => Promise.reject(damaged(err)));
+    if (end) throw invalid(`the bundle holds entries its manifest does not list, e.g. ${end.name}`);
     return manifest;
   } catch (err) {
-    tar.destroy();
-    input.unpipe(tar);
     input.destroy();
     throw err;
+  } finally {
+    await tar.close().catch(() => {});
   }
 }
 
-async function readBlob(e: Source, ref: BlobRef, target: BlobTarget | undefined): Promise<void> {
+async function readBlob(tar: TarReader, ref: BlobRef, target: BlobTarget | undefined): Promise<void> {
   const sha256 = createHash('sha256');
   const sha512 = ref.sha512 ? createHash('sha512') : undefined;
   try {
     try {
-      for await (const chunk of e) {
-        const c = chunk as Buffer;
-        sha256.update(c);
-        sha512?.update(c);
-        if (target) await target.write(c);
-      }
+      await tar.data(ref.size, (slice) => {
+        sha256.update(slice);
+        sha512?.update(slice);
+        return target?.write(slice as Buffer);
+      });
     } catch (err) {
       throw damaged(err);
     }

@@ -58,8 +58,8 @@ const COMMITS_IN_FLIGHT = 48;
  * (one barrier per batch instead of an fsync and a directory fsync per blob). A crash loses at most
  * one batch of work for the resumed import; a failure flushes what verified first.
  */
-const BATCH_BLOBS = 4096;
-const BATCH_BYTES = 256 * 2 ** 20;
+const BATCH_BLOBS = 16384;
+const BATCH_BYTES = 512 * 2 ** 20;
 
 /** How the importer looks at and writes the store: in bulk when the store offers it. */
 interface StoreAccess {
@@ -71,7 +71,8 @@ interface StoreAccess {
 function storeAccess(blobs: BlobStore, sync: boolean): StoreAccess {
   const bulk = blobs.bulk?.({ sync });
   const size = bulk ? (sha: string) => bulk.size(sha) : async (sha: string) => (await blobs.stat(sha))?.size;
-  return { size, has: async (sha) => (await size(sha)) !== undefined, batch: bulk?.createBatch() };
+  const batch = bulk?.createBatch();
+  return { size, has: batch ? (sha) => batch.contains(sha) : async (sha) => (await size(sha)) !== undefined, batch };
 }
 
 function targetRemote(input: ImportInput, m: BundleManifest): { remote: RemoteConfig; reader: BundleSupport } {
@@ -127,7 +128,7 @@ export async function importBundle(input: ImportInput): Promise<ImportResult> {
       return undefined; // hashed and dropped: the stored copy was verified when it was written
     }
     if (batch) {
-      const e = await batch.add(ref.sha256, ref.size);
+      const e = await batch.add(ref.sha256, ref.size, { callerVerifies: true }); // readBundle hashes every entry
       return {
         write: (chunk) => e.write(chunk),
         abort: () => e.abort(),
@@ -204,14 +205,17 @@ export async function importBundle(input: ImportInput): Promise<ImportResult> {
 
     // sha512-only index entries find their blob through an alias, as after a verified download
     if (aliases.length) await content.state.setMany(aliases.map((b) => ({ key: stateKeys.alias('sha512', b.sha512!), value: b.sha256 })));
+    // every blob the bundle lists is stored now (written or already present), at its verified size
+    const carried = new Map<string, number>(bundle.blobs.map((b) => [b.sha256, b.size]));
+    const sizeOf = async (sha: string): Promise<number | undefined> => carried.get(sha) ?? store.size(sha);
     await checkComplete({
       bundle, reader, blobs: content.blobs, state: content.state, upstreams: remote.upstreams,
       has: async (expected) => {
         const sha = await addressOf(content, expected);
-        const size = sha === undefined ? undefined : await store.size(sha);
+        const size = sha === undefined ? undefined : await sizeOf(sha);
         return size !== undefined && (expected.size === undefined || size === expected.size);
       },
-      hasBlob: (sha) => store.has(sha),
+      hasBlob: async (sha) => (await sizeOf(sha)) !== undefined,
     });
     if (!lease) throw new RepointError('INTERNAL', 'bundle imported without the checkpoint lease');
     const { published, already } = await publishImported({ bundle, remote, reader, content, catalogue: input.catalogue, signer: input.signer, baseUrl: input.baseUrl, log: input.log, lease });

@@ -1,113 +1,13 @@
 #!/usr/bin/env node
-import './threadpool.ts'; // first: sizes libuv's thread pool before anything uses it
-import { parseArgs } from 'node:util';
-import { findConfigPath, loadConfig } from '../config/load.ts';
-import { isRepointError } from '../errors.ts';
-import { createLogger } from '../log.ts';
-import { startServer } from './serve.ts';
-import { runBundle } from './bundle.ts';
-import { runCheckpoint } from './checkpoint.ts';
-import { runExport } from './export.ts';
-import { runImport } from './import.ts';
-import { runGc } from './gc.ts';
-import { runVerify } from './verify.ts';
-import { runStatus } from './status.ts';
+import { enableCompileCache } from 'node:module';
+import './threadpool.ts'; // sizes libuv's thread pool before anything uses it
 
-const USAGE = `usage: repoint <command> [--config FILE]
-
-commands:
-  serve                 run the proxy (default config: $REPOINT_CONFIG, ./mirror.yaml, ./mirror.example.yaml)
-  verify                re-hash every cached blob; report and delete any that is bad
-  checkpoint create <remote>    freeze the remote's current metadata into a re-signed checkpoint
-  checkpoint list [<remote>]    list checkpoints
-  gc [--all] [--dry-run]        remove blobs no kept checkpoint needs, least recently used first,
-                                until the store fits cache.maxSize (--all: every unpinned blob)
-  export <remote> --output FILE.tar|- [--checkpoint TS | --all] [--since TS] [--split SIZE]
-                                write a signed bundle of checkpoints (air gap); --since: incremental
-  import FILE.tar|FILE.tar.000|-|URL [--remote NAME] [--token TOKEN]
-                                verify a bundle with import.trustedKeys and publish its checkpoints
-  status [--url URL]            the running node's figures (its /-/status.json): hit ratios, upstream
-                                health, freshness, downloads, checkpoints; --url: another node
-  bundle verify FILE.tar [--key FILE]...
-                                check a bundle's signature, hashes and completeness without importing
-                                (keys: --key, else import.trustedKeys of the config)
-
-exit codes: 0 done, 1 failed, 2 usage, 75 already running elsewhere (checkpoint create, gc): try again later
-`;
-
-/** sysexits EX_TEMPFAIL: another process holds the lease; retrying later will work. */
-const EXIT_BUSY = 75;
-
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
-      output: { type: 'string', short: 'o' }, checkpoint: { type: 'string' }, since: { type: 'string' }, split: { type: 'string' },
-      remote: { type: 'string' }, token: { type: 'string' }, key: { type: 'string', multiple: true }, url: { type: 'string' },
-    },
-    allowPositionals: true,
-  });
-  const [command] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(USAGE);
-    return command || values.help ? 0 : 2;
-  }
-  // a transfer station checks bundles with a key file, without any repoint config
-  if (command === 'bundle' && values.key?.length) return runBundle(values.key, positionals.slice(1));
-  const config = loadConfig(findConfigPath(values.config, process.env, process.cwd()));
-  const log = createLogger(config.logLevel, {}, undefined, command === 'serve' ? config.accessLog : 'off');
-  switch (command) {
-    case 'serve': {
-      const running = await startServer(config, log);
-      const stop = (signal: string): void => {
-        const started = Date.now();
-        log.info('shutting down', { signal, graceMs: config.shutdownGraceMs });
-        // A bound even if closing hangs somewhere: the grace, plus time to close the stores.
-        setTimeout(() => {
-          log.error('shutdown did not finish in time; exiting anyway', { ms: Date.now() - started });
-          process.exit(1);
-        }, config.shutdownGraceMs + 10_000).unref();
-        running.close().then(() => {
-          log.info('shut down', { ms: Date.now() - started });
-          process.exit(0);
-        }, (err: unknown) => {
-          log.error('shutdown failed', { reason: (err as Error).message });
-          process.exit(1);
-        });
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      return new Promise<number>(() => {}); // runs until a signal
-    }
-    case 'verify':
-      return runVerify(config, log);
-    case 'gc':
-      return runGc(config, log, { all: values.all ?? false, dryRun: values['dry-run'] ?? false });
-    case 'checkpoint':
-      return runCheckpoint(config, log, positionals.slice(1));
-    case 'export':
-      return runExport(config, log, positionals.slice(1), {
-        ...(values.output !== undefined ? { output: values.output } : {}), ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
-        ...(values.since !== undefined ? { since: values.since } : {}), ...(values.split !== undefined ? { split: values.split } : {}), all: values.all ?? false,
-      });
-    case 'import':
-      return runImport(config, log, positionals.slice(1), { ...(values.remote !== undefined ? { remote: values.remote } : {}), ...(values.token !== undefined ? { token: values.token } : {}) });
-    case 'status':
-      return runStatus(config, values.url !== undefined ? { url: values.url } : {});
-    case 'bundle':
-      return runBundle(config.import.trustedKeys, positionals.slice(1));
-    default:
-      process.stderr.write(`unknown command "${command}"\n${USAGE}`);
-      return 2;
-  }
-}
-
+// A command starts in well under a second when the compiled (type-stripped) modules are cached on
+// disk: without the cache every start strips and compiles some 200 files. Silently off where the
+// cache directory cannot be written. The commands load after it, hence the dynamic import.
+enableCompileCache();
+const { main, failed } = await import('./commands.ts');
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (err: unknown) => {
-    if (isRepointError(err)) process.stderr.write(`repoint: ${err.code}: ${err.message}\n`);
-    else process.stderr.write(`repoint: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = isRepointError(err, 'CHECKPOINT_RUNNING') || isRepointError(err, 'GC_RUNNING') ? EXIT_BUSY : 1;
-  },
+  (err: unknown) => { process.exitCode = failed(err); },
 );

@@ -57,6 +57,21 @@ describe('FsBlobStore totals file', () => {
     expect(JSON.parse(await readFile(join(dir, 'totals.json'), 'utf8'))).toMatchObject({ count: 3, bytes: 18, clean: true });
   });
 
+  it('trusts 0 for a new, empty store: no walk races the first writes (a blob planted behind its back is not counted)', async () => {
+    const s1 = await FsBlobStore.open(dir);
+    const sha = `ff${'0'.repeat(62)}`; // the last part a walk would reach
+    await mkdir(join(dir, 'sha256', 'ff', '00'), { recursive: true });
+    await writeFile(join(dir, 'sha256', 'ff', '00', sha), 'planted');
+    await fill(s1, [4]);
+    expect(await s1.totals()).toEqual({ count: 1, bytes: 4 });
+    await s1.close();
+    // not empty any more: without a file, the next open walks again
+    await unlink(join(dir, 'totals.json'));
+    const s2 = await FsBlobStore.open(dir);
+    expect(await s2.totals()).toEqual({ count: 2, bytes: 11 });
+    await s2.close();
+  });
+
   it('recounts after an unclean shutdown (totals.json left marked unclean)', async () => {
     const s1 = await FsBlobStore.open(dir, { totalsFlushMs: 60_000 });
     await fill(s1, [10, 20]);

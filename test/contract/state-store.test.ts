@@ -11,7 +11,8 @@ import { KeyvStateStore } from '../../src/state/keyv-state.ts';
 import { withLru } from '../../src/state/lru-state.ts';
 import { SqliteKeyvStore } from '../../src/state/sqlite-keyv-store.ts';
 import { openMemoryState } from '../../src/state/memory-state.ts';
-import { openRedisState, openSqliteState, openState } from '../../src/state/open-state.ts';
+import { openRedisState } from '../../src/state/open-redis-state.ts';
+import { openSqliteState, openState } from '../../src/state/open-state.ts';
 import { redisAvailable, startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { stateStoreContract, type StateStoreFixture } from './state-store.contract.ts';
 

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { stateKeys } from '../../src/state/keys.ts';
-import { openRedisState } from '../../src/state/open-state.ts';
+import { openRedisState } from '../../src/state/open-redis-state.ts';
 import { tempDir } from './apt-world.ts';
 import { spawnRepoint, waitFor, type RepointProcess } from './cli.ts';
 import { freePort } from './ports.ts';
