@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { expect, it } from 'vitest';
 import { TarOut } from './tar-out.ts';
@@ -44,4 +44,13 @@ it('fails instead of hanging when the output closes while it waits for drain', a
   })();
   setTimeout(() => out.destroy(), 50);
   await expect(writing).rejects.toThrow(/closed/);
+});
+
+it('leaves no listener behind on the output for each wait for drain', async () => {
+  const out = new Writable({ highWaterMark: 1, write: (_c, _e, cb) => setImmediate(cb) }); // every write waits for drain
+  const tar = new TarOut(out);
+  const before = out.listenerCount('close') + out.listenerCount('drain') + out.listenerCount('error');
+  for (let i = 0; i < 40; i++) await tar.file(`f${i}`, randomBytes(1 << 20), new Date());
+  expect(out.listenerCount('close') + out.listenerCount('drain') + out.listenerCount('error')).toBe(before);
+  await tar.finish();
 });

@@ -105,10 +105,18 @@ export class TarOut {
     this.#used = 0;
     if (this.#out.destroyed) throw new RepointError('INTERNAL', 'the bundle output was closed');
     if (this.#out.write(chunk)) return;
-    const closed = once(this.#out, 'close').then(() => {
+    // both waits are cancelled once one fires: a listener left behind per wait would pile up on the output
+    const done = new AbortController();
+    const closed = once(this.#out, 'close', { signal: done.signal }).then(() => {
       throw new RepointError('INTERNAL', 'the bundle output was closed');
     });
     closed.catch(() => {});
-    await Promise.race([once(this.#out, 'drain'), closed]);
+    const drained = once(this.#out, 'drain', { signal: done.signal });
+    drained.catch(() => {});
+    try {
+      await Promise.race([drained, closed]);
+    } finally {
+      done.abort();
+    }
   }
 }
