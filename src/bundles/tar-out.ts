@@ -4,8 +4,13 @@ import { finished } from 'node:stream/promises';
 import { RepointError } from '../errors.ts';
 
 const BLOCK = 512;
-/** Output is gathered into chunks of this size: one write call per MiB, not three per entry. */
-const CHUNK = 1 << 20;
+/**
+ * Output is gathered into chunks of a pipe's capacity (64 KiB): each wait for drain lets the event
+ * loop hand the pipe its next piece, so the reader on the other end (sha256sum, ssh, a media writer)
+ * works while the next chunk is read. With 1 MiB chunks the two sides took turns: 5.8 s instead of
+ * 6.4 s for a Debian-scale `export --output - | sha256sum`.
+ */
+const CHUNK = 1 << 16;
 
 function octal(buf: Buffer, value: number, offset: number, digits: number): void {
   const s = value.toString(8);
@@ -37,7 +42,7 @@ export function ustarHeader(name: string, size: number, mtime: Date): Buffer {
 }
 
 /**
- * Writes tar entries straight into `out`, gathered into 1 MiB chunks and with backpressure: the
+ * Writes tar entries straight into `out`, gathered into 64 KiB chunks and with backpressure: the
  * export's small blobs cost a copy each instead of a stream, three writes and a promise per entry.
  */
 export class TarOut {
