@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { enableCompileCache } from 'node:module';
-import './threadpool.ts'; // sizes libuv's thread pool before anything uses it
+import { relaunchWithSmallYoungGeneration } from './threadpool.ts'; // sizes libuv's thread pool before anything uses it
+
+relaunchWithSmallYoungGeneration();
 
 // A command starts in well under a second when the compiled (type-stripped) modules are cached on
 // disk: without the cache every start strips and compiles some 200 files. Silently off where the
