@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { enableCompileCache } from 'node:module';
-import { relaunchWithSmallYoungGeneration } from './threadpool.ts'; // sizes libuv's thread pool before anything uses it
+import { relaunchWithSmallYoungGeneration } from './bulk-command.ts'; // first: sizes libuv's thread pool before anything uses it
 
 relaunchWithSmallYoungGeneration();
 
