@@ -16,6 +16,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json mirror.example.yaml ./
 COPY config ./config
+COPY bin ./bin
 COPY src ./src
 RUN mkdir -p /data && chown node:node /data
 USER node
@@ -25,4 +26,4 @@ EXPOSE 8080
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/-/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "src/cli/main.ts", "serve"]
+CMD ["node", "bin/repoint.js", "serve"]

@@ -23,7 +23,7 @@ import { startUpstream } from '../test/upstream/server.ts';
 
 const MAIN = resolve(import.meta.dirname, '..');
 const NODE = join(MAIN, 'node_modules/.bin/node');
-const CLI = join(MAIN, 'src/cli/main.ts');
+const CLI = join(MAIN, 'bin/repoint.js');
 const STANZAS = Number(process.argv[2] ?? 63_440);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 

@@ -2,14 +2,6 @@ import { parseArgs } from 'node:util';
 import { findConfigPath, loadConfig } from '../config/load.ts';
 import { isRepointError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { startServer } from './serve.ts';
-import { runBundle } from './bundle.ts';
-import { runCheckpoint } from './checkpoint.ts';
-import { runExport } from './export.ts';
-import { runImport } from './import.ts';
-import { runGc } from './gc.ts';
-import { runVerify } from './verify.ts';
-import { runStatus } from './status.ts';
 
 const USAGE = `usage: repoint <command> [--config FILE]
 
@@ -53,12 +45,13 @@ export async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   // a transfer station checks bundles with a key file, without any repoint config
-  if (command === 'bundle' && values.key?.length) return runBundle(values.key, positionals.slice(1));
+  if (command === 'bundle' && values.key?.length) return (await import('./bundle.ts')).runBundle(values.key, positionals.slice(1));
   const config = loadConfig(findConfigPath(values.config, process.env, process.cwd()));
   const log = createLogger(config.logLevel, {}, undefined, command === 'serve' ? config.accessLog : 'off');
+  // Each command loads only its own modules: a bulk command starts without the HTTP stack, and so on.
   switch (command) {
     case 'serve': {
-      const running = await startServer(config, log);
+      const running = await (await import('./serve.ts')).startServer(config, log);
       const stop = (signal: string): void => {
         const started = Date.now();
         log.info('shutting down', { signal, graceMs: config.shutdownGraceMs });
@@ -80,22 +73,22 @@ export async function main(argv: string[]): Promise<number> {
       return new Promise<number>(() => {}); // runs until a signal
     }
     case 'verify':
-      return runVerify(config, log);
+      return (await import('./verify.ts')).runVerify(config, log);
     case 'gc':
-      return runGc(config, log, { all: values.all ?? false, dryRun: values['dry-run'] ?? false });
+      return (await import('./gc.ts')).runGc(config, log, { all: values.all ?? false, dryRun: values['dry-run'] ?? false });
     case 'checkpoint':
-      return runCheckpoint(config, log, positionals.slice(1));
+      return (await import('./checkpoint.ts')).runCheckpoint(config, log, positionals.slice(1));
     case 'export':
-      return runExport(config, log, positionals.slice(1), {
+      return (await import('./export.ts')).runExport(config, log, positionals.slice(1), {
         ...(values.output !== undefined ? { output: values.output } : {}), ...(values.checkpoint !== undefined ? { checkpoint: values.checkpoint } : {}),
         ...(values.since !== undefined ? { since: values.since } : {}), ...(values.split !== undefined ? { split: values.split } : {}), all: values.all ?? false,
       });
     case 'import':
-      return runImport(config, log, positionals.slice(1), { ...(values.remote !== undefined ? { remote: values.remote } : {}), ...(values.token !== undefined ? { token: values.token } : {}) });
+      return (await import('./import.ts')).runImport(config, log, positionals.slice(1), { ...(values.remote !== undefined ? { remote: values.remote } : {}), ...(values.token !== undefined ? { token: values.token } : {}) });
     case 'status':
-      return runStatus(config, values.url !== undefined ? { url: values.url } : {});
+      return (await import('./status.ts')).runStatus(config, values.url !== undefined ? { url: values.url } : {});
     case 'bundle':
-      return runBundle(config.import.trustedKeys, positionals.slice(1));
+      return (await import('./bundle.ts')).runBundle(config.import.trustedKeys, positionals.slice(1));
     default:
       process.stderr.write(`unknown command "${command}"\n${USAGE}`);
       return 2;

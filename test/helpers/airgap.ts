@@ -8,7 +8,7 @@ const NODE = join(process.cwd(), 'node_modules/.bin/node');
 
 /** Runs the repoint CLI as its own process (as an operator would), never throwing: the caller asserts. */
 export function repoint(args: readonly string[], configPath: string, opts: { input?: Uint8Array } = {}): Promise<RunResult> {
-  return run(NODE, ['src/cli/main.ts', ...args, '--config', configPath], { allowFail: true, timeoutMs: 300_000, ...(opts.input ? { input: opts.input } : {}) });
+  return run(NODE, ['bin/repoint.js', ...args, '--config', configPath], { allowFail: true, timeoutMs: 300_000, ...(opts.input ? { input: opts.input } : {}) });
 }
 
 /** The same, expecting exit 0. */

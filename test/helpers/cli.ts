@@ -4,7 +4,7 @@ import { run, type RunResult } from './run.ts';
 
 /** Node 24 from the devDependency (the system node is older) and the CLI entry point. */
 export const NODE = join(process.cwd(), 'node_modules/.bin/node');
-export const MAIN = join(process.cwd(), 'src/cli/main.ts');
+export const MAIN = join(process.cwd(), 'bin/repoint.js');
 
 /** Runs `repoint <args>` as its own process to the end; never throws on a non-zero exit. */
 export function repoint(args: readonly string[], timeoutMs = 120_000): Promise<RunResult> {
