@@ -6,7 +6,7 @@ import { joinRelPath } from '../formats/rel-path.ts';
 import { writeRelease } from './formats/release-writer.ts';
 import { parseRelease } from './formats/release.ts';
 import { aptSuites, type AptSuiteSnapshot } from './manifest.ts';
-import { PoolIndex, poolEntries, poolRecordOf } from './pool-index.ts';
+import { PoolIndex, poolEntryBatches, poolRecordOf } from './pool-index.ts';
 
 /** Every blob stored with an apt checkpoint; derived (uncompressed) indexes are made on demand, so they are not. */
 export function aptStoredMetadata(m: CheckpointManifest): string[] {
@@ -17,18 +17,22 @@ export function aptStoredMetadata(m: CheckpointManifest): string[] {
 }
 
 /** Every pool file the checkpoint's Packages/Sources list (sha256 or sha512 required, as for serving). */
-export async function* aptPackageRefs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<PackageRef> {
+export async function* aptPackageRefs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<PackageRef[]> {
   for (const ref of aptSuites(m).flatMap((s) => s.indexes)) {
     const id = `${ref.sha256}:${ref.root}`;
     if (seen.has(id) || !(await deps.blobs.stat(ref.sha256))) continue;
     seen.add(id);
-    for await (const e of poolEntries(deps.blobs, ref)) {
-      const rec = poolRecordOf(e);
-      if (!rec) continue;
-      const digests: Digest[] = [];
-      if (rec.sha256) digests.push({ algo: 'sha256', hex: rec.sha256 });
-      if (rec.sha512) digests.push({ algo: 'sha512', hex: rec.sha512 });
-      yield { path: joinRelPath(ref.root, e.filename), expected: { size: rec.size, digests } };
+    for await (const batch of poolEntryBatches(deps.blobs, ref, undefined, { sync: deps.syncDecode ?? false })) {
+      const out: PackageRef[] = [];
+      for (const e of batch) {
+        const rec = poolRecordOf(e);
+        if (!rec) continue;
+        const digests: Digest[] = [];
+        if (rec.sha256) digests.push({ algo: 'sha256', hex: rec.sha256 });
+        if (rec.sha512) digests.push({ algo: 'sha512', hex: rec.sha512 });
+        out.push({ path: joinRelPath(ref.root, e.filename), expected: { size: rec.size, digests } });
+      }
+      if (out.length > 0) yield out;
     }
   }
 }

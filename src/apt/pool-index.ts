@@ -7,6 +7,7 @@ import { DigestIndex, type IndexScheme, type IndexedPackage } from '../serve/dig
 import { stateKeys } from '../state/keys.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { decodeIndex } from '../streams/decoded-index.ts';
+import type { DecodeOptions } from '../streams/decompress.ts';
 import { yieldingChunks } from '../streams/yield-budget.ts';
 import { parseStanzaBatches } from './formats/deb822.ts';
 import { indexEntryBatches, type IndexEntry } from './formats/packages-index.ts';
@@ -32,10 +33,10 @@ export type IndexLimits = Pick<InputLimits, 'indexMaxBytes' | 'indexLineMax'>;
  * declares (ref.openSize) or limits.indexMaxBytes, lines at limits.indexLineMax (METADATA_TOO_LARGE),
  * and the parse yields to the event loop between chunks. One array per chunk of text (see parseStanzaBatches).
  */
-export async function* poolEntryBatches(blobs: BlobStore, ref: IndexRef, limits: IndexLimits = DEFAULT_LIMITS): AsyncGenerator<IndexEntry[]> {
+export async function* poolEntryBatches(blobs: BlobStore, ref: IndexRef, limits: IndexLimits = DEFAULT_LIMITS, decode: DecodeOptions = {}): AsyncGenerator<IndexEntry[]> {
   const kind = indexKindOf(ref.path);
   if (kind === 'other') return;
-  const { text, done } = decodeIndex(blobs.open(ref.sha256), compressionOf(ref.path), indexCap(ref.openSize, limits), ref.path);
+  const { text, done } = decodeIndex(blobs.open(ref.sha256), compressionOf(ref.path), indexCap(ref.openSize, limits), ref.path, decode);
   try {
     yield* indexEntryBatches(kind, parseStanzaBatches(yieldingChunks(text), { maxLine: limits.indexLineMax }));
   } finally {
@@ -45,8 +46,8 @@ export async function* poolEntryBatches(blobs: BlobStore, ref: IndexRef, limits:
 }
 
 /** As poolEntryBatches, one entry at a time (for consumers that do async work per entry anyway). */
-export async function* poolEntries(blobs: BlobStore, ref: IndexRef, limits: IndexLimits = DEFAULT_LIMITS): AsyncGenerator<IndexEntry> {
-  for await (const batch of poolEntryBatches(blobs, ref, limits)) yield* batch;
+export async function* poolEntries(blobs: BlobStore, ref: IndexRef, limits: IndexLimits = DEFAULT_LIMITS, decode: DecodeOptions = {}): AsyncGenerator<IndexEntry> {
+  for await (const batch of poolEntryBatches(blobs, ref, limits, decode)) yield* batch;
 }
 
 /** The record for an entry; weak-hash-only entries are not servable as verified. */

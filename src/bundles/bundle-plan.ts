@@ -1,6 +1,6 @@
 import type { BlobInfo } from '../blobs/blob-store.ts';
 import type { Catalogue } from '../checkpoints/catalogue.ts';
-import { forEachLimit } from '../checkpoints/limit.ts';
+import { forEachWindow } from '../checkpoints/limit.ts';
 import type { CatalogueEntry, CheckpointManifest } from '../checkpoints/manifest.ts';
 import { RepointError } from '../errors.ts';
 import type { Expected } from '../formats/digests.ts';
@@ -63,7 +63,7 @@ export async function addressOf(content: ContentService, expected: Expected): Pr
  */
 export async function planBundle(input: PlanInput): Promise<BundlePlan> {
   const { content, reader } = input;
-  const deps = { blobs: content.blobs, state: content.state, upstreams: input.upstreams };
+  const deps = { blobs: content.blobs, state: content.state, upstreams: input.upstreams, syncDecode: input.syncIo ?? false };
   const bulk = content.blobs.bulk?.({ sync: input.syncIo ?? false });
   const sizeOf = async (sha256: string): Promise<number | undefined> => (bulk ? bulk.size(sha256) : (await content.blobs.stat(sha256))?.size);
   const base = input.base ? await baseBlobs(input, input.base) : new Set<string>();
@@ -87,35 +87,43 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
     else list.push({ sha256, size: info.size });
   };
 
+  /** Lists package `ref` at position i (index order), completing it from upstream when the store lacks it. */
+  const place = async (ref: PackageRef, i: number, where: string): Promise<void> => {
+    const sha256 = await addressOf(content, ref.expected);
+    if (sha256 !== undefined && taken.has(sha256)) return;
+    if (sha256 !== undefined) taken.add(sha256);
+    if (sha256 !== undefined && base.has(sha256)) {
+      fromBase.set(sha256, { sha256, size: ref.expected.size ?? (await stored(sha256, ref.path)).size });
+      return;
+    }
+    const size = sha256 !== undefined ? await sizeOf(sha256) : undefined;
+    let info: { sha256: string; size: number } | undefined = sha256 !== undefined && size !== undefined ? { sha256, size } : undefined;
+    if (!info) {
+      if (!input.complete) throw incomplete(`${where}: ${ref.path} is not stored and remote ${input.remote} has no upstream to fetch it from`);
+      info = await input.complete(ref);
+      completed++;
+      if (taken.has(info.sha256) && info.sha256 !== sha256) return; // a sha512-only entry that turned out to be a blob already listed
+      taken.add(info.sha256);
+    }
+    const sha512 = sha256 === undefined ? ref.expected.digests.find((d) => d.algo === 'sha512')?.hex.toLowerCase() : undefined;
+    packages[i] = { sha256: info.sha256, size: info.size, ...(sha512 ? { sha512 } : {}) };
+  };
+
   const checkpoints: BundleCheckpoint[] = [];
   const seen = new Set<string>();
+  let next = 0; // position in `packages`, across all carried checkpoints
   for (const entry of input.carried) {
     const where = `checkpoint ${input.remote}/${entry.ts}`;
     await take(manifests, entry.manifest, `${where}: its manifest`);
     const m = await input.catalogue.manifest(entry.manifest);
     for (const sha of reader.storedMetadataBlobs(m)) await take(metadata, sha, `${where}: a metadata file`);
     checkpoints.push({ ts: entry.ts, createdAt: entry.createdAt, manifest: entry.manifest, files: entry.files, bytes: entry.bytes });
-    await forEachLimit(numbered(reader.packageRefs(m, deps, seen)), PARALLEL, async ({ i, ref }) => {
-      const sha256 = await addressOf(content, ref.expected);
-      if (sha256 !== undefined && taken.has(sha256)) return;
-      if (sha256 !== undefined) taken.add(sha256);
-      if (sha256 !== undefined && base.has(sha256)) {
-        fromBase.set(sha256, { sha256, size: ref.expected.size ?? (await stored(sha256, ref.path)).size });
-        return;
-      }
-      const size = sha256 !== undefined ? await sizeOf(sha256) : undefined;
-      let info: { sha256: string; size: number } | undefined = sha256 !== undefined && size !== undefined ? { sha256, size } : undefined;
-      if (!info) {
-        if (!input.complete) throw incomplete(`${where}: ${ref.path} is not stored and remote ${input.remote} has no upstream to fetch it from`);
-        info = await input.complete(ref);
-        completed++;
-        if (taken.has(info.sha256) && info.sha256 !== sha256) return; // a sha512-only entry that turned out to be a blob already listed
-        taken.add(info.sha256);
-      }
-      const sha512 = sha256 === undefined ? ref.expected.digests.find((d) => d.algo === 'sha512')?.hex.toLowerCase() : undefined;
-      packages[i] = { sha256: info.sha256, size: info.size, ...(sha512 ? { sha512 } : {}) };
+    for await (const batch of reader.packageRefs(m, deps, seen)) {
+      const first = next;
+      next += batch.length;
+      await forEachWindow(batch, PARALLEL, (ref, k) => place(ref, first + k, where));
       progress();
-    });
+    }
     await checkIndexesRead(reader, m, deps, where);
   }
   const blobs = [...manifests, ...metadata, ...packages.filter((b): b is BlobRef => b !== undefined)];
@@ -125,13 +133,15 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
 /** Every blob the base checkpoint has: those need not be carried. Index blobs are read, packages only listed. */
 async function baseBlobs(input: PlanInput, entry: CatalogueEntry): Promise<Set<string>> {
   const { content, reader } = input;
-  const deps = { blobs: content.blobs, state: content.state, upstreams: input.upstreams };
+  const deps = { blobs: content.blobs, state: content.state, upstreams: input.upstreams, syncDecode: input.syncIo ?? false };
   const m: CheckpointManifest = await input.catalogue.manifest(entry.manifest);
   const have = new Set<string>([entry.manifest, ...reader.storedMetadataBlobs(m)]);
-  await forEachLimit(reader.packageRefs(m, deps, new Set()), PARALLEL, async (ref) => {
-    const sha = await addressOf(content, ref.expected);
-    if (sha !== undefined) have.add(sha);
-  });
+  for await (const batch of reader.packageRefs(m, deps, new Set())) {
+    await forEachWindow(batch, PARALLEL, async (ref) => {
+      const sha = await addressOf(content, ref.expected);
+      if (sha !== undefined) have.add(sha);
+    });
+  }
   return have;
 }
 
@@ -140,9 +150,4 @@ async function checkIndexesRead(reader: BundleSupport, m: CheckpointManifest, de
   for (const sha of reader.storedMetadataBlobs(m)) {
     if (!(await deps.blobs.stat(sha))) throw incomplete(`${where}: metadata blob ${sha} vanished during the export (collected?); retry`);
   }
-}
-
-async function* numbered<T>(items: AsyncIterable<T>): AsyncGenerator<{ i: number; ref: T }> {
-  let i = 0;
-  for await (const ref of items) yield { i: i++, ref };
 }

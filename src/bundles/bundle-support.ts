@@ -36,10 +36,12 @@ export interface BundleSupport {
    */
   storedMetadataBlobs(m: CheckpointManifest): string[];
   /**
-   * Streams every package the manifest's indexes list, with its path and expected digests. Index
-   * blobs in `seen`, and index blobs missing from deps.blobs, are skipped; those read are added.
+   * Streams every package the manifest's indexes list, with its path and expected digests, in index
+   * order, a batch (non-empty) per chunk of index text: an async step per package cost more than
+   * the parse at Debian scale. Index blobs in `seen`, and index blobs missing from deps.blobs, are
+   * skipped; those read are added.
    */
-  packageRefs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncIterable<PackageRef>;
+  packageRefs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncIterable<PackageRef[]>;
   /**
    * Re-signs an imported checkpoint's metadata with ctx.signer (indexes and packages unchanged),
    * prepares its package lookups, and returns the type fields of the importing node's manifest.

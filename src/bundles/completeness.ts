@@ -1,7 +1,7 @@
 import type { BlobStore } from '../blobs/blob-store.ts';
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import { parseManifest } from '../checkpoints/manifest.ts';
-import { forEachLimit } from '../checkpoints/limit.ts';
+import { forEachWindow } from '../checkpoints/limit.ts';
 import { RepointError } from '../errors.ts';
 import type { Expected } from '../formats/digests.ts';
 import type { StateStore } from '../state/state-store.ts';
@@ -50,10 +50,12 @@ export async function checkComplete(input: CompletenessInput): Promise<number> {
     const m = await carriedManifest(input.blobs, input.bundle, c);
     for (const sha of input.reader.storedMetadataBlobs(m)) if (!(await input.hasBlob(sha))) miss(`${c.ts}: metadata blob ${sha}`);
     if (count > 0) continue; // packages are read from indexes, which must be there first
-    await forEachLimit(input.reader.packageRefs(m, { blobs: input.blobs, state: input.state, upstreams: input.upstreams }, seen), 16, async (ref) => {
-      packages++;
-      if (!(await input.has(ref.expected))) miss(`${c.ts}: ${ref.path}`);
-    });
+    for await (const batch of input.reader.packageRefs(m, { blobs: input.blobs, state: input.state, upstreams: input.upstreams }, seen)) {
+      packages += batch.length;
+      await forEachWindow(batch, 16, async (ref) => {
+        if (!(await input.has(ref.expected))) miss(`${c.ts}: ${ref.path}`);
+      });
+    }
   }
   if (count > 0) {
     throw new RepointError('BUNDLE_INCOMPLETE', `the bundle is incomplete: ${count} file(s) its checkpoints need are neither in it nor here, e.g. ${missing.join('; ')}`);

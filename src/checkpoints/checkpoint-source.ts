@@ -41,6 +41,8 @@ export interface ManifestDeps {
   state: StateStore;
   /** The remote's upstream bases (yum resolves absolute xml:base URLs under them). */
   upstreams: readonly string[];
+  /** The process does nothing else meanwhile (a CLI bulk command): indexes may be decoded on the calling thread. */
+  syncDecode?: boolean;
 }
 
 /** Where a type keeps the package records of its index blobs, for gc (checkpoints/index-gc.ts). */

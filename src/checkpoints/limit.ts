@@ -11,3 +11,12 @@ export async function forEachLimit<T>(items: Iterable<T> | AsyncIterable<T>, n: 
   await Promise.all(running);
   if (failure !== undefined) throw failure;
 }
+
+/**
+ * Runs fn over items `n` at a time, each window awaited whole: for work that mostly completes at
+ * once (a cached answer, a synchronous file call), where forEachLimit's race per item would cost
+ * more than the work. Rejects with the first failure once its window settled.
+ */
+export async function forEachWindow<T>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  for (let at = 0; at < items.length; at += n) await Promise.all(items.slice(at, at + n).map((item, k) => fn(item, at + k)));
+}

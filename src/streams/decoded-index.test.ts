@@ -33,8 +33,9 @@ describe('finding 2: decompression stops at the cap (signed decompression bombs)
   let xz64: Buffer;
   beforeAll(async () => { xz64 = await xzZeros(64); }, 60_000);
 
-  it('an xz bomb (1 GiB from a few hundred KiB) fails with METADATA_TOO_LARGE once the output passes the cap', async () => {
-    const { text, done } = decodeIndex(repeated(xz64, 16), 'xz', 8 * MiB, 'main/binary-amd64/Packages.xz');
+  // sync: decoded on the calling thread (CLI bulk commands), with the same bounds
+  it.each([false, true])('an xz bomb (1 GiB from a few hundred KiB) fails with METADATA_TOO_LARGE once the output passes the cap (sync %s)', async (sync) => {
+    const { text, done } = decodeIndex(repeated(xz64, 16), 'xz', 8 * MiB, 'main/binary-amd64/Packages.xz', { sync });
     const read = drain(text);
     await expect(read).rejects.toSatisfy((e) => isRepointError(e, 'METADATA_TOO_LARGE'));
     await expect(done).rejects.toSatisfy((e) => isRepointError(e, 'METADATA_TOO_LARGE'));
@@ -47,16 +48,16 @@ describe('finding 2: decompression stops at the cap (signed decompression bombs)
     await expect(done).rejects.toSatisfy((e) => isRepointError(e, 'METADATA_TOO_LARGE'));
   });
 
-  it('output up to the cap passes untouched', async () => {
-    const { text, done } = decodeIndex(repeated(xz64, 1), 'xz', 64 * MiB, 'Packages.xz');
+  it.each([false, true])('output up to the cap passes untouched (sync %s)', async (sync) => {
+    const { text, done } = decodeIndex(repeated(xz64, 1), 'xz', 64 * MiB, 'Packages.xz', { sync });
     expect(await drain(text)).toBe(64 * MiB);
     await done;
   });
 
-  it('the xz decoder respects backpressure: with the reader paused, what it holds stays small', async () => {
+  it.each([false, true])('the xz decoder respects backpressure: with the reader paused, what it holds stays small (sync %s)', async (sync) => {
     // lzma-native decodes a whole written chunk before looking at backpressure: fed 64 KiB chunks of
     // this bomb it would hold ~450 MiB; fed slices it holds at most one slice's output (~3.5 MiB).
-    const stages = decoderStages('xz');
+    const stages = decoderStages('xz', { sync });
     const sink = new PassThrough({ highWaterMark: MiB });
     const piping = pipeline([repeated(xz64, 16), ...stages, sink]);
     piping.catch(() => {});

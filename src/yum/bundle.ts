@@ -2,7 +2,7 @@ import type { AdoptContext, PackageRef } from '../bundles/bundle-support.ts';
 import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import { primaryOf, yumMetadataBlobs, yumRepos, type YumRepoSnapshot } from './manifest.ts';
-import { PackageIndex, primaryEntries } from './package-index.ts';
+import { PackageIndex, primaryEntryBatches } from './package-index.ts';
 
 /** Every blob stored with a yum checkpoint: repomd.xml, its signature and every data file. */
 export function yumStoredMetadata(m: CheckpointManifest): string[] {
@@ -10,15 +10,15 @@ export function yumStoredMetadata(m: CheckpointManifest): string[] {
 }
 
 /** Every RPM the checkpoint's primaries list with a strong checksum. */
-export async function* yumPackageRefs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<PackageRef> {
+export async function* yumPackageRefs(m: CheckpointManifest, deps: ManifestDeps, seen: Set<string>): AsyncGenerator<PackageRef[]> {
   for (const r of yumRepos(m)) {
     const primary = primaryOf(r);
     if (!primary) continue;
     const id = `${primary.sha256}:${primary.dir}`;
     if (seen.has(id) || !(await deps.blobs.stat(primary.sha256))) continue;
     seen.add(id);
-    for await (const { path, record } of primaryEntries(deps.blobs, deps.upstreams, primary)) {
-      yield { path, expected: { size: record.size, digests: [{ algo: record.algo, hex: record.hex }] } };
+    for await (const batch of primaryEntryBatches(deps.blobs, deps.upstreams, primary)) {
+      yield batch.map(({ path, record }) => ({ path, expected: { size: record.size, digests: [{ algo: record.algo, hex: record.hex }] } }));
     }
   }
 }
