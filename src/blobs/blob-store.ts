@@ -84,6 +84,8 @@ export interface BlobBatch {
 export interface BulkBlobAccess {
   /** Size of a stored blob; undefined when missing. */
   size(sha256: string): Promise<number | undefined>;
+  /** size() of many blobs at once (in order): off the calling thread where the store can. */
+  sizes(sha256s: readonly string[]): Promise<Array<number | undefined>>;
   /**
    * The whole blob when it has at most maxBytes (else undefined); NOT_FOUND when missing. With
    * `size` known (a manifest's), exactly that many bytes are read, without a stat; the caller hashes them.

@@ -77,3 +77,15 @@ it('abort drops what waits (flushed blobs stay); a process that dies before flus
   expect(await store.removeTempFiles()).toBe(1);
   expect(await readdir(join(dir, 'tmp'))).toEqual([]);
 });
+
+it('bulk sizes: each stored blob\'s size in order, undefined for one not stored, BAD_PATH for a bad name', async () => {
+  const a = randomBytes(700);
+  const w = await store.createWriter();
+  await w.write(a);
+  await w.commit();
+  for (const sync of [true, false]) {
+    const bulk = store.bulk({ sync });
+    expect(await bulk.sizes([sha(Buffer.from('not stored')), sha(a), sha(a)])).toEqual([undefined, 700, 700]);
+    await expect(bulk.sizes([sha(a), 'not-a-sha'])).rejects.toMatchObject({ code: 'BAD_PATH' });
+  }
+});

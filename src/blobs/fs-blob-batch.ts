@@ -5,6 +5,7 @@ import type { BlobBatch, BlobBatchEntry, BulkBlobAccess } from './blob-store.ts'
 import { assertSha256Hex } from './blob-paths.ts';
 import { errCode } from './fs-durable.ts';
 import { asyncOps, syncFileSystem, syncOps, type FileOps } from './fs-bulk-ops.ts';
+import type { StatWorker } from './stat-worker.ts';
 
 /** What the store lends a batch. */
 export interface FsStoreHooks {
@@ -24,7 +25,7 @@ interface FsBatchHooks extends FsStoreHooks {
 }
 
 /** FsBlobStore.bulk: `store()` asserts the store is writable and lends what a batch needs. */
-export function fsBulkAccess(dir: string, sync: boolean, store: () => FsStoreHooks): BulkBlobAccess {
+export function fsBulkAccess(dir: string, sync: boolean, stats: StatWorker, store: () => FsStoreHooks): BulkBlobAccess {
   const ops = sync ? syncOps : asyncOps;
   const root = join(dir, 'sha256');
   const path = (sha256: string): string => {
@@ -37,6 +38,7 @@ export function fsBulkAccess(dir: string, sync: boolean, store: () => FsStoreHoo
   };
   return {
     size: (sha256) => ops.size(path(sha256)),
+    sizes: async (sha256s) => stats.sizes(sha256s.map(path)), // async: a bad name rejects (BAD_PATH)
     readSmall: (sha256, max, size) => ops.readSmall(path(sha256), size !== undefined && size <= max ? size : max, size !== undefined).catch(missing(sha256)),
     readInto: (sha256, target) => ops.readInto(path(sha256), target).catch(missing(sha256)),
     // synchronous in a CLI command too: one thread creating files beats several contending for the same directories and journal

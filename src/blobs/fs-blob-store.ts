@@ -13,6 +13,7 @@ import { FsBlobWriter } from './fs-blob-writer.ts';
 import { storageError } from './storage-error.ts';
 import { fsBulkAccess } from './fs-blob-batch.ts';
 import { RecountGate } from './recount-gate.ts';
+import { StatWorker } from './stat-worker.ts';
 import { currentProcess, newInstanceId, ownerVerdict, parseTempName, systemProbe, tempName, type ProcessProbe } from './temp-owner.ts';
 
 export interface FsBlobStoreOptions {
@@ -59,6 +60,8 @@ export class FsBlobStore implements BlobStore {
   readonly #probe: ProcessProbe;
   readonly #self = currentProcess();
   readonly #instance = newInstanceId();
+  /** Bulk size look-ups (an export's listing), on a thread started at first use. */
+  readonly #stats = new StatWorker();
   /** Set while a background recount walks the tree. */
   #gate: RecountGate | undefined;
 
@@ -158,7 +161,7 @@ export class FsBlobStore implements BlobStore {
 
   /** Bulk access for export and import (fs-blob-batch.ts). */
   bulk(opts: { sync: boolean }): BulkBlobAccess {
-    return fsBulkAccess(this.dir, opts.sync, () => {
+    return fsBulkAccess(this.dir, opts.sync, this.#stats, () => {
       this.#assertWritable();
       return {
         active: this.#active,
@@ -227,6 +230,7 @@ export class FsBlobStore implements BlobStore {
   /** Persists totals marked clean, so the next open trusts them without a walk. */
   async close(): Promise<void> {
     openInstances.delete(this.#instance);
+    await this.#stats.close();
     await this.#totals.close();
   }
 

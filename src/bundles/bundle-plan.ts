@@ -41,12 +41,14 @@ function incomplete(message: string): RepointError {
   return new RepointError('BUNDLE_INCOMPLETE', message);
 }
 
+const sha256Of = (expected: Expected): string | undefined => expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
+
 /**
  * The address of a package: its listed sha256, or the blob a sha512-only entry was stored as (its
  * alias). Never reads the blob (ContentService.findBlob would pull small ones into the hot cache).
  */
 export async function addressOf(content: ContentService, expected: Expected): Promise<string | undefined> {
-  const sha256 = expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
+  const sha256 = sha256Of(expected);
   if (sha256 !== undefined) return sha256;
   for (const d of expected.digests) {
     if (d.algo !== 'sha512') continue;
@@ -87,8 +89,16 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
     else list.push({ sha256, size: info.size });
   };
 
+  /** The stored sizes of a batch's packages (by sha256), looked up at once: off this thread where the store can. */
+  const storedSizes = async (batch: readonly PackageRef[]): Promise<Map<string, number | undefined>> => {
+    const shas = batch.map((r) => sha256Of(r.expected)).filter((s): s is string => s !== undefined && !taken.has(s) && !base.has(s));
+    const sizes: Array<number | undefined> = bulk ? await bulk.sizes(shas) : [];
+    if (!bulk) await forEachWindow(shas, PARALLEL, async (s, k) => { sizes[k] = await sizeOf(s); });
+    return new Map(shas.map((s, k) => [s, sizes[k]]));
+  };
+
   /** Lists package `ref` at position i (index order), completing it from upstream when the store lacks it. */
-  const place = async (ref: PackageRef, i: number, where: string): Promise<void> => {
+  const place = async (ref: PackageRef, i: number, where: string, known: Map<string, number | undefined>): Promise<void> => {
     const sha256 = await addressOf(content, ref.expected);
     if (sha256 !== undefined && taken.has(sha256)) return;
     if (sha256 !== undefined) taken.add(sha256);
@@ -96,7 +106,7 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
       fromBase.set(sha256, { sha256, size: ref.expected.size ?? (await stored(sha256, ref.path)).size });
       return;
     }
-    const size = sha256 !== undefined ? await sizeOf(sha256) : undefined;
+    const size = sha256 === undefined ? undefined : known.has(sha256) ? known.get(sha256) : await sizeOf(sha256);
     let info: { sha256: string; size: number } | undefined = sha256 !== undefined && size !== undefined ? { sha256, size } : undefined;
     if (!info) {
       if (!input.complete) throw incomplete(`${where}: ${ref.path} is not stored and remote ${input.remote} has no upstream to fetch it from`);
@@ -118,12 +128,19 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
     const m = await input.catalogue.manifest(entry.manifest);
     for (const sha of reader.storedMetadataBlobs(m)) await take(metadata, sha, `${where}: a metadata file`);
     checkpoints.push({ ts: entry.ts, createdAt: entry.createdAt, manifest: entry.manifest, files: entry.files, bytes: entry.bytes });
+    // A batch is placed while the next one is parsed; its sizes were looked up meanwhile. One at a time,
+    // in order, so a package listed twice is placed where it is first listed.
+    let placing: Promise<void> = Promise.resolve();
     for await (const batch of reader.packageRefs(m, deps, seen)) {
       const first = next;
       next += batch.length;
-      await forEachWindow(batch, PARALLEL, (ref, k) => place(ref, first + k, where));
-      progress();
+      const sizes = storedSizes(batch);
+      sizes.catch(() => {}); // awaited through `placing`
+      await placing;
+      placing = sizes.then((known) => forEachWindow(batch, PARALLEL, (ref, k) => place(ref, first + k, where, known))).then(progress);
+      placing.catch(() => {}); // awaited at the next batch or below
     }
+    await placing;
     await checkIndexesRead(reader, m, deps, where);
   }
   const blobs = [...manifests, ...metadata, ...packages.filter((b): b is BlobRef => b !== undefined)];
