@@ -17,20 +17,22 @@ describeE2E('air gap (apt): export, import into an offline node, real apt-get wi
   let inside: TestProxy;
   let dir: string;
   let insideKey: string;
+  let outsideKey: string;
   let first: string;
   let second: string;
   const clients: AptClient[] = [];
-  const client = async (path: string): Promise<AptClient> => {
-    const c = await createAptClient({ sourcesLine: `deb [signed-by=${insideKey}] ${inside.url}/${path} stable main`, options: { 'Acquire::Retries': '0' } });
+  const clientOf = async (node: TestProxy, key: string, path: string): Promise<AptClient> => {
+    const c = await createAptClient({ sourcesLine: `deb [signed-by=${key}] ${node.url}/${path} stable main`, options: { 'Acquire::Retries': '0' } });
     clients.push(c);
     return c;
   };
+  const client = (path: string): Promise<AptClient> => clientOf(inside, insideKey, path);
 
   beforeAll(async () => {
     // The outside node: on-demand packages, so the export must complete the checkpoint from upstream.
     w = await startAptWorld({ packages: PACKAGES, remote: { metadataTtl: '1s', checkpoints: { suites: ['stable'], keep: 5 } }, extra: { admin: { token: TOKEN } } });
     dir = await tempDir('repoint-airgap-');
-    const outsideKey = await saveKey(w.proxy, dir, 'outside', 'asc');
+    outsideKey = await saveKey(w.proxy, dir, 'outside', 'asc');
     inside = await startProxy({ remotes: { lab: { type: 'apt' } }, extra: { listen: `127.0.0.1:${await freePort()}`, import: { trustedKeys: [outsideKey] } } });
     insideKey = await saveKey(inside, dir, 'inside', 'gpg');
   });
@@ -143,5 +145,31 @@ describeE2E('air gap (apt): export, import into an offline node, real apt-get wi
     const none = await repoint(['export', w.remote, '--since', second, '--output', join(dir, 'none.tar')], w.proxy.configPath);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/nothing to export/);
+  });
+  it('export --all carries every checkpoint whole; a fresh offline node imports it and serves each pin its own packages', async () => {
+    // a third checkpoint whose new package is listed first: it must not take the place of one the first lists
+    await w.repo.publish({ packages: [{ name: 'aardvark', version: '1' }, PACKAGES[0]!, { name: 'moving', version: '2.0-1' }, PACKAGES[2]!] });
+    await new Promise((r) => setTimeout(r, 1100)); // live metadataTtl
+    const third = await createCheckpoint(w.proxy, w.remote, TOKEN);
+    const all = join(dir, 'all.tar');
+    await repointOk(['export', w.remote, '--all', '--output', all], w.proxy.configPath);
+    const m = await bundleManifestOf(all);
+    expect(m.checkpoints.map((c) => c.ts)).toEqual([first, second, third]);
+    const fresh = await startProxy({ remotes: { lab: { type: 'apt' } }, extra: { listen: `127.0.0.1:${await freePort()}`, import: { trustedKeys: [outsideKey] } } });
+    await w.upstream.down();
+    try {
+      await repointOk(['import', all, '--remote', 'lab'], fresh.configPath);
+      expect(await checkpointsOf(fresh, 'lab')).toEqual([first, second, third]);
+      const freshKey = await saveKey(fresh, dir, 'fresh', 'gpg');
+      for (const [ts, moving, more] of [[first, '1.0-1', []], [second, '2.0-1', []], [third, '2.0-1', ['aardvark']]] as const) {
+        const apt = await clientOf(fresh, freshKey, `lab/${ts}`);
+        expect(aptProblems(await apt.update())).toEqual([]);
+        expect(await apt.candidate('moving')).toBe(moving);
+        await apt.download(['moving', 'stable', 'allpkg', ...more], await tempDir());
+      }
+    } finally {
+      await w.upstream.up();
+      await fresh.close();
+    }
   });
 });
