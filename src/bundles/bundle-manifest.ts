@@ -16,13 +16,20 @@ export const MAX_SIGNATURE_BYTES = 1 * 2 ** 20;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const HEX128 = /^[0-9a-f]{128}$/;
+const HEX96 = /^[0-9a-f]{96}$/;
+const HEX56 = /^[0-9a-f]{56}$/;
 const TS = /^\d{8}T\d{6}Z$/;
 
 const blobRef = z.object({
   sha256: z.string().regex(HEX64),
   size: z.number().int().nonnegative(),
-  /** Present when the carried checkpoints know this blob only by its sha512 (indexes without sha256). */
+  /**
+   * Present when the carried checkpoints know this blob only by another strong digest (indexes
+   * without sha256: apt SHA512, yum sha512/sha384/sha224); the importer verifies it and records the alias.
+   */
   sha512: z.string().regex(HEX128).optional(),
+  sha384: z.string().regex(HEX96).optional(),
+  sha224: z.string().regex(HEX56).optional(),
 });
 
 const checkpointRef = z.object({
@@ -67,7 +74,9 @@ function checkBlobRefs(items: unknown[], path: string): BlobRef[] {
     const bad = typeof r !== 'object' || r === null ? 'expected an object'
       : typeof r.sha256 !== 'string' || !HEX64.test(r.sha256) ? 'sha256: expected 64 lowercase hex digits'
         : typeof r.size !== 'number' || !Number.isSafeInteger(r.size) || r.size < 0 ? 'size: expected a non-negative integer'
-          : r.sha512 !== undefined && (typeof r.sha512 !== 'string' || !HEX128.test(r.sha512)) ? 'sha512: expected 128 lowercase hex digits' : undefined;
+          : r.sha512 !== undefined && (typeof r.sha512 !== 'string' || !HEX128.test(r.sha512)) ? 'sha512: expected 128 lowercase hex digits'
+            : r.sha384 !== undefined && (typeof r.sha384 !== 'string' || !HEX96.test(r.sha384)) ? 'sha384: expected 96 lowercase hex digits'
+              : r.sha224 !== undefined && (typeof r.sha224 !== 'string' || !HEX56.test(r.sha224)) ? 'sha224: expected 56 lowercase hex digits' : undefined;
     if (bad) throw invalid(`${MANIFEST_ENTRY}: ${path}.${i}: ${bad}`);
   }
   return items as BlobRef[];

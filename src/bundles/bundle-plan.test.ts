@@ -5,13 +5,16 @@ import { memoryWorld, type MemoryWorld } from '../../test/helpers/memory-world.t
 import { Catalogue } from '../checkpoints/catalogue.ts';
 import type { CatalogueEntry, CheckpointManifest } from '../checkpoints/manifest.ts';
 import { RepointError } from '../errors.ts';
+import { stateKeys } from '../state/keys.ts';
 import { planBundle } from './bundle-plan.ts';
 import type { BundleSupport, PackageRef } from './bundle-support.ts';
 
 interface Listed {
   path: string;
+  /** '' when the index lists only sha512 */
   sha256: string;
   size: number;
+  sha512?: string;
 }
 
 /** What each test checkpoint (by ts) lists. */
@@ -23,7 +26,7 @@ const reader: BundleSupport = {
   async *packageRefs(m: CheckpointManifest): AsyncGenerator<PackageRef[]> {
     const listed = listings.get(m.ts) ?? [];
     for (let at = 0; at < listed.length; at += 2) {
-      yield listed.slice(at, at + 2).map((p) => ({ path: p.path, expected: { size: p.size, digests: [{ algo: 'sha256', hex: p.sha256 }] } }));
+      yield listed.slice(at, at + 2).map((p) => ({ path: p.path, expected: { size: p.size, digests: p.sha512 ? [{ algo: 'sha512', hex: p.sha512 }] : [{ algo: 'sha256', hex: p.sha256 }] } }));
     }
   },
   adopt: () => Promise.reject(new RepointError('INTERNAL', 'not used here')),
@@ -78,5 +81,17 @@ describe('planBundle', () => {
     expect(fetched).toEqual(['pool/b.deb']);
     expect(p.completed).toBe(1);
     expect(p.blobs.map((x) => x.sha256)).toEqual([cp.manifest, a.sha256, b.sha256]);
+  });
+
+  it('carries the digest an index lists a package by instead of sha256, also when the store knows its alias or another index lists it by sha256', async () => {
+    const w = memoryWorld();
+    const [a, b] = [await pkg(w, 'a'), await pkg(w, 'b')];
+    const sha512 = (name: string): string => createHash('sha512').update(`package ${name}`).digest('hex');
+    await w.state.setMany([{ key: stateKeys.alias('sha512', sha512('a')), value: a.sha256 }]); // a verified download recorded it
+    const bySha512 = (p: Listed, name: string): Listed => ({ ...p, sha256: '', sha512: sha512(name) });
+    // b: listed by sha256 first, then by sha512 alone (completed from "upstream": it is the same blob)
+    const cp = await checkpoint(w, '20261203T000000Z', [bySha512(a, 'a'), b, bySha512(b, 'b')]);
+    const p = await plan(w, [cp], { complete: async () => w.content.storeBytes(Buffer.from('package b')) });
+    expect(p.blobs.slice(1)).toEqual([{ sha256: a.sha256, size: a.size, sha512: sha512('a') }, { sha256: b.sha256, size: b.size, sha512: sha512('b') }]);
   });
 });

@@ -8,6 +8,7 @@ import type { ContentService } from '../serve/content.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { BlobRef, BundleCheckpoint } from './bundle-manifest.ts';
 import type { BundleSupport, PackageRef } from './bundle-support.ts';
+import { altDigestsOf, hasAlt, type AltDigests } from './alt-digests.ts';
 
 export interface PlanInput {
   remote: string;
@@ -44,15 +45,15 @@ function incomplete(message: string): RepointError {
 const sha256Of = (expected: Expected): string | undefined => expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
 
 /**
- * The address of a package: its listed sha256, or the blob a sha512-only entry was stored as (its
- * alias). Never reads the blob (ContentService.findBlob would pull small ones into the hot cache).
+ * The address of a package: its listed sha256, or the blob an entry listed by another strong digest
+ * alone was stored as (its alias, as a verified download or an import records it). Never reads the
+ * blob (ContentService.findBlob would pull small ones into the hot cache).
  */
 export async function addressOf(content: ContentService, expected: Expected): Promise<string | undefined> {
   const sha256 = sha256Of(expected);
   if (sha256 !== undefined) return sha256;
-  for (const d of expected.digests) {
-    if (d.algo !== 'sha512') continue;
-    const alias = await content.state.get<string>(stateKeys.alias(d.algo, d.hex));
+  for (const [algo, hex] of Object.entries(altDigestsOf(expected))) {
+    const alias = await content.state.get<string>(stateKeys.alias(algo, hex));
     if (alias) return alias;
   }
   return undefined;
@@ -97,9 +98,20 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
     return new Map(shas.map((s, k) => [s, sizes[k]]));
   };
 
+  /**
+   * Every other strong digest an index lists a blob by alone, wherever that blob ends up (carried or
+   * from the base, listed there or by another index): the importer records each as an alias.
+   */
+  const alts = new Map<string, AltDigests>();
+  const noteAlt = (sha256: string, alt: AltDigests): void => {
+    if (hasAlt(alt)) alts.set(sha256, { ...alts.get(sha256), ...alt });
+  };
+
   /** Lists package `ref` at position i (index order), completing it from upstream when the store lacks it. */
   const place = async (ref: PackageRef, i: number, where: string, known: Map<string, number | undefined>): Promise<void> => {
     const sha256 = await addressOf(content, ref.expected);
+    const alt = altDigestsOf(ref.expected);
+    if (sha256 !== undefined) noteAlt(sha256, alt);
     if (sha256 !== undefined && taken.has(sha256)) return;
     if (sha256 !== undefined) taken.add(sha256);
     if (sha256 !== undefined && base.has(sha256)) {
@@ -112,11 +124,11 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
       if (!input.complete) throw incomplete(`${where}: ${ref.path} is not stored and remote ${input.remote} has no upstream to fetch it from`);
       info = await input.complete(ref);
       completed++;
-      if (taken.has(info.sha256) && info.sha256 !== sha256) return; // a sha512-only entry that turned out to be a blob already listed
+      noteAlt(info.sha256, alt);
+      if (taken.has(info.sha256) && info.sha256 !== sha256) return; // an entry without sha256 that turned out to be a blob already listed
       taken.add(info.sha256);
     }
-    const sha512 = sha256 === undefined ? ref.expected.digests.find((d) => d.algo === 'sha512')?.hex.toLowerCase() : undefined;
-    packages[i] = { sha256: info.sha256, size: info.size, ...(sha512 ? { sha512 } : {}) };
+    packages[i] = { sha256: info.sha256, size: info.size };
   };
 
   const checkpoints: BundleCheckpoint[] = [];
@@ -143,8 +155,9 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
     await placing;
     await checkIndexesRead(reader, m, deps, where);
   }
-  const blobs = [...manifests, ...metadata, ...packages.filter((b): b is BlobRef => b !== undefined)];
-  return { checkpoints, blobs, fromBase: [...fromBase.values()], completed };
+  const withAlt = (b: BlobRef): BlobRef => (alts.has(b.sha256) ? { ...b, ...alts.get(b.sha256) } : b);
+  const blobs = [...manifests, ...metadata, ...packages.filter((b): b is BlobRef => b !== undefined)].map(withAlt);
+  return { checkpoints, blobs, fromBase: [...fromBase.values()].map(withAlt), completed };
 }
 
 /** Every blob the base checkpoint has: those need not be carried. Index blobs are read, packages only listed. */

@@ -120,6 +120,16 @@ describe('bundle tar: write and read', () => {
     expect(r).toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringMatching(/is damaged: its bytes hash to/) });
   });
 
+  it('verifies the other digests an entry lists (sha512, sha384, sha224) and refuses one that does not match', async () => {
+    const digest = (algo: string, b: Buffer): string => createHash(algo).update(b).digest('hex');
+    const listed = refs.map((r, i) => ({ ...r, sha512: digest('sha512', blobs[i]!), sha384: digest('sha384', blobs[i]!), sha224: digest('sha224', blobs[i]!) }));
+    expect((await read(await written(manifest({ blobs: listed }), await store()))).got.size).toBe(refs.length);
+    for (const algo of ['sha512', 'sha384', 'sha224'] as const) {
+      const wrong = listed.map((r, i) => (i === 2 ? { ...r, [algo]: digest(algo, Buffer.from('another file')) } : r));
+      expect(await refusal(await written(manifest({ blobs: wrong }), await store()))).toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringContaining(`does not match its listed ${algo}`) });
+    }
+  });
+
   it('fails an export whose stored blob no longer matches its name instead of shipping it', async () => {
     const s = await store();
     const data = s.storage.blobs.get(refs[2]!.sha256)!.data;

@@ -4,6 +4,7 @@ import { RepointError, isRepointError } from '../errors.ts';
 import type { Keyring } from '../trust/keyring.ts';
 import { verifyDetached } from '../trust/verify.ts';
 import { TarReader, type TarHeader } from './tar-in.ts';
+import { altDigestsOfRef } from './alt-digests.ts';
 import {
   MANIFEST_ENTRY, MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES, SIGNATURE_ENTRY, blobEntryName, parseBundleManifest, type BlobRef, type BundleManifest,
 } from './bundle-manifest.ts';
@@ -11,7 +12,7 @@ import {
 /** Where a blob's verified bytes go (the store, memory, nowhere). */
 export interface BlobTarget {
   write(chunk: Buffer): Promise<void> | void;
-  /** Called once every byte arrived and the sha256 (and sha512, if listed) matched. */
+  /** Called once every byte arrived and the sha256 (and each other digest it lists) matched. */
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -114,12 +115,12 @@ export async function readBundle(input: Readable, opts: ReadBundleOptions): Prom
 
 async function readBlob(tar: TarReader, ref: BlobRef, target: BlobTarget | undefined): Promise<void> {
   const sha256 = createHash('sha256');
-  const sha512 = ref.sha512 ? createHash('sha512') : undefined;
+  const alt = altDigestsOfRef(ref).map((d) => ({ ...d, hash: createHash(d.algo) }));
   try {
     try {
       await tar.data(ref.size, (slice) => {
         sha256.update(slice);
-        sha512?.update(slice);
+        for (const a of alt) a.hash.update(slice);
         return target?.write(slice as Buffer);
       });
     } catch (err) {
@@ -127,7 +128,7 @@ async function readBlob(tar: TarReader, ref: BlobRef, target: BlobTarget | undef
     }
     const actual = sha256.digest('hex');
     if (actual !== ref.sha256) throw invalid(`${blobEntryName(ref.sha256)} is damaged: its bytes hash to sha256 ${actual}`);
-    if (sha512 && sha512.digest('hex') !== ref.sha512) throw invalid(`${blobEntryName(ref.sha256)} does not match its listed sha512`);
+    for (const a of alt) if (a.hash.digest('hex') !== a.hex) throw invalid(`${blobEntryName(ref.sha256)} does not match its listed ${a.algo}`);
   } catch (err) {
     await target?.abort();
     throw err;

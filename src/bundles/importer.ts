@@ -8,7 +8,7 @@ import type { Config, RemoteConfig } from '../config/types.ts';
 import { RepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ContentService } from '../serve/content.ts';
-import { leaseNames, stateKeys } from '../state/keys.ts';
+import { leaseNames } from '../state/keys.ts';
 import { leaseHolder, tryAcquireLease, type Lease } from '../state/lease.ts';
 import type { Keyring } from '../trust/keyring.ts';
 import type { Signer } from '../trust/signer.ts';
@@ -17,6 +17,7 @@ import { readBundle, type BlobTarget } from './bundle-reader.ts';
 import type { BundleSupport } from './bundle-support.ts';
 import { addressOf } from './bundle-plan.ts';
 import { checkComplete } from './completeness.ts';
+import { recordImportedAliases } from './import-aliases.ts';
 import { isSameCheckpoint, publishImported } from './publish-imported.ts';
 
 export interface ImportInput {
@@ -116,13 +117,11 @@ export async function importBundle(input: ImportInput): Promise<ImportResult> {
   let present = 0;
   const commits = new Set<Promise<unknown>>();
   let commitError: unknown;
-  const aliases: BlobRef[] = [];
   const store = storeAccess(content.blobs, input.syncIo ?? false);
   const { batch } = store;
 
   const blobTarget = async (ref: BlobRef): Promise<BlobTarget | undefined> => {
     if (commitError !== undefined) throw commitError;
-    if (ref.sha512) aliases.push(ref);
     if (await store.has(ref.sha256)) {
       present++;
       return undefined; // hashed and dropped: the stored copy was verified when it was written
@@ -203,8 +202,8 @@ export async function importBundle(input: ImportInput): Promise<ImportResult> {
     const { remote, reader } = target;
     if (nothingNew) return { remote: remote.name, bundle, published: [], already: bundle.checkpoints.map((c) => c.ts), written, present };
 
-    // sha512-only index entries find their blob through an alias, as after a verified download
-    if (aliases.length) await content.state.setMany(aliases.map((b) => ({ key: stateKeys.alias('sha512', b.sha512!), value: b.sha256 })));
+    // entries listed without sha256 find their blob through an alias, as after a verified download
+    await recordImportedAliases(content, bundle);
     // every blob the bundle lists is stored now (written or already present), at its verified size
     const carried = new Map<string, number>(bundle.blobs.map((b) => [b.sha256, b.size]));
     const sizeOf = async (sha: string): Promise<number | undefined> => carried.get(sha) ?? store.size(sha);

@@ -8,6 +8,7 @@ import type { BundleManifest } from './bundle-manifest.ts';
 import { readBundle } from './bundle-reader.ts';
 import type { BundleSupport } from './bundle-support.ts';
 import { checkComplete } from './completeness.ts';
+import { altDigestsOfRef } from './alt-digests.ts';
 
 export interface VerifyResult {
   manifest: BundleManifest;
@@ -55,11 +56,12 @@ export async function verifyBundle(source: Readable, trusted: Keyring, types: Re
     },
   });
   const available = new Set([...manifest.blobs, ...(manifest.since?.blobs ?? [])].map((b) => b.sha256));
-  const bySha512 = new Set(manifest.blobs.flatMap((b) => (b.sha512 ? [b.sha512] : [])));
+  // entries listed without sha256: by the other digests the bundle verified (or, for the base, names)
+  const byAlt = new Set([...manifest.blobs, ...(manifest.since?.blobs ?? [])].flatMap((b) => altDigestsOfRef(b).map((d) => `${d.algo}:${d.hex}`)));
   const packages = await checkComplete({
     bundle: manifest, reader: reader!, blobs: memory, state: openMemoryState(), upstreams: [],
     hasBlob: async (sha) => available.has(sha),
-    has: async (expected) => expected.digests.some((d) => (d.algo === 'sha256' && available.has(d.hex.toLowerCase())) || (d.algo === 'sha512' && bySha512.has(d.hex.toLowerCase()))),
+    has: async (expected) => expected.digests.some((d) => (d.algo === 'sha256' ? available.has(d.hex.toLowerCase()) : byAlt.has(`${d.algo}:${d.hex.toLowerCase()}`))),
   });
   return { manifest, signers, packages };
 }

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRepomd, type Repomd } from '../../src/yum/formats/repomd.ts';
-import { buildYumRepo, type YumPackage, type YumPackageSpec, type YumRepo } from '../fixtures/yum-repo.ts';
+import { buildYumRepo, type BuildYumRepoOptions, type YumPackage, type YumPackageSpec, type YumRepo } from '../fixtures/yum-repo.ts';
 import { createGpgKey, type GpgKey } from '../fixtures/gpg.ts';
 import { createDnfClient, type DnfClient } from '../helpers/dnf-client.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy.ts';
@@ -37,9 +37,9 @@ export interface YumWorld {
   close(): Promise<void>;
 }
 
-export async function startYumWorld(opts: { remote?: Record<string, unknown>; packages?: YumPackageSpec[]; extra?: Record<string, unknown> } = {}): Promise<YumWorld> {
+export async function startYumWorld(opts: { remote?: Record<string, unknown>; packages?: YumPackageSpec[]; extra?: Record<string, unknown>; checksum?: BuildYumRepoOptions['checksum'] } = {}): Promise<YumWorld> {
   const key = await createGpgKey();
-  const repo = await buildYumRepo({ key, packages: opts.packages ?? YUM_PACKAGES });
+  const repo = await buildYumRepo({ key, packages: opts.packages ?? YUM_PACKAGES, ...(opts.checksum ? { checksum: opts.checksum } : {}) });
   const upstream = await startUpstream({ root: repo.root });
   const remote = 'el';
   const proxy = await startProxy({ remotes: { [remote]: { type: 'yum', upstream: upstream.url, keyring: key.publicKeyArmoredPath, ...opts.remote } }, ...(opts.extra ? { extra: opts.extra } : {}) });

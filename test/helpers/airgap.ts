@@ -62,7 +62,10 @@ export async function tarEntries(file: string): Promise<TarEntry[]> {
 }
 
 /** The bundle manifest inside a bundle file. */
-export async function bundleManifestOf(file: string): Promise<{ exporter: { fingerprint: string }; since: { ts: string; blobs: unknown[] } | null; checkpoints: Array<{ ts: string }>; blobs: Array<{ sha256: string; size: number }>; totals: { count: number; bytes: number } }> {
+/** A bundle manifest's blob entry: the digests besides sha256 are there for entries indexes list without it. */
+export interface BundleBlob { sha256: string; size: number; sha512?: string; sha384?: string; sha224?: string }
+
+export async function bundleManifestOf(file: string): Promise<{ exporter: { fingerprint: string }; since: { ts: string; blobs: BundleBlob[] } | null; checkpoints: Array<{ ts: string }>; blobs: BundleBlob[]; totals: { count: number; bytes: number } }> {
   const [first] = await tarEntries(file);
   const buf = await readFile(file);
   return JSON.parse(buf.subarray(first!.offset, first!.offset + first!.size).toString('utf8')) as Awaited<ReturnType<typeof bundleManifestOf>>;

@@ -3,6 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAptRepo, type AptPackageSpec, type AptRepo } from '../fixtures/apt-repo.ts';
+import type { ReleaseHash } from '../fixtures/apt-indexes.ts';
 import { createGpgKey, type GpgKey } from '../fixtures/gpg.ts';
 import { startUpstream, type Upstream } from '../upstream/server.ts';
 import { createAptClient, type AptClient } from './apt-client.ts';
@@ -31,12 +32,14 @@ export interface AptWorld {
 
 export async function startAptWorld(opts: {
   packages?: AptPackageSpec[]; remote?: Record<string, unknown>; key?: GpgKey; extra?: Record<string, unknown>; auxiliary?: boolean;
+  /** the digests Packages and Release list (default MD5Sum and SHA256) */
+  hashes?: ReleaseHash[];
   /** Release Date and Valid-Until of the fixture */
   date?: Date; validUntil?: Date; log?: Logger;
 } = {}): Promise<AptWorld> {
   const key = opts.key ?? (await createGpgKey());
   const repo = await buildAptRepo({
-    key, packages: opts.packages ?? DEFAULT_PACKAGES, ...(opts.auxiliary ? { auxiliary: true } : {}),
+    key, packages: opts.packages ?? DEFAULT_PACKAGES, ...(opts.auxiliary ? { auxiliary: true } : {}), ...(opts.hashes ? { hashes: opts.hashes } : {}),
     ...(opts.date ? { date: opts.date } : {}), ...(opts.validUntil ? { validUntil: opts.validUntil } : {}),
   });
   const upstream = await startUpstream({ root: repo.root });
