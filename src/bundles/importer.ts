@@ -9,7 +9,7 @@ import { RepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ContentService } from '../serve/content.ts';
 import { leaseNames } from '../state/keys.ts';
-import { leaseHolder, tryAcquireLease, type Lease } from '../state/lease.ts';
+import { leaseHolder, tryAcquireLease, waitUntilFree, type Lease } from '../state/lease.ts';
 import type { Keyring } from '../trust/keyring.ts';
 import type { Signer } from '../trust/signer.ts';
 import type { BlobRef, BundleManifest } from './bundle-manifest.ts';
@@ -183,6 +183,9 @@ export async function importBundle(input: ImportInput): Promise<ImportResult> {
             const h = await leaseHolder(content.state.leases, leaseNames.checkpoint(target.remote.name)).catch(() => undefined);
             throw new RepointError('CHECKPOINT_RUNNING', `a checkpoint or import of ${target.remote.name} is running${h?.owner ? ` (${h.owner})` : ''}; try again when it has finished`);
           }
+          // gc starts only when no checkpoint lease is held, but one already running could delete a blob
+          // this import finds present (and skips) or stores, before it is published: wait it out first
+          await waitUntilFree(content.state.leases, leaseNames.gc, lease.signal, (gc) => input.log.info('waiting for gc to finish before the import', { remote: target?.remote.name, gc }));
           input.log.info('importing bundle', { remote: target.remote.name, from: m.remote.name, checkpoints: m.checkpoints.map((c) => c.ts), since: m.since?.ts, blobs: m.totals.count, bytes: m.totals.bytes });
         },
         target: blobTarget,

@@ -1,5 +1,4 @@
 import { hostname as hostnameOf } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, RemoteConfig } from '../config/types.ts';
 import { RepointError, isRepointError } from '../errors.ts';
 import { SingleFlight } from '../fill/single-flight.ts';
@@ -7,7 +6,7 @@ import { nextUniqueCheckpointTime } from '../formats/checkpoint-time.ts';
 import type { Logger } from '../log.ts';
 import type { ContentService } from '../serve/content.ts';
 import { leaseNames } from '../state/keys.ts';
-import { leaseHolder, withLease, type Lease } from '../state/lease.ts';
+import { waitUntilFree, withLease, type Lease } from '../state/lease.ts';
 import type { Signer } from '../trust/signer.ts';
 import type { Catalogue } from './catalogue.ts';
 import type { CheckpointSource, SnapshotContext } from './checkpoint-source.ts';
@@ -89,13 +88,8 @@ export class CheckpointService {
    * A collection running now could delete blobs this run stores before it publishes them: wait for it
    * (our own lease is held, so a collection starting now refuses to run; see collectGarbage).
    */
-  async #waitForGc(remote: string, signal: AbortSignal): Promise<void> {
-    for (let logged = false; ; logged = true) {
-      const gc = await leaseHolder(this.#content.state.leases, leaseNames.gc);
-      if (!gc) return;
-      if (!logged) this.#log.info('waiting for gc to finish before the checkpoint', { remote, gc: gc.owner });
-      await sleep(Math.min(1000, Math.max(50, gc.remainingMs)), undefined, { signal });
-    }
+  #waitForGc(remote: string, signal: AbortSignal): Promise<void> {
+    return waitUntilFree(this.#content.state.leases, leaseNames.gc, signal, (gc) => this.#log.info('waiting for gc to finish before the checkpoint', { remote, gc }));
   }
 
   async #createHeld(remote: RemoteConfig, source: CheckpointSource, keep: number, opts: CreateOptions, lease: Lease): Promise<CatalogueEntry> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RepointError, isRepointError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { LeaseBackend } from './state-store.ts';
@@ -57,6 +58,19 @@ export async function leaseHolder(leases: LeaseBackend, name: string): Promise<{
   if (!h) return undefined;
   const at = h.token.indexOf(SEP);
   return { ...(at >= 0 ? { owner: h.token.slice(at + 1) } : {}), remainingMs: h.remainingMs };
+}
+
+/**
+ * Waits until nobody holds `name` (polling, at most every second; a crashed holder frees it at its
+ * TTL). `onWait` is told once, when there is a holder to wait for. Aborts with `signal`.
+ */
+export async function waitUntilFree(leases: LeaseBackend, name: string, signal: AbortSignal, onWait?: (owner: string | undefined) => void): Promise<void> {
+  for (let told = false; ; told = true) {
+    const h = await leaseHolder(leases, name);
+    if (!h) return;
+    if (!told) onWait?.(h.owner);
+    await sleep(Math.min(1000, Math.max(50, h.remainingMs)), undefined, { signal });
+  }
 }
 
 /**
