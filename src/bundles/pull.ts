@@ -7,13 +7,18 @@ export type PullInput = Omit<ImportInput, 'source' | 'remote'> & { remote: strin
 
 /**
  * Pulls a bundle from another repoint's export endpoint into `remote`: an incremental one since the
- * newest checkpoint here (unless the URL names `since` itself), or a full one when the other node no
- * longer keeps that checkpoint. Returns 'up-to-date' when it has nothing newer.
+ * newest checkpoint here (unless the URL names `since`, or one `checkpoint`, itself), or a full one
+ * when the other node no longer keeps that checkpoint. Returns 'up-to-date' when it has nothing
+ * newer, or already has the one checkpoint the URL names.
  */
 export async function pullBundle(input: PullInput): Promise<ImportResult | 'up-to-date'> {
-  const newest = (await input.catalogue.list(input.remote)).at(-1);
+  const here = await input.catalogue.list(input.remote);
+  const newest = here.at(-1);
   const url = new URL(input.url);
-  const auto = newest !== undefined && !url.searchParams.has('since');
+  const one = url.searchParams.get('checkpoint');
+  if (one !== null && here.some((e) => e.ts === one)) return 'up-to-date';
+  // with since = newest here, a named checkpoint older than that would be refused as "not newer"
+  const auto = newest !== undefined && !url.searchParams.has('since') && one === null;
   if (auto) url.searchParams.set('since', newest.ts);
   const opts = { ...(input.token ? { token: input.token } : {}), ...(input.dispatcher ? { dispatcher: input.dispatcher } : {}) };
   let source;

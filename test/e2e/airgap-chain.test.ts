@@ -39,6 +39,20 @@ describeE2E('chained mirrors: export over HTTP, scheduled pulls, and plain live 
     await w?.close();
   });
 
+  it('answers HEAD of the export with 200 or 204 without planning (no package fetched, no writer left behind)', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const debs = (): number => w.upstream.hitsMatching(/\.deb$/);
+    const before = debs(); // the checkpoint is on-demand: planning it would fetch its packages
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(exportUrl(), { method: 'HEAD', headers: auth });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-disposition')).toContain(`${w.remote}-${first}.tar`);
+    }
+    expect((await fetch(`${exportUrl()}?since=${first}`, { method: 'HEAD', headers: auth })).status).toBe(204);
+    expect((await fetch(exportUrl(), { method: 'HEAD' })).status).toBe(401);
+    expect(debs()).toBe(before);
+  });
+
   it('streams the bundle from GET /-/api/remotes/<remote>/export only with the admin token; 204 when nothing is newer', async () => {
     expect((await fetch(exportUrl())).status).toBe(401);
     const res = await fetch(exportUrl(), { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -75,6 +89,20 @@ describeE2E('chained mirrors: export over HTTP, scheduled pulls, and plain live 
     expect(await checkpointsOf(inside, 'lab')).toEqual([first, second]);
     const packages = await (await fetch(`${inside.url}/lab/dists/stable/main/binary-amd64/Packages`)).text();
     expect(packages).toMatch(/^Version: 2\.0-1$/m);
+  });
+
+  it('pulls one named checkpoint (?checkpoint=TS) into a node that has a newer one; a second pull is up to date', async () => {
+    const inside = await startProxy({ remotes: { lab: { type: 'apt' } }, extra: { import: { trustedKeys: [outsideKey] } } });
+    proxies.push(inside);
+    await repointOk(['import', exportUrl(), '--token', TOKEN, '--remote', 'lab'], inside.configPath); // the newest
+    const newest = (await checkpointsOf(inside, 'lab')).at(-1)!;
+    expect(newest > first).toBe(true);
+    const url = `${exportUrl()}?checkpoint=${first}`;
+    const r = await repointOk(['import', url, '--token', TOKEN, '--remote', 'lab'], inside.configPath);
+    expect(r.stdout).toMatch(new RegExp(`^imported lab: ${first};`));
+    expect(await checkpointsOf(inside, 'lab')).toEqual([first, newest]);
+    const again = await repointOk(['import', url, '--token', TOKEN, '--remote', 'lab'], inside.configPath);
+    expect(again.stdout).toMatch(/^lab: up to date/);
   });
 
   it('chains live: a repoint whose upstream is another repoint\'s live remote, apt verifying with the original keyring', async () => {
