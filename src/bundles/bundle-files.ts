@@ -1,4 +1,5 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
@@ -9,16 +10,35 @@ export function partName(base: string, i: number): string {
   return `${base}.${String(i).padStart(3, '0')}`;
 }
 
-const PART = /^(.*)\.(\d{3})$/;
+const PART = /^(.*)\.(\d{3,})$/;
 
-/** The parts of a split set, in order, starting from `.000` (the path given may be any part or the base name). */
+/**
+ * The parts of a split set, in order, starting from `.000` (the path given may be any part or the
+ * base name). A set whose `.000` is missing, or with a gap (`.002` missing beside a `.003`), is
+ * refused naming the missing part: read up to the gap, it would fail later as merely "truncated".
+ */
 function splitParts(path: string): string[] | undefined {
   const m = PART.exec(path);
   const base = m ? m[1]! : existsSync(path) ? undefined : path;
-  if (base === undefined || !existsSync(partName(base, 0))) return undefined;
-  const parts: string[] = [];
-  for (let i = 0; existsSync(partName(base, i)); i++) parts.push(partName(base, i));
-  return parts;
+  if (base === undefined) return undefined;
+  const present = new Set<number>();
+  let dirNames: string[] = [];
+  try {
+    dirNames = readdirSync(dirname(base));
+  } catch {
+    // no such directory: nothing present
+  }
+  const prefix = `${basename(base)}.`;
+  for (const name of dirNames) {
+    const n = name.startsWith(prefix) ? /^\d{3,}$/.exec(name.slice(prefix.length))?.[0] : undefined;
+    if (n !== undefined && name === basename(partName(base, Number(n)))) present.add(Number(n)); // .000, not .0000
+  }
+  if (present.size === 0) return undefined;
+  const last = Math.max(...present);
+  for (let i = 0; i <= last; i++) {
+    if (!present.has(i)) throw new RepointError('NOT_FOUND', `split bundle ${base}: part ${partName(base, i)} is missing (the set has parts up to ${partName(base, last)})`);
+  }
+  return Array.from({ length: last + 1 }, (_, i) => partName(base, i));
 }
 
 async function* concat(parts: readonly string[]): AsyncGenerator<Buffer> {

@@ -1,0 +1,40 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { openBundleSource } from './bundle-files.ts';
+
+let dir: string;
+beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'repoint-split-')); });
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+async function contents(arg: string): Promise<string> {
+  const s = await openBundleSource(arg);
+  if (s.kind !== 'stream') throw new Error('expected a stream');
+  const chunks: Buffer[] = [];
+  for await (const c of s.stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+it('reads a split set in order from any of its parts or its base name, .1000 after .999', async () => {
+  const base = join(dir, 'b.tar');
+  for (const [i, text] of [[0, 'A'], [1, 'B'], [2, 'C']] as const) await writeFile(`${base}.${String(i).padStart(3, '0')}`, text);
+  await writeFile(`${base}.0001`, 'not a part'); // not the canonical name of part 1
+  expect(await contents(`${base}.000`)).toBe('ABC');
+  expect(await contents(`${base}.002`)).toBe('ABC');
+  expect(await contents(base)).toBe('ABC');
+  const many = join(dir, 'm.tar');
+  for (let i = 0; i <= 1000; i++) await writeFile(`${many}.${String(i).padStart(3, '0')}`, i === 1000 ? 'Z' : '');
+  expect(await contents(`${many}.000`)).toBe('Z');
+});
+
+it('refuses a set with a gap, or without its first part, naming the missing part', async () => {
+  const base = join(dir, 'b.tar');
+  await writeFile(`${base}.000`, 'A');
+  await writeFile(`${base}.001`, 'B');
+  await writeFile(`${base}.003`, 'D');
+  await expect(openBundleSource(`${base}.000`)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('b.tar.002 is missing') });
+  const late = join(dir, 'c.tar');
+  await writeFile(`${late}.001`, 'B');
+  await expect(openBundleSource(`${late}.001`)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('c.tar.000 is missing') });
+});
