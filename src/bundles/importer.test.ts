@@ -76,3 +76,14 @@ it('an import started while gc runs does not publish a checkpoint whose blobs th
   // the published checkpoint's package must be in the store
   expect(await i.content.blobs.stat(sha256(pkg))).toBeDefined();
 });
+
+it('refuses a bundle for a remote not configured here, naming the one it looked for and how to add it', async () => {
+  const o = await outside();
+  const tar = await exportBundle(remote, o.w.content, o.catalogue, signer, { checkpoint: '20240101T000000Z' });
+  const i = memoryWorld();
+  const attempt = (cfg: ReturnType<typeof configOf>, name?: string) => importBundle({
+    source: source(tar), config: cfg, types, content: i.content, catalogue: new Catalogue(i.state, i.blobs), signer: inside, trusted, baseUrl: 'http://in', log: silentLogger, ...(name ? { remote: name } : {}),
+  });
+  await expect(attempt(configOf({ other: { type: 'apt' } }))).rejects.toMatchObject({ code: 'UNKNOWN_REMOTE', message: expect.stringContaining('the bundle is for remote "deb", which is not configured here (remotes: other); add it (an offline remote: `deb: { type: apt }`)') });
+  await expect(attempt(config, 'lab')).rejects.toMatchObject({ code: 'UNKNOWN_REMOTE', message: expect.stringContaining('--remote lab (the bundle is for "deb") is not configured here (remotes: deb); add it (an offline remote: `lab: { type: apt }`)') });
+});

@@ -80,7 +80,8 @@ function targetRemote(input: ImportInput, m: BundleManifest): { remote: RemoteCo
   const name = input.remote ?? m.remote.name;
   const remote = input.config.remotes.get(name);
   if (!remote) {
-    throw new RepointError('UNKNOWN_REMOTE', `the bundle is for remote "${m.remote.name}", which is not configured here (remotes: ${[...input.config.remotes.keys()].join(', ')}); add it (an offline remote: \`${m.remote.name}: { type: ${m.remote.type} }\`) or choose one with --remote`);
+    const what = input.remote === undefined ? `the bundle is for remote "${name}", which` : `--remote ${name} (the bundle is for "${m.remote.name}")`;
+    throw new RepointError('UNKNOWN_REMOTE', `${what} is not configured here (remotes: ${[...input.config.remotes.keys()].join(', ')}); add it (an offline remote: \`${name}: { type: ${m.remote.type} }\`) or choose one with --remote`);
   }
   if (remote.type !== m.remote.type) throw new RepointError('BUNDLE_INVALID', `the bundle carries ${m.remote.type} checkpoints; remotes.${name} is a ${remote.type} remote`);
   if (remote.unavailable) throw new RepointError('REMOTE_UNAVAILABLE', `remote ${name} is disabled: ${remote.unavailable}`);
