@@ -87,3 +87,18 @@ it('refuses a bundle for a remote not configured here, naming the one it looked 
   await expect(attempt(configOf({ other: { type: 'apt' } }))).rejects.toMatchObject({ code: 'UNKNOWN_REMOTE', message: expect.stringContaining('the bundle is for remote "deb", which is not configured here (remotes: other); add it (an offline remote: `deb: { type: apt }`)') });
   await expect(attempt(config, 'lab')).rejects.toMatchObject({ code: 'UNKNOWN_REMOTE', message: expect.stringContaining('--remote lab (the bundle is for "deb") is not configured here (remotes: deb); add it (an offline remote: `lab: { type: apt }`)') });
 });
+
+it('does not publish a checkpoint older than every one checkpoints.keep keeps here, and says so', async () => {
+  const o = await outside();
+  const kept = configOf({ deb: { type: 'apt', checkpoints: { keep: 1 } } });
+  const i = memoryWorld();
+  const catalogue = new Catalogue(i.state, i.blobs);
+  const run = async (ts: string) => importBundle({
+    source: source(await exportBundle(remote, o.w.content, o.catalogue, signer, { checkpoint: ts })), config: kept, types, content: i.content, catalogue, signer: inside, trusted, baseUrl: 'http://in', log: silentLogger,
+  });
+  expect((await run('20240102T000000Z')).published.map((e) => e.ts)).toEqual(['20240102T000000Z']);
+  const older = await run('20240101T000000Z');
+  expect(older.published).toEqual([]);
+  expect(older.tooOld).toEqual(['20240101T000000Z']);
+  expect((await catalogue.list('deb')).map((e) => e.ts)).toEqual(['20240102T000000Z']);
+});

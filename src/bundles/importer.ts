@@ -43,6 +43,8 @@ export interface ImportResult {
   published: CatalogueEntry[];
   /** Carried checkpoints this node already had (nothing to do for them). */
   already: string[];
+  /** Carried checkpoints not published: older than the `checkpoints.keep` newest ones here. */
+  tooOld: string[];
   written: { files: number; bytes: number };
   /** Blobs already in the store (a resumed import, or shared with earlier checkpoints). */
   present: number;
@@ -204,7 +206,7 @@ export async function importBundle(input: ImportInput): Promise<ImportResult> {
     await batch?.close();
     if (!target || !bundle) throw new RepointError('INTERNAL', 'bundle read without a manifest');
     const { remote, reader } = target;
-    if (nothingNew) return { remote: remote.name, bundle, published: [], already: bundle.checkpoints.map((c) => c.ts), written, present };
+    if (nothingNew) return { remote: remote.name, bundle, published: [], already: bundle.checkpoints.map((c) => c.ts), tooOld: [], written, present };
 
     // entries listed without sha256 find their blob through an alias, as after a verified download
     await recordImportedAliases(content, bundle);
@@ -221,8 +223,8 @@ export async function importBundle(input: ImportInput): Promise<ImportResult> {
       hasBlob: async (sha) => (await sizeOf(sha)) !== undefined,
     });
     if (!lease) throw new RepointError('INTERNAL', 'bundle imported without the checkpoint lease');
-    const { published, already } = await publishImported({ bundle, remote, reader, content, catalogue: input.catalogue, signer: input.signer, baseUrl: input.baseUrl, log: input.log, lease });
-    return { remote: remote.name, bundle, published, already, written, present };
+    const { published, already, tooOld } = await publishImported({ bundle, remote, reader, content, catalogue: input.catalogue, signer: input.signer, baseUrl: input.baseUrl, log: input.log, lease });
+    return { remote: remote.name, bundle, published, already, tooOld, written, present };
   }
 }
 

@@ -47,14 +47,19 @@ export async function isSameCheckpoint(catalogue: Catalogue, entry: CatalogueEnt
  * an older one slots in behind the newest, so live never moves back. The caller holds the remote's
  * checkpoint lease (gc does not collect while it is held: the stored blobs are not pinned yet).
  */
-export async function publishImported(input: PublishInput): Promise<{ published: CatalogueEntry[]; already: string[] }> {
+export async function publishImported(input: PublishInput): Promise<{ published: CatalogueEntry[]; already: string[]; tooOld: string[] }> {
   const { remote, content, catalogue } = input;
   const have = new Set((await catalogue.list(remote.name)).map((e) => e.ts));
   const already = input.bundle.checkpoints.filter((c) => have.has(c.ts)).map((c) => c.ts);
+  // imports are kept unless checkpoints.keep says otherwise; one that keep would drop at once is not published
+  const keep = remote.checkpoints?.keep ?? Number.MAX_SAFE_INTEGER;
+  const all = [...have, ...input.bundle.checkpoints.filter((c) => !have.has(c.ts)).map((c) => c.ts)].sort();
+  const cut = new Set(all.slice(0, Math.max(0, all.length - keep)));
+  const tooOld = input.bundle.checkpoints.filter((c) => !have.has(c.ts) && cut.has(c.ts)).map((c) => c.ts);
   const entries: CatalogueEntry[] = [];
   const at = new Date().toISOString();
   for (const c of input.bundle.checkpoints) {
-    if (have.has(c.ts)) continue;
+    if (have.has(c.ts) || cut.has(c.ts)) continue;
     const original = await carriedManifest(content.blobs, input.bundle, c);
     const fields = await input.reader.adopt(original, {
       content, signer: input.signer, log: input.log, remote: remote.name, upstreams: remote.upstreams,
@@ -72,10 +77,9 @@ export async function publishImported(input: PublishInput): Promise<{ published:
   }
   if (entries.length > 0) {
     await input.lease.confirm(); // publishing is the irreversible step
-    // imports are kept unless checkpoints.keep says otherwise
-    const keep = remote.checkpoints?.keep ?? Number.MAX_SAFE_INTEGER;
     const dropped = await catalogue.publishMany(remote.name, entries, keep);
     input.log.info('imported checkpoints published', { remote: remote.name, ts: entries.map((e) => e.ts), dropped: dropped.map((d) => d.ts) });
   }
-  return { published: entries, already };
+  if (tooOld.length) input.log.warn('imported checkpoints older than every kept one not published (checkpoints.keep)', { remote: remote.name, ts: tooOld, keep });
+  return { published: entries, already, tooOld };
 }

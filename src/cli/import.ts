@@ -35,9 +35,10 @@ function pullTarget(url: string, remote: string | undefined): string {
 }
 
 export function summary(r: ImportResult, secs: number): string {
-  const published = r.published.map((e) => e.ts).join(', ') || 'nothing new';
+  const published = r.published.map((e) => e.ts).join(', ') || (r.tooOld.length ? 'nothing published' : 'nothing new');
   const already = r.already.length ? `; ${r.already.length} already here` : '';
-  return `imported ${r.remote}: ${published}${already}; ${r.written.files} blobs (${formatBytes(r.written.bytes)}) written, ${r.present} already present, in ${secs.toFixed(1)} s`;
+  const tooOld = r.tooOld.length ? `; ${r.tooOld.join(', ')} older than every checkpoint checkpoints.keep keeps here, not published` : '';
+  return `imported ${r.remote}: ${published}${already}${tooOld}; ${r.written.files} blobs (${formatBytes(r.written.bytes)}) written, ${r.present} already present, in ${secs.toFixed(1)} s`;
 }
 
 /** `repoint import`: verifies and imports a bundle; exit 0 with a one-line summary, else an error and nothing published. */
