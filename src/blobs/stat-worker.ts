@@ -41,11 +41,13 @@ interface Waiting {
  */
 export class StatWorker {
   #worker: Worker | undefined;
+  #closed = false;
   #next = 0;
   readonly #waiting = new Map<number, Waiting>();
 
   /** The size of each file (undefined when missing); a failure other than "missing" rejects. */
   sizes(paths: readonly string[]): Promise<Array<number | undefined>> {
+    if (this.#closed) return Promise.reject(new RepointError('INTERNAL', 'the blob store was closed'));
     if (paths.length === 0) return Promise.resolve([]);
     const worker = this.#start();
     const id = this.#next++;
@@ -56,10 +58,15 @@ export class StatWorker {
     });
   }
 
+  /** Stops the thread; what waits fails, and so does any look-up from now on (no new thread). */
   async close(): Promise<void> {
+    this.#closed = true;
     const worker = this.#worker;
     this.#worker = undefined;
-    if (worker) await worker.terminate();
+    if (worker) {
+      worker.ref(); // an unref'd thread's exit would not keep the process up until close() (and what follows it) ran
+      await worker.terminate();
+    }
     this.#failAll(new RepointError('INTERNAL', 'the blob store was closed'));
   }
 
@@ -76,9 +83,9 @@ export class StatWorker {
 
   #settle(r: Reply): void {
     const w = this.#waiting.get(r.id);
-    if (!w) return;
     this.#waiting.delete(r.id);
     if (this.#waiting.size === 0) this.#worker?.unref();
+    if (!w) return;
     if (r.sizes) w.resolve(Array.from(r.sizes, (s) => (s < 0 ? undefined : s)));
     else w.reject(new RepointError('STORAGE_FAILED', `stat failed: ${r.error ?? 'unknown error'}`, r.code ? { code: r.code } : {}));
   }

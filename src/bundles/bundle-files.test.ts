@@ -36,5 +36,13 @@ it('refuses a set with a gap, or without its first part, naming the missing part
   await expect(openBundleSource(`${base}.000`)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('b.tar.002 is missing') });
   const late = join(dir, 'c.tar');
   await writeFile(`${late}.001`, 'B');
+  await writeFile(`${late}.002`, 'C');
   await expect(openBundleSource(`${late}.001`)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('c.tar.000 is missing') });
+});
+
+it('reads a plain bundle whose name ends in a dot and digits as the file it is', async () => {
+  for (const name of ['debian.20261201', 'x.123']) {
+    await writeFile(join(dir, name), `TAR ${name}`);
+    expect(await contents(join(dir, name))).toBe(`TAR ${name}`);
+  }
 });

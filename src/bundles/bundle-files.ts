@@ -10,7 +10,7 @@ export function partName(base: string, i: number): string {
   return `${base}.${String(i).padStart(3, '0')}`;
 }
 
-const PART = /^(.*)\.(\d{3,})$/;
+const PART = /^(.*)\.(\d{3})$/;
 
 /**
  * The parts of a split set, in order, starting from `.000` (the path given may be any part or the
@@ -34,6 +34,8 @@ function splitParts(path: string): string[] | undefined {
     if (n !== undefined && name === basename(partName(base, Number(n)))) present.add(Number(n)); // .000, not .0000
   }
   if (present.size === 0) return undefined;
+  // a file named like one part, alone, is a plain bundle (x.123); not when other parts are there
+  if (!present.has(0) && present.size === 1 && existsSync(path)) return undefined;
   const last = Math.max(...present);
   for (let i = 0; i <= last; i++) {
     if (!present.has(i)) throw new RepointError('NOT_FOUND', `split bundle ${base}: part ${partName(base, i)} is missing (the set has parts up to ${partName(base, last)})`);

@@ -94,4 +94,32 @@ describe('planBundle', () => {
     const p = await plan(w, [cp], { complete: async () => w.content.storeBytes(Buffer.from('package b')) });
     expect(p.blobs.slice(1)).toEqual([{ sha256: a.sha256, size: a.size, sha512: sha512('a') }, { sha256: b.sha256, size: b.size, sha512: sha512('b') }]);
   });
+
+  it('when an index fails mid-way, no completion of an earlier batch goes on after planBundle rejected', async () => {
+    const w = memoryWorld();
+    const refs: PackageRef[] = Array.from({ length: 40 }, (_, i) => {
+      const data = Buffer.from(`package p${i}`);
+      return { path: `pool/p${i}.deb`, expected: { size: data.length, digests: [{ algo: 'sha256', hex: createHash('sha256').update(data).digest('hex') }] } };
+    });
+    const failing: BundleSupport = {
+      ...reader,
+      async *packageRefs(): AsyncGenerator<PackageRef[]> {
+        yield refs;
+        throw new RepointError('METADATA_INVALID', 'Packages.xz: corrupt input');
+      },
+    };
+    const cp = await checkpoint(w, '20261204T000000Z', []);
+    let settled = false;
+    const late: string[] = [];
+    const complete = async (ref: PackageRef): Promise<BlobInfo> => {
+      await new Promise((r) => setTimeout(r, 10));
+      if (settled) late.push(ref.path); // a download for an export that already failed
+      return w.content.storeBytes(Buffer.from(`package ${ref.path.slice(5, -4)}`));
+    };
+    const planned = planBundle({ remote: 'r', reader: failing, catalogue: new Catalogue(w.state, w.blobs), content: w.content, upstreams: [], carried: [cp], complete });
+    await expect(planned).rejects.toThrow('corrupt input');
+    settled = true;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(late).toEqual([]);
+  });
 });

@@ -143,14 +143,19 @@ export async function planBundle(input: PlanInput): Promise<BundlePlan> {
     // A batch is placed while the next one is parsed; its sizes were looked up meanwhile. One at a time,
     // in order, so a package listed twice is placed where it is first listed.
     let placing: Promise<void> = Promise.resolve();
-    for await (const batch of reader.packageRefs(m, deps, seen)) {
-      const first = next;
-      next += batch.length;
-      const sizes = storedSizes(batch);
-      sizes.catch(() => {}); // awaited through `placing`
-      await placing;
-      placing = sizes.then((known) => forEachWindow(batch, PARALLEL, (ref, k) => place(ref, first + k, where, known))).then(progress);
-      placing.catch(() => {}); // awaited at the next batch or below
+    try {
+      for await (const batch of reader.packageRefs(m, deps, seen)) {
+        const first = next;
+        next += batch.length;
+        const sizes = storedSizes(batch);
+        sizes.catch(() => {}); // awaited through `placing`
+        await placing;
+        placing = sizes.then((known) => forEachWindow(batch, PARALLEL, (ref, k) => place(ref, first + k, where, known))).then(progress);
+        placing.catch(() => {}); // awaited at the next batch or below
+      }
+    } catch (err) {
+      await placing.catch(() => {}); // no download for a failed export goes on after it returns
+      throw err;
     }
     await placing;
     await checkIndexesRead(reader, m, deps, where);

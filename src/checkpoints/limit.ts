@@ -18,5 +18,9 @@ export async function forEachLimit<T>(items: Iterable<T> | AsyncIterable<T>, n: 
  * more than the work. Rejects with the first failure once its window settled.
  */
 export async function forEachWindow<T>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  for (let at = 0; at < items.length; at += n) await Promise.all(items.slice(at, at + n).map((item, k) => fn(item, at + k)));
+  for (let at = 0; at < items.length; at += n) {
+    const settled = await Promise.allSettled(items.slice(at, at + n).map((item, k) => fn(item, at + k)));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
 }
