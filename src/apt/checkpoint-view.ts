@@ -17,7 +17,8 @@ export async function serveAptCheckpoint(remote: AptRemote, content: ContentServ
   const name = path.slice(path.lastIndexOf('/') + 1);
   const created = Date.parse(m.createdAt);
 
-  const suite = suites.find((s) => path.startsWith(`${s.dir}/`));
+  // the longest suite directory that holds the path: dists/stable/updates is not dists/stable's
+  const suite = suites.filter((s) => path.startsWith(`${s.dir}/`)).reduce<AptSuiteSnapshot | undefined>((a, s) => (!a || s.dir.length > a.dir.length ? s : a), undefined);
   if (suite) {
     const rel = path.slice(suite.dir.length + 1);
     if (isReleaseFile(name) && dirname(path) === suite.dir) {
