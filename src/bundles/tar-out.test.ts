@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { expect, it } from 'vitest';
-import { TarOut } from './tar-out.ts';
+import { parseTarHeader } from './tar-in.ts';
+import { TarOut, ustarHeader } from './tar-out.ts';
 
 async function collect(write: (out: PassThrough) => Promise<void>): Promise<Buffer> {
   const out = new PassThrough();
@@ -53,4 +54,11 @@ it('leaves no listener behind on the output for each wait for drain', async () =
   for (let i = 0; i < 40; i++) await tar.file(`f${i}`, randomBytes(1 << 20), new Date());
   expect(out.listenerCount('close') + out.listenerCount('drain') + out.listenerCount('error')).toBe(before);
   await tar.finish();
+});
+
+it('writes an entry of 8 GiB or more with the GNU base-256 size field, as the reader takes it', () => {
+  for (const size of [0o77777777777, 9 * 2 ** 30, 2 ** 40 + 3]) {
+    const header = ustarHeader(`blobs/sha256/ab/cd/${'ab'.repeat(32)}`, size, new Date(0));
+    expect(parseTarHeader(header)?.size).toBe(size);
+  }
 });

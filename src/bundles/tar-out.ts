@@ -18,9 +18,22 @@ function octal(buf: Buffer, value: number, offset: number, digits: number): void
   buf.write(`${'0'.repeat(digits - s.length)}${s} `, offset, 'latin1');
 }
 
+/** The largest size 11 octal digits hold (8 GiB - 1). */
+const MAX_OCTAL_SIZE = 0o77777777777;
+
+/** GNU base-256: the high bit of the first byte set, the value big-endian in the rest of the field. */
+function base256(buf: Buffer, value: number, offset: number, width: number): void {
+  buf[offset] = 0x80;
+  let v = BigInt(value);
+  for (let i = offset + width - 1; i > offset; i--) {
+    buf[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
 /**
  * A POSIX ustar header for a regular file (mode 0644, uid/gid 0), as tar cf and tar-stream write it.
- * Names are ASCII and at most 100 bytes (bundle entries are 83); files are below 8 GiB.
+ * Names are ASCII and at most 100 bytes (bundle entries are 83); sizes of 8 GiB and more use GNU base-256.
  */
 export function ustarHeader(name: string, size: number, mtime: Date): Buffer {
   if (name.length > 100 || !/^[\x20-\x7e]+$/.test(name)) throw new RepointError('INTERNAL', `tar entry name not representable: ${name}`);
@@ -29,7 +42,8 @@ export function ustarHeader(name: string, size: number, mtime: Date): Buffer {
   octal(h, 0o644, 100, 6);
   octal(h, 0, 108, 6);
   octal(h, 0, 116, 6);
-  octal(h, size, 124, 11);
+  if (size <= MAX_OCTAL_SIZE) octal(h, size, 124, 11);
+  else base256(h, size, 124, 12); // GNU tar's form for entries of 8 GiB and more (docs/bundle-format.md)
   octal(h, Math.floor(mtime.getTime() / 1000), 136, 11);
   h[156] = 0x30; // '0': regular file
   h.write('ustar\x0000', 257, 'latin1');
@@ -49,9 +63,20 @@ export class TarOut {
   readonly #out: Writable;
   #buf = Buffer.allocUnsafe(CHUNK);
   #used = 0;
+  /** The output's own failure (a full disk, a file that cannot be opened, EPIPE): the error to give. */
+  #error: Error | undefined;
 
   constructor(out: Writable) {
     this.#out = out;
+    // from the start: an 'error' with no listener would crash the process, skipping every clean-up
+    out.on('error', (err) => { this.#error ??= err; });
+  }
+
+  #failed(): RepointError {
+    const e = this.#error as (Error & { code?: string }) | undefined;
+    if (!e) return new RepointError('INTERNAL', 'the bundle output was closed');
+    const why = e.code === 'EPIPE' ? 'its reader went away (EPIPE)' : e.message;
+    return new RepointError('STORAGE_FAILED', `writing the bundle failed: ${why}`, e.code ? { code: e.code } : {}, { cause: e });
   }
 
   /** One whole entry. */
@@ -100,7 +125,7 @@ export class TarOut {
     await this.append(Buffer.alloc(2 * BLOCK));
     await this.#emit();
     this.#out.end();
-    await finished(this.#out);
+    await finished(this.#out).catch(() => { throw this.#failed(); });
   }
 
   async #emit(): Promise<void> {
@@ -108,18 +133,18 @@ export class TarOut {
     const chunk = this.#buf.subarray(0, this.#used);
     this.#buf = Buffer.allocUnsafe(CHUNK);
     this.#used = 0;
-    if (this.#out.destroyed) throw new RepointError('INTERNAL', 'the bundle output was closed');
+    if (this.#out.destroyed || this.#error) throw this.#failed();
     if (this.#out.write(chunk)) return;
     // both waits are cancelled once one fires: a listener left behind per wait would pile up on the output
     const done = new AbortController();
     const closed = once(this.#out, 'close', { signal: done.signal }).then(() => {
-      throw new RepointError('INTERNAL', 'the bundle output was closed');
+      throw this.#failed();
     });
     closed.catch(() => {});
     const drained = once(this.#out, 'drain', { signal: done.signal });
     drained.catch(() => {});
     try {
-      await Promise.race([drained, closed]);
+      await Promise.race([drained, closed]).catch(() => { throw this.#failed(); }); // once() rejects on the error event
     } finally {
       done.abort();
     }

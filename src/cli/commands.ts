@@ -28,9 +28,8 @@ exit codes: 0 done, 1 failed, 2 usage, 75 already running elsewhere (checkpoint 
 /** sysexits EX_TEMPFAIL: another process holds the lease; retrying later will work. */
 const EXIT_BUSY = 75;
 
-/** Runs one command line; the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
@@ -39,6 +38,22 @@ export async function main(argv: string[]): Promise<number> {
     },
     allowPositionals: true,
   });
+}
+
+/** Runs one command line; the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    // an unknown option or one without its value is a usage error (exit 2), not a failure
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
+      process.stderr.write(`repoint: ${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  const { values, positionals } = parsed;
   const [command] = positionals;
   if (values.help || !command) {
     process.stdout.write(USAGE);

@@ -18,16 +18,22 @@ export interface ExportOptions extends ExportSelection {
 
 const USAGE = 'usage: repoint export <remote> --output FILE.tar|- [--checkpoint TS | --all] [--since TS] [--split SIZE]';
 
-/** Where the tar goes: stdout, split parts, or FILE.tar written under a temp name and renamed at the end. */
-function openOutput(output: string, split: string | undefined): { out: Writable; done: () => Promise<string>; fail: () => Promise<void> } {
-  if (output === '-') {
-    if (split !== undefined) throw new RepointError('CONFIG_INVALID', '--split writes files; it cannot be used with --output -');
-    return { out: process.stdout, done: async () => 'stdout', fail: async () => {} };
-  }
-  if (split !== undefined) {
-    const bytes = parseSize(split);
-    if (bytes === undefined || bytes < 1) throw new RepointError('CONFIG_INVALID', `--split: expected a size like "4GiB", got "${split}"`);
-    const w = new SplitWriter(output, bytes);
+type Target = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 'split'; path: string; bytes: number };
+
+/** Where the tar goes, checked before any work (a usage error, exit 2, names what is wrong). */
+function targetOf(output: string, split: string | undefined): Target | string {
+  if (output === '-') return split === undefined ? { kind: 'stdout' } : '--split writes files; it cannot be used with --output -';
+  if (split === undefined) return { kind: 'file', path: output };
+  const bytes = parseSize(split);
+  return bytes === undefined || bytes < 1 ? `--split: expected a size like "4GiB", got "${split}"` : { kind: 'split', path: output, bytes };
+}
+
+/** Stdout, split parts, or FILE.tar written under a temp name and renamed at the end. */
+function openOutput(target: Target): { out: Writable; done: () => Promise<string>; fail: () => Promise<void> } {
+  if (target.kind === 'stdout') return { out: process.stdout, done: async () => 'stdout', fail: async () => {} };
+  const output = target.path;
+  if (target.kind === 'split') {
+    const w = new SplitWriter(output, target.bytes);
     return { out: w, done: async () => `${w.written.length} parts ${w.written[0] ?? ''} ... ${w.written.at(-1) ?? ''}`, fail: () => w.remove() };
   }
   const temp = `${output}.part-${process.pid}`;
@@ -43,6 +49,11 @@ export async function runExport(config: Config, log: Logger, args: string[], opt
   const [name] = args;
   if (!name || !opts.output) {
     process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const target = targetOf(opts.output, opts.split);
+  if (typeof target === 'string') {
+    process.stderr.write(`repoint: ${target}\n${USAGE}\n`);
     return 2;
   }
   const remote = config.remotes.get(name);
@@ -67,7 +78,13 @@ export async function runExport(config: Config, log: Logger, args: string[], opt
       onPlan: (p) => progress.update(`listing: ${p.blobs} blobs${p.completed ? `, ${p.completed} fetched from upstream` : ''}`),
     }, carried, base);
     const total = prepared.manifest.totals;
-    const output = openOutput(opts.output, opts.split);
+    const output = openOutput(target);
+    // Ctrl-C or a TERM while writing: no partial FILE.tar.part-* or FILE.tar.NNN is left behind
+    const interrupted = (signal: NodeJS.Signals): void => {
+      void output.fail().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     const writeStart = Date.now();
     try {
       await writePrepared(output.out, prepared, rt.content, (p) => {
@@ -77,6 +94,9 @@ export async function runExport(config: Config, log: Logger, args: string[], opt
     } catch (err) {
       await output.fail();
       throw err;
+    } finally {
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
     }
     const where = await output.done();
     const secs = (Date.now() - started) / 1000;
