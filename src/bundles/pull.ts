@@ -3,7 +3,7 @@ import { isRepointError } from '../errors.ts';
 import { openBundleSource } from './bundle-files.ts';
 import { importBundle, type ImportInput, type ImportResult } from './importer.ts';
 
-export type PullInput = Omit<ImportInput, 'source' | 'remote'> & { remote: string; url: string; token?: string; dispatcher?: Dispatcher };
+export type PullInput = Omit<ImportInput, 'source' | 'remote'> & { remote: string; url: string; token?: string; dispatcher?: Dispatcher; signal?: AbortSignal };
 
 /**
  * Pulls a bundle from another repoint's export endpoint into `remote`: an incremental one since the
@@ -20,7 +20,7 @@ export async function pullBundle(input: PullInput): Promise<ImportResult | 'up-t
   // with since = newest here, a named checkpoint older than that would be refused as "not newer"
   const auto = newest !== undefined && !url.searchParams.has('since') && one === null;
   if (auto) url.searchParams.set('since', newest.ts);
-  const opts = { ...(input.token ? { token: input.token } : {}), ...(input.dispatcher ? { dispatcher: input.dispatcher } : {}) };
+  const opts = { ...(input.token ? { token: input.token } : {}), ...(input.dispatcher ? { dispatcher: input.dispatcher } : {}), ...(input.signal ? { signal: input.signal } : {}) };
   let source;
   try {
     source = await openBundleSource(url.toString(), opts);

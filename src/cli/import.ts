@@ -7,7 +7,8 @@ import { RepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { repositoryTypes } from '../registry.ts';
 import { createRuntime } from '../runtime.ts';
-import { loadKeyring, type Keyring } from '../trust/keyring.ts';
+import type { Keyring } from '../trust/keyring.ts';
+import { loadTrustedKeys } from '../bundles/trusted-keys.ts';
 import { formatBytes, Progress } from './progress.ts';
 
 export interface ImportOptions {
@@ -19,11 +20,8 @@ export interface ImportOptions {
 
 const USAGE = 'usage: repoint import FILE.tar | FILE.tar.000 | - | https://<node>/-/api/remotes/<remote>/export [--remote NAME] [--token TOKEN]';
 
-export async function trustedKeyring(config: Config): Promise<Keyring> {
-  if (config.import.trustedKeys.length === 0) {
-    throw new RepointError('CONFIG_INVALID', 'import.trustedKeys: no trusted keys configured; add the exporting node\'s public key file (its /-/keys/mirror.asc)');
-  }
-  return loadKeyring(config.import.trustedKeys);
+export function trustedKeyring(config: Config): Promise<Keyring> {
+  return loadTrustedKeys(config);
 }
 
 /** The remote a pull from an export URL goes into: --remote, else the remote named in the URL. */

@@ -59,7 +59,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       stopSchedules();
       stopGc();
       stopSweep();
-      stopImports();
+      await stopImports();
       // honoServe makes a node:http server here (the http2 types have no connection tracking)
       if ('closeAllConnections' in server) await drain(server, config.shutdownGraceMs, log);
       else await new Promise<void>((resolve) => server.close(() => resolve()));

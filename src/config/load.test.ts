@@ -94,6 +94,14 @@ describe('loadConfig', () => {
     expect(c.remotes.get('lab')?.unavailable).toBeUndefined();
   });
 
+  it('refuses importFrom with credentials in its URL, or on a remote that has an upstream, naming the key', async () => {
+    const offline = `import: { trustedKeys: [k.asc] }\nremotes:\n  lab: { type: apt, importFrom: { url: "https://admin:S3CRET@outside:8080/-/api/remotes/d/export", schedule: "*/5 * * * *" } }\n`;
+    await expect(load(offline)).rejects.toThrow(/remotes\.lab\.importFrom\.url: credentials in the URL are not sent/);
+    await expect(load(offline)).rejects.not.toThrow(/S3CRET/);
+    const online = `import: { trustedKeys: [k.asc] }\nremotes:\n  deb: { type: apt, upstream: "http://127.0.0.1:1/debian", keyring: k.gpg, importFrom: { url: "http://127.0.0.1:2/-/api/remotes/deb/export", schedule: "*/5 * * * *" } }\n`;
+    await expect(load(online)).rejects.toThrow(/remotes\.deb\.importFrom: only an offline remote/);
+  });
+
   it('parses the shipped example config', async () => {
     const c = loadConfig(join(process.cwd(), 'mirror.example.yaml'), {});
     expect([...c.remotes.keys()]).toEqual(expect.arrayContaining(['debian', 'debian-security', 'ubuntu']));

@@ -121,6 +121,11 @@ function checkOffline(remotes: Record<string, ParsedRemote>, ctx: z.RefinementCt
   for (const [name, r] of Object.entries(remotes)) {
     if (!Array.isArray(r.upstreams)) continue; // this remote failed to parse: its own issue is reported
     const issue = (path: string[], message: string): void => ctx.addIssue({ code: 'custom', path: [name, ...path], message });
+    if (r.importFrom) {
+      const u = new URL(r.importFrom.url);
+      if (u.username || u.password) issue(['importFrom', 'url'], `credentials in the URL are not sent (and would be logged): remove them and put the other node's admin token in remotes.${name}.importFrom.token`);
+      if (r.upstreams.length > 0) issue(['importFrom'], `only an offline remote (no upstream) pulls its checkpoints from another repoint: remove remotes.${name}.importFrom, or remove upstream and keyring to make remotes.${name} offline`);
+    }
     if (r.upstreams.length === 0) {
       if (r.keyrings.length > 0) issue(['keyring'], `an offline remote (no upstream) takes its checkpoints from imports, verified with import.trustedKeys: remove remotes.${name}.keyring, or set remotes.${name}.upstream`);
       if (r.checkpoints?.schedule) issue(['checkpoints', 'schedule'], `an offline remote (no upstream) cannot make checkpoints; they come from \`repoint import\` or remotes.${name}.importFrom: remove the schedule`);
