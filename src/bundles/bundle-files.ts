@@ -54,22 +54,32 @@ export type BundleSource = { kind: 'stream'; stream: Readable; name: string } | 
  * newer), a split set (`FILE.tar.000` ...), or a file.
  */
 export async function openBundleSource(arg: string, opts: { token?: string; dispatcher?: Dispatcher; signal?: AbortSignal } = {}): Promise<BundleSource> {
-  if (arg === '-') return { kind: 'stream', stream: process.stdin, name: 'stdin' };
+  if (arg === '-') {
+    // a terminal would wait for a tar typed at the keyboard
+    if (process.stdin.isTTY) throw new RepointError('CONFIG_INVALID', 'reading the bundle from stdin ("-"), but stdin is a terminal: pipe it in, e.g. `cat FILE.tar | repoint import -`');
+    return { kind: 'stream', stream: process.stdin, name: 'stdin' };
+  }
   if (/^https?:\/\//i.test(arg)) {
+    const name = arg.replace(/[?#].*$/, '');
+    if (!URL.canParse(arg)) throw new RepointError('CONFIG_INVALID', `not a valid URL: ${name}`);
     const res = await request(arg, {
       method: 'GET',
       headers: { accept: 'application/x-tar', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
       ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+    }).catch((err: unknown) => {
+      if (opts.signal?.aborted) throw err;
+      const e = err as Error & { code?: string };
+      throw new RepointError('UPSTREAM_UNAVAILABLE', `${name}: ${e.code ? `${e.code} ` : ''}${e.message}`, e.code ? { code: e.code } : {}, { cause: err });
     });
-    const name = arg.replace(/[?#].*$/, '');
     if (res.statusCode === 204) {
       await res.body.dump();
       return { kind: 'up-to-date', name };
     }
     if (res.statusCode !== 200) {
       const text = (await res.body.text()).slice(0, 2000);
-      let detail = text.trim();
+      // one line: an HTML error page (a proxy's, a portal's) is shown as its text, shortened
+      let detail = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200);
       try {
         const j = JSON.parse(text) as { error?: string; message?: string };
         if (j.message) detail = `${j.error ?? ''}: ${j.message}`;

@@ -102,3 +102,19 @@ it('does not publish a checkpoint older than every one checkpoints.keep keeps he
   expect(older.tooOld).toEqual(['20240101T000000Z']);
   expect((await catalogue.list('deb')).map((e) => e.ts)).toEqual(['20240102T000000Z']);
 });
+
+it('bundle verify refuses what import refuses: a package whose index lists another size than its carried blob has', async () => {
+  const pkg = Buffer.from('package whose index entry states the wrong size');
+  const o = memoryWorld();
+  const oc = new Catalogue(o.state, o.blobs);
+  await storePackage(o.content, pkg);
+  const line = JSON.stringify({ path: 'pool/p.deb', size: pkg.length + 1, sha256: sha256(pkg) });
+  await checkpoint(o.content, oc, 'deb', '20240101T000000Z', [Buffer.from(`${line}\n`)], signer);
+  const tar = await exportBundle(remote, o.content, oc, signer, {});
+  const i = memoryWorld();
+  const imported = await importBundle({ source: source(tar), config, types, content: i.content, catalogue: new Catalogue(i.state, i.blobs), signer: inside, trusted, baseUrl: 'http://in', log: silentLogger })
+    .then(() => 'accepted', (err: { code?: string }) => err.code ?? 'other');
+  const verified = await verifyBundle(source(tar), trusted, types).then(() => 'accepted', (err: { code?: string }) => err.code ?? 'other');
+  expect(imported).toBe('BUNDLE_INCOMPLETE');
+  expect(verified).toBe(imported);
+});

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { isRepointError } from '../errors.ts';
+import { isRepointError, RepointError } from '../errors.ts';
 import { openBundleSource } from './bundle-files.ts';
 import { importBundle, type ImportInput, type ImportResult } from './importer.ts';
 
@@ -12,6 +12,7 @@ export type PullInput = Omit<ImportInput, 'source' | 'remote'> & { remote: strin
  * newer, or already has the one checkpoint the URL names.
  */
 export async function pullBundle(input: PullInput): Promise<ImportResult | 'up-to-date'> {
+  if (!URL.canParse(input.url)) throw new RepointError('CONFIG_INVALID', `not a valid URL: ${input.url.replace(/[?#].*$/, '')}`);
   const here = await input.catalogue.list(input.remote);
   const newest = here.at(-1);
   const url = new URL(input.url);

@@ -55,13 +55,20 @@ export async function verifyBundle(source: Readable, trusted: Keyring, types: Re
       };
     },
   });
-  const available = new Set([...manifest.blobs, ...(manifest.since?.blobs ?? [])].map((b) => b.sha256));
+  const listed = [...manifest.blobs, ...(manifest.since?.blobs ?? [])];
+  const sizes = new Map(listed.map((b) => [b.sha256, b.size]));
+  const available = new Set(sizes.keys());
   // entries listed without sha256: by the other digests the bundle verified (or, for the base, names)
-  const byAlt = new Set([...manifest.blobs, ...(manifest.since?.blobs ?? [])].flatMap((b) => altDigestsOfRef(b).map((d) => `${d.algo}:${d.hex}`)));
+  const byAlt = new Map<string, string>(listed.flatMap((b) => altDigestsOfRef(b).map((d) => [`${d.algo}:${d.hex}`, b.sha256] as const)));
+  // as the importer judges it: the blob a package resolves to, at the size its index lists
+  const resolve = (d: { algo: string; hex: string }): string | undefined => (d.algo === 'sha256' ? d.hex.toLowerCase() : byAlt.get(`${d.algo}:${d.hex.toLowerCase()}`));
   const packages = await checkComplete({
     bundle: manifest, reader: reader!, blobs: memory, state: openMemoryState(), upstreams: [],
     hasBlob: async (sha) => available.has(sha),
-    has: async (expected) => expected.digests.some((d) => (d.algo === 'sha256' ? available.has(d.hex.toLowerCase()) : byAlt.has(`${d.algo}:${d.hex.toLowerCase()}`))),
+    has: async (expected) => expected.digests.some((d) => {
+      const size = sizes.get(resolve(d) ?? '');
+      return size !== undefined && (expected.size === undefined || size === expected.size);
+    }),
   });
   return { manifest, signers, packages };
 }

@@ -61,18 +61,39 @@ export async function runImport(config: Config, log: Logger, args: string[], opt
         progress.update(`${p.files}/${p.total.files} files, ${formatBytes(p.bytes)}/${formatBytes(p.total.bytes)}, ${formatBytes(s > 0 ? p.bytes / s : 0)}/s`);
       },
     };
+    // Ctrl-C or TERM: the bundle stops being read, so the import fails as it would on a cut bundle,
+    // publishing nothing, keeping what verified and releasing its lease (a re-run goes on at once).
+    // A second signal exits at once.
+    const stop = new AbortController();
+    const interrupted = (signal: NodeJS.Signals): void => {
+      if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+      stop.abort(signal);
+    };
+    process.on('SIGINT', interrupted);
+    process.on('SIGTERM', interrupted);
     let result: ImportResult | 'up-to-date';
-    if (/^https?:\/\//i.test(src)) {
-      const remote = pullTarget(src, opts.remote);
-      result = await pullBundle({ ...deps, remote, url: src, ...(opts.token ? { token: opts.token } : {}) });
-      if (result === 'up-to-date') {
-        process.stdout.write(`${remote}: up to date (${src.replace(/[?#].*$/, '')} has nothing newer)\n`);
-        return 0;
+    try {
+      if (/^https?:\/\//i.test(src)) {
+        const remote = pullTarget(src, opts.remote);
+        result = await pullBundle({ ...deps, remote, url: src, ...(opts.token ? { token: opts.token } : {}), signal: stop.signal });
+        if (result === 'up-to-date') {
+          process.stdout.write(`${remote}: up to date (${src.replace(/[?#].*$/, '')} has nothing newer)\n`);
+          return 0;
+        }
+      } else {
+        const source = await openBundleSource(src);
+        if (source.kind !== 'stream') throw new RepointError('INTERNAL', `unexpected source ${source.name}`);
+        stop.signal.addEventListener('abort', () => source.stream.destroy(new Error('interrupted')), { once: true });
+        result = await importBundle({ ...deps, source: source.stream, ...(opts.remote ? { remote: opts.remote } : {}) });
       }
-    } else {
-      const source = await openBundleSource(src);
-      if (source.kind !== 'stream') throw new RepointError('INTERNAL', `unexpected source ${source.name}`);
-      result = await importBundle({ ...deps, source: source.stream, ...(opts.remote ? { remote: opts.remote } : {}) });
+    } catch (err) {
+      if (!stop.signal.aborted) throw err;
+      progress.done('interrupted');
+      process.stderr.write('repoint: import interrupted; nothing published (blobs that verified are kept: a re-run skips them)\n');
+      return stop.signal.reason === 'SIGINT' ? 130 : 143;
+    } finally {
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
     }
     progress.done('done');
     process.stdout.write(`${summary(result, (Date.now() - started) / 1000)}\n`);
