@@ -92,8 +92,12 @@ function remoteSection(rc: AptRemoteConfig, v: { base: string; own: readonly Ove
   const out = [`# ---- remote ${rc.name}${rc.resign ? ' (resign: true)' : ''} ----`];
   if (rc.unavailable) out.push(`# This remote is disabled on the mirror: ${rc.unavailable}`);
   const suites = rc.checkpoints?.suites ?? [];
-  const signedBy = rc.resign ? MIRROR_KEYRING : [...rc.keyrings, ...(rc.checkpoints ? [MIRROR_KEYRING] : [])].join(' ');
-  if (!rc.resign) {
+  // an offline remote (air gap) serves only imports, every Release re-signed by this mirror's key
+  const offline = rc.upstreams.length === 0;
+  const signedBy = rc.resign || offline ? MIRROR_KEYRING : [...rc.keyrings, ...(rc.checkpoints ? [MIRROR_KEYRING] : [])].join(' ');
+  if (offline) {
+    out.push('# An offline remote (air gap): it serves the checkpoints imported into this mirror, each re-signed by the', '# mirror key at import (live paths: the newest). Signed-By is the mirror key alone.');
+  } else if (!rc.resign) {
     out.push(
       `# Signed-By names the upstream keyring at the path this mirror's config uses (${rc.keyrings.join(', ')}):`,
       '# the live InRelease is upstream\'s, unchanged. Install the same keyring package on the client, or fix the path.',
@@ -109,7 +113,7 @@ function remoteSection(rc: AptRemoteConfig, v: { base: string; own: readonly Ove
     ['Components', (rc.checkpoints?.components ?? ['main']).join(' ')],
     ['Signed-By', signedBy],
   ]));
-  if (!rc.checkpoints) {
+  if (!rc.checkpoints && !offline) {
     out.push('# No checkpoints are configured for this remote, so there is nothing for apt -S to pin to.', '');
     return out.join('\n');
   }

@@ -32,9 +32,16 @@ function remoteSection(rc: YumRemoteConfig, base: string, newest: string | undef
   if (rc.unavailable) out.push(`# This remote is disabled on the mirror: ${rc.unavailable}`);
   const repos = rc.checkpoints?.repos ?? ['<path to the directory holding repodata/>'];
   if (!rc.checkpoints) out.push('# baseurl: put the repository path (this remote has no checkpoints.repos to take it from).');
-  if (rc.keyrings.length) {
+  // an offline remote (air gap) serves only imports, each repomd.xml.asc made by this mirror's key
+  const offline = rc.upstreams.length === 0;
+  if (offline) {
+    out.push('# An offline remote (air gap): it serves the checkpoints imported into this mirror (live: the newest);',
+      `# repomd.xml.asc is the mirror's (gpgkey=${base}/-/keys/mirror.asc). The packages keep their distribution's`,
+      '# signatures: gpgcheck=1 needs that distribution\'s RPM key installed on the client (as from its release package).');
+  } else if (rc.keyrings.length) {
     out.push(`# repomd.xml is upstream's and signed by its key; gpgkey= names the path this mirror's config uses (${rc.keyrings.join(', ')}).`);
   }
+  const repoKeys = offline ? [`${base}/-/keys/mirror.asc`] : rc.keyrings.map((k) => `file://${k}`);
   out.push(`# /etc/yum.repos.d/repoint-${rc.name}.repo`);
   for (const dir of repos) {
     out.push(stanza([
@@ -43,11 +50,11 @@ function remoteSection(rc: YumRemoteConfig, base: string, newest: string | undef
       `baseurl=${base}/${rc.name}/${dir ? `${dir}/` : ''}`,
       'enabled=1',
       'gpgcheck=1',
-      `repo_gpgcheck=${rc.keyrings.length ? 1 : 0}`,
-      ...(rc.keyrings.length ? [`gpgkey=${rc.keyrings.map((k) => `file://${k}`).join(' ')}`] : []),
+      `repo_gpgcheck=${repoKeys.length ? 1 : 0}`,
+      ...(repoKeys.length ? [`gpgkey=${repoKeys.join(' ')}`] : []),
     ]));
   }
-  if (!rc.checkpoints) return out.join('\n');
+  if (!rc.checkpoints && !offline) return out.join('\n');
   const ts = newest ?? '<YYYYMMDDTHHMMSSZ>';
   out.push(
     `# Pinned to a checkpoint${newest ? ` (the newest is ${newest})` : ''}: repomd.xml is upstream's, repomd.xml.asc the mirror's.`,

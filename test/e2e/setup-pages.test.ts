@@ -34,6 +34,8 @@ describeE2E('client setup pages (issue 9)', TOOLS, () => {
         sec: aptRemote('security', { resign: true, checkpoints: { suites: ['stable-security'] } }),
         plain: aptRemote('main', {}),
         el: { type: 'yum', upstream: `${up.url}/el`, keyring: key.publicKeyArmoredPath, checkpoints: { repos: ['9/BaseOS/x86_64/os'] } },
+        lab: { type: 'apt' }, // offline (air gap): only imports, re-signed by the mirror
+        labrpm: { type: 'yum' },
       },
     });
     const res = await fetch(`${proxy.url}/-/setup/apt`);
@@ -60,6 +62,15 @@ describeE2E('client setup pages (issue 9)', TOOLS, () => {
     expect(section('plain')).toContain(`Signed-By: ${key.publicKeyPath}\n`);
     expect(section('plain')).toMatch(/No checkpoints are configured/);
     expect(apt).not.toContain(up.url); // upstream URLs (which may carry credentials) stay on the mirror
+  });
+
+  it('names the mirror key alone for an offline remote (air gap), whose every Release it re-signed at import', async () => {
+    expect(section('lab')).toContain(`URIs: ${PUBLIC}/lab\nSuites: <suite>\nComponents: main\nSigned-By: /etc/apt/keyrings/repoint.gpg\n`);
+    expect(section('lab')).not.toMatch(/No checkpoints are configured|upstream's, unchanged/);
+    const yum = await (await fetch(`${proxy.url}/-/setup/yum`)).text();
+    const labrpm = yum.slice(yum.indexOf('# ---- remote labrpm'));
+    expect(labrpm).toMatch(/\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\n/);
+    expect(labrpm).toContain(`gpgkey=${PUBLIC}/-/keys/mirror.asc\n`);
   });
 
   it('routes apt -S with Label overrides read from the verified live Release, and warns when two remotes share a Label', () => {
