@@ -19,7 +19,7 @@ import { repositoryTypes } from './registry.ts';
 import type { TypedRemote } from './repository-type.ts';
 import { ContentService } from './serve/content.ts';
 import type { RemoteHandler } from './serve/remote-handler.ts';
-import { isReadThroughKey } from './state/keys.ts';
+import { isReadThroughKey, stateKeys } from './state/keys.ts';
 import { withLru } from './state/lru-state.ts';
 import { openState } from './state/open-state.ts';
 import type { StateStore } from './state/state-store.ts';
@@ -150,6 +150,10 @@ export async function createRuntime(config: Config, log: Logger, opts: OpenStore
     ...(stores.s3 ? { objectStore: stores.s3 } : {}),
     listening: (port) => {
       boundPort = port;
+      // `repoint import` runs as another process and cannot see the bound port (listen :0, PORT): it reads this
+      if (config.publicUrl === undefined) {
+        state.set(stateKeys.servedBase, publicBaseUrl(config, port)).catch((err: Error) => log.warn('recording the served address failed', { reason: err.message }));
+      }
       cluster?.enable(internalBaseUrl(config, port));
     },
     abort: () => {

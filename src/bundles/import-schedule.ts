@@ -9,7 +9,6 @@ import { loadTrustedKeys } from './trusted-keys.ts';
 import type { Signer } from '../trust/signer.ts';
 import type { BundleSupport } from './bundle-support.ts';
 import { pullBundle } from './pull.ts';
-import { publicBase } from './public-base.ts';
 
 export interface ImportScheduleDeps {
   config: Config;
@@ -18,6 +17,8 @@ export interface ImportScheduleDeps {
   catalogue: Catalogue;
   signer: Signer;
   log: Logger;
+  /** This serving node's base URL (publicUrl, else its bound listen address), for Snapshots:. */
+  publicUrl: () => string;
 }
 
 /**
@@ -41,7 +42,7 @@ export function startImportSchedules(deps: ImportScheduleDeps): () => Promise<vo
         trusted ??= loadTrustedKeys(deps.config);
         const r = await pullBundle({
           config: deps.config, types: deps.types, content: deps.content, catalogue: deps.catalogue, signer: deps.signer,
-          trusted: await trusted, baseUrl: publicBase(deps.config), log, remote: remote.name, url: from.url,
+          trusted: await trusted, baseUrl: deps.publicUrl(), log, remote: remote.name, url: from.url,
           ...(from.token ? { token: from.token } : {}), signal: stopping.signal,
         });
         if (r === 'up-to-date') log.debug('import: up to date');

@@ -1,14 +1,14 @@
-import { hostname } from 'node:os';
+import { publicBaseUrl } from '../config/public-url.ts';
 import type { Config } from '../config/types.ts';
+import { stateKeys } from '../state/keys.ts';
+import type { StateStore } from '../state/state-store.ts';
 
 /**
- * The base URL this node's clients use: publicUrl, else the listen address (the hostname when
- * listening on every address). The same rule as checkpoint-service.ts's default; kept here until a
- * shared helper exists.
+ * The base URL an import writes into `Snapshots:` when it runs as its own process: publicUrl, else
+ * the address the serving node recorded when it started listening (its bound port: listen :0, or
+ * PORT), else the configured listen address.
  */
-export function publicBase(config: Config): string {
-  if (config.publicUrl) return config.publicUrl;
-  const { host, port } = config.listen;
-  const h = host === '0.0.0.0' || host === '::' ? hostname() : host;
-  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+export async function importBase(config: Config, state: StateStore): Promise<string> {
+  if (config.publicUrl !== undefined) return config.publicUrl;
+  return (await state.get<string>(stateKeys.servedBase)) ?? publicBaseUrl(config);
 }

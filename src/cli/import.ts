@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.ts';
 import { openBundleSource } from '../bundles/bundle-files.ts';
 import { importBundle, type ImportResult } from '../bundles/importer.ts';
-import { publicBase } from '../bundles/public-base.ts';
+import { importBase } from '../bundles/public-base.ts';
 import { pullBundle } from '../bundles/pull.ts';
 import { RepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -54,7 +54,7 @@ export async function runImport(config: Config, log: Logger, args: string[], opt
     const started = Date.now();
     const deps = {
       config, types: repositoryTypes, content: rt.content, catalogue: rt.checkpoints.catalogue, signer: rt.signer, trusted,
-      baseUrl: publicBase(config), log,
+      baseUrl: await importBase(config, rt.content.state), log,
       syncIo: true, // this process does nothing else: no thread-pool round trip per file
       onProgress: (p: { files: number; bytes: number; total: { files: number; bytes: number } }) => {
         const s = (Date.now() - started) / 1000;

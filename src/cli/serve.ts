@@ -33,7 +33,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const stopSweep = startTempSweep(runtime.content.blobs, config.cache.gcIntervalMs, log);
   const stopSchedules = startCheckpointSchedules(config, runtime.checkpoints, log);
   const stopGc = startAutoGc(config, runtime.content, pinSources(config), log, (freed) => { runtime.ops.gcFreedBytes += freed; });
-  const stopImports = startImportSchedules({ config, types: repositoryTypes, content: runtime.content, catalogue: runtime.checkpoints.catalogue, signer: runtime.signer, log });
+  const stopImports = startImportSchedules({ config, types: repositoryTypes, content: runtime.content, catalogue: runtime.checkpoints.catalogue, signer: runtime.signer, log, publicUrl: () => runtime.publicUrl() });
   const upstreams = new Map([...config.remotes.values()].map((r) => [r.name, r.upstreams] as const));
   const objects = runtime.objectStore;
   const redirect = objects && config.blobs.type === 's3' && config.blobs.redirect ? (sha256: string, method: 'GET' | 'HEAD') => objects.presign(sha256, method, IMMUTABLE) : undefined;

@@ -3,6 +3,8 @@
  * the StateStore (`repoint:` by default), so several deployments can share one Redis.
  */
 export const stateKeys = {
+  /** The base URL a serving node without publicUrl listens at (its bound port): what `repoint import`, another process, puts in Snapshots:. */
+  servedBase: 'node:served-base',
   /** ReleaseRecord of one suite directory (apt), per kind (InRelease, or Release + Release.gpg). */
   aptRelease: (remote: string, kind: string, dir: string): string => `apt:release:${remote}:${kind}:${dir}`,
   /** Pool-file digests listed by one verified Packages/Sources blob; Filename relative to the archive root. */
