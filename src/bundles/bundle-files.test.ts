@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { openBundleSource } from './bundle-files.ts';
+import { SplitWriter, openBundleSource } from './bundle-files.ts';
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'repoint-split-')); });
@@ -45,4 +45,15 @@ it('reads a plain bundle whose name ends in a dot and digits as the file it is',
     await writeFile(join(dir, name), `TAR ${name}`);
     expect(await contents(join(dir, name))).toBe(`TAR ${name}`);
   }
+});
+
+it('SplitWriter.remove() also deletes a part still being opened (a signal at any moment), and later writes fail', async () => {
+  const w = new SplitWriter(join(dir, 's.tar'), 4);
+  const errors: Error[] = [];
+  w.on('error', (e) => errors.push(e));
+  w.write(Buffer.from('abcdefghij')); // starts opening s.tar.000
+  await w.remove(); // at once: that open is in flight
+  await new Promise((r) => setTimeout(r, 50));
+  expect(await readdir(dir)).toEqual([]);
+  expect(errors.map((e) => e.message)).toEqual(['the split output was removed']);
 });

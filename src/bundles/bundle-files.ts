@@ -105,6 +105,9 @@ export class SplitWriter extends Writable {
   readonly #partBytes: number;
   readonly written: string[] = [];
   #fh: FileHandle | undefined;
+  /** A part being opened: remove() waits for it, or the file would appear after its unlink. */
+  #opening: Promise<FileHandle> | undefined;
+  #removed = false;
   #inPart = 0;
 
   constructor(base: string, partBytes: number) {
@@ -122,7 +125,10 @@ export class SplitWriter extends Writable {
     this.#closePart().then(() => cb(), cb);
   }
 
+  /** Deletes every part, also one being opened right now (a signal may come at any point); writes after it fail. */
   async remove(): Promise<void> {
+    this.#removed = true;
+    await this.#opening?.catch(() => {});
     await this.#closePart().catch(() => {});
     for (const p of this.written) await unlink(p).catch(() => {});
   }
@@ -130,15 +136,22 @@ export class SplitWriter extends Writable {
   async #append(chunk: Buffer): Promise<void> {
     let off = 0;
     while (off < chunk.length) {
+      if (this.#removed) throw new RepointError('INTERNAL', 'the split output was removed');
       if (!this.#fh || this.#inPart === this.#partBytes) {
         await this.#closePart();
+        // no await from this check to the open being recorded: remove() either came first or will see it
+        if (this.#removed) throw new RepointError('INTERNAL', 'the split output was removed');
         const name = partName(this.#base, this.written.length);
-        this.#fh = await open(name, 'w');
-        this.written.push(name);
+        this.written.push(name); // listed before it exists: remove() deletes it whenever it comes
+        this.#opening = open(name, 'w');
+        this.#fh = await this.#opening;
+        this.#opening = undefined;
         this.#inPart = 0;
+        if (this.#removed) throw new RepointError('INTERNAL', 'the split output was removed');
       }
+      const fh = this.#fh;
       const n = Math.min(chunk.length - off, this.#partBytes - this.#inPart);
-      const { bytesWritten } = await this.#fh.write(chunk, off, n);
+      const { bytesWritten } = await fh.write(chunk, off, n);
       off += bytesWritten;
       this.#inPart += bytesWritten;
     }

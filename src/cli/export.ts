@@ -37,10 +37,16 @@ function openOutput(target: Target): { out: Writable; done: () => Promise<string
     return { out: w, done: async () => `${w.written.length} parts ${w.written[0] ?? ''} ... ${w.written.at(-1) ?? ''}`, fail: () => w.remove() };
   }
   const temp = `${output}.part-${process.pid}`;
+  const out = createWriteStream(temp, { flush: true });
   return {
-    out: createWriteStream(temp, { flush: true }),
+    out,
     done: async () => { await rename(temp, output); return output; },
-    fail: () => unlink(temp).catch(() => {}),
+    fail: async () => {
+      // a signal may come while the file is still being opened: unlinked before, it would appear after
+      if (out.pending) await new Promise<void>((resolve) => { out.once('ready', () => resolve()); out.once('error', () => resolve()); });
+      out.destroy();
+      await unlink(temp).catch(() => {});
+    },
   };
 }
 
