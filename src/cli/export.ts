@@ -38,12 +38,14 @@ function openOutput(target: Target): { out: Writable; done: () => Promise<string
   }
   const temp = `${output}.part-${process.pid}`;
   const out = createWriteStream(temp, { flush: true });
+  // settles once the open is over either way (listeners attached now: the events may be long past by fail())
+  const opened = new Promise<void>((resolve) => { for (const e of ['ready', 'error', 'close']) out.once(e, () => resolve()); });
   return {
     out,
     done: async () => { await rename(temp, output); return output; },
     fail: async () => {
       // a signal may come while the file is still being opened: unlinked before, it would appear after
-      if (out.pending) await new Promise<void>((resolve) => { out.once('ready', () => resolve()); out.once('error', () => resolve()); });
+      await opened;
       out.destroy();
       await unlink(temp).catch(() => {});
     },

@@ -9,7 +9,15 @@ relaunchWithSmallYoungGeneration();
 // cache directory cannot be written. The commands load after it, hence the dynamic import.
 enableCompileCache();
 const { main, failed } = await import('./commands.ts');
+let settled = false;
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => { process.exitCode = failed(err); },
-);
+).finally(() => { settled = true; });
+// Nothing left to wait for, yet the command has not finished (a promise nobody will settle): without
+// this Node would exit 0, as if it had succeeded.
+process.on('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('repoint: INTERNAL: the command stopped before it finished (nothing was left to wait for)\n');
+  process.exit(1);
+});

@@ -47,7 +47,7 @@ describeE2E('repoint export: interruption, output failures, usage errors', ['gpg
   it('an output it cannot open fails with a coded error (exit 1), not an unhandled stream error', async () => {
     for (const extra of [[], ['--split', '1MiB']]) {
       const r = await repoint(['export', w.remote, '--output', join(dir, 'no-such-dir', 'x.tar'), ...extra], w.proxy.configPath);
-      expect(r.code).toBe(1);
+      expect(r.code, `${extra.join(' ')}: ${r.stdout} ${r.stderr}`).toBe(1);
       expect(r.stderr).toMatch(/^repoint: STORAGE_FAILED: writing the bundle failed: .*ENOENT/m);
       expect(r.stderr).not.toMatch(/Unhandled 'error' event/);
     }
