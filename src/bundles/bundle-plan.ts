@@ -3,7 +3,7 @@ import type { Catalogue } from '../checkpoints/catalogue.ts';
 import { forEachWindow } from '../checkpoints/limit.ts';
 import type { CatalogueEntry, CheckpointManifest } from '../checkpoints/manifest.ts';
 import { RepointError } from '../errors.ts';
-import type { Expected } from '../formats/digests.ts';
+import { sha256Of, type Expected } from '../formats/digests.ts';
 import type { ContentService } from '../serve/content.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { BlobRef, BundleCheckpoint } from './bundle-manifest.ts';
@@ -41,8 +41,6 @@ const PARALLEL = 16;
 function incomplete(message: string): RepointError {
   return new RepointError('BUNDLE_INCOMPLETE', message);
 }
-
-const sha256Of = (expected: Expected): string | undefined => expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
 
 /**
  * The address of a package: its listed sha256, or the blob an entry listed by another strong digest

@@ -7,7 +7,6 @@ import { RepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { repositoryTypes } from '../registry.ts';
 import { createRuntime } from '../runtime.ts';
-import type { Keyring } from '../trust/keyring.ts';
 import { loadTrustedKeys } from '../bundles/trusted-keys.ts';
 import { formatBytes, Progress } from './progress.ts';
 
@@ -19,10 +18,6 @@ export interface ImportOptions {
 }
 
 const USAGE = 'usage: repoint import FILE.tar | FILE.tar.000 | - | https://<node>/-/api/remotes/<remote>/export [--remote NAME] [--token TOKEN]';
-
-export function trustedKeyring(config: Config): Promise<Keyring> {
-  return loadTrustedKeys(config);
-}
 
 /** The remote a pull from an export URL goes into: --remote, else the remote named in the URL. */
 function pullTarget(url: string, remote: string | undefined): string {
@@ -46,7 +41,7 @@ export async function runImport(config: Config, log: Logger, args: string[], opt
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const trusted = await trustedKeyring(config);
+  const trusted = await loadTrustedKeys(config);
   // Runs beside a serving node on the same data dir: its downloads in progress stay untouched.
   const rt = await createRuntime(config, log, { removeTempFiles: false });
   try {

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { RepointError } from '../errors.ts';
+import { sha256Of } from '../formats/digests.ts';
 import { internalFillPath, NO_FILL_HEADER } from '../formats/http/internal-fill-path.ts';
 import type { Logger } from '../log.ts';
 import { leaseNames } from '../state/keys.ts';
@@ -48,7 +49,7 @@ export class ClusterFlight {
   wrap(spec: FillSpec): { spec: FillSpec; ended: () => Promise<void> } | undefined {
     // A derived file is made from a local blob: nothing to share.
     if (!this.#self || spec.upstream instanceof DerivedUpstream) return undefined;
-    const sha256 = spec.expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
+    const sha256 = sha256Of(spec.expected);
     const upstream = new ClusterUpstream(spec.upstream, spec.key, leaseNames.fill(spec.key), sha256, {
       leases: this.#opts.leases, blobs: this.#opts.blobs, timing: this.#opts.timing, self: this.#self, log: this.#opts.log,
       peerFetch: (leader, key, req) => this.#peerFetch(leader, key, req),

@@ -6,7 +6,7 @@ import { RepointError, isRepointError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { toUpstreamError } from '../upstream/http-upstream.ts';
 import { discard, type Upstream, type UpstreamResponse } from '../upstream/upstream.ts';
-import { MultiHasher, type Expected } from '../formats/digests.ts';
+import { MultiHasher, sha256Of, type Expected } from '../formats/digests.ts';
 import { DEFAULT_LIMITS } from '../formats/limits.ts';
 import { fillKey } from './fill-key.ts';
 import { TailReader } from './tail-reader.ts';
@@ -82,7 +82,7 @@ export class Fill extends EventEmitter {
 
   /** Known before the download when metadata lists a sha256; the ETag of the response. */
   get expectedSha256(): string | undefined {
-    return this.blob?.sha256 ?? this.#spec.expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
+    return this.blob?.sha256 ?? sha256Of(this.#spec.expected);
   }
 
   /** Positional reads of the bytes written so far (and of the blob once committed); after ready. */

@@ -14,6 +14,11 @@ export interface Expected {
   digests: Digest[];
 }
 
+/** The sha256 a file is listed by (lowercase; also its blob address), if any. */
+export function sha256Of(expected: Expected): string | undefined {
+  return expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase();
+}
+
 /** Weak digests alone do not make a file "verified" (fail closed). */
 export function isStrong(d: Digest): boolean {
   return d.algo !== 'md5' && d.algo !== 'sha1';

@@ -3,7 +3,7 @@ import type { BlobInfo } from '../blobs/blob-store.ts';
 import type { HotBlob, HotBlobStore } from '../blobs/hot-cache.ts';
 import { RepointError } from '../errors.ts';
 import type { Digest, Expected } from '../formats/digests.ts';
-import { isStrong } from '../formats/digests.ts';
+import { isStrong, sha256Of } from '../formats/digests.ts';
 import type { Fill, FillSpec } from '../fill/fill.ts';
 import { FillRegistry } from '../fill/fill-registry.ts';
 import type { Logger } from '../log.ts';
@@ -43,7 +43,7 @@ export class ContentService {
   }
 
   async #findHot(expected: Expected): Promise<HotBlob | undefined> {
-    const sha = expected.digests.find((d) => d.algo === 'sha256')?.hex.toLowerCase()
+    const sha = sha256Of(expected)
       ?? (await this.#firstAlias(expected.digests));
     if (!sha) return undefined;
     const hot = await this.blobs.lookup(sha);
