@@ -35,9 +35,15 @@ describeE2E('a resume answered with a plain 200 (issue 8, finding 5)', TOOLS, ()
       w.upstream.setIgnoreRange(false);
     }
     const asked = w.upstream.requests.filter((r) => r.path === path);
-    expect(asked.map((r) => [r.range, r.status, r.bytesSent])).toEqual([
-      [undefined, 200, BREAK_AT], // broke off
-      [`bytes=${BREAK_AT}-`, 200, deb.size], // the resume, answered with the whole file
+    expect(asked.map((r) => [r.status, r.bytesSent])).toEqual([
+      [200, BREAK_AT], // broke off
+      [200, deb.size], // the resume, answered with the whole file
     ]);
+    expect(asked[0]!.range).toBeUndefined();
+    // The resume starts at what repoint had kept: bytes still in flight when the socket broke are
+    // lost, so that may be a little short of what the upstream wrote.
+    const from = Number(/^bytes=(\d+)-$/.exec(asked[1]!.range ?? '')?.[1]);
+    expect(from).toBeGreaterThan(0);
+    expect(from).toBeLessThanOrEqual(BREAK_AT);
   });
 });
