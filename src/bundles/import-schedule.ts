@@ -9,6 +9,7 @@ import { loadTrustedKeys } from './trusted-keys.ts';
 import type { Signer } from '../trust/signer.ts';
 import type { BundleSupport } from './bundle-support.ts';
 import { pullBundle } from './pull.ts';
+import { readSecretFile } from '../upstream/credentials.ts';
 
 export interface ImportScheduleDeps {
   config: Config;
@@ -40,10 +41,12 @@ export function startImportSchedules(deps: ImportScheduleDeps): () => Promise<vo
     const pull = async (): Promise<void> => {
       try {
         trusted ??= loadTrustedKeys(deps.config);
+        // read at each pull, so a rotated token file is picked up without a restart
+        const token = from.tokenFile !== undefined ? await readSecretFile(`remotes.${remote.name}.importFrom.tokenFile`, from.tokenFile) : from.token;
         const r = await pullBundle({
           config: deps.config, types: deps.types, content: deps.content, catalogue: deps.catalogue, signer: deps.signer,
           trusted: await trusted, baseUrl: deps.publicUrl(), log, remote: remote.name, url: from.url,
-          ...(from.token ? { token: from.token } : {}), signal: stopping.signal,
+          ...(token ? { token } : {}), signal: stopping.signal,
         });
         if (r === 'up-to-date') log.debug('import: up to date');
         else log.info('import: pulled', { published: r.published.map((e) => e.ts), blobs: r.written.files, bytes: r.written.bytes });

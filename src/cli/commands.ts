@@ -14,7 +14,7 @@ commands:
                                 until the store fits cache.maxSize (--all: every unpinned blob)
   export <remote> --output FILE.tar|- [--checkpoint TS | --all] [--since TS] [--split SIZE]
                                 write a signed bundle of checkpoints (air gap); --since: incremental
-  import FILE.tar|FILE.tar.000|-|URL [--remote NAME] [--token TOKEN]
+  import FILE.tar|FILE.tar.000|-|URL [--remote NAME] [--token-file FILE | --token TOKEN]
                                 verify a bundle with import.trustedKeys and publish its checkpoints
   status [--url URL]            the running node's figures (its /-/status.json): hit ratios, upstream
                                 health, freshness, downloads, checkpoints; --url: another node
@@ -34,7 +34,7 @@ function parseCommandLine(argv: string[]) {
     options: {
       config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
       output: { type: 'string', short: 'o' }, checkpoint: { type: 'string' }, since: { type: 'string' }, split: { type: 'string' },
-      remote: { type: 'string' }, token: { type: 'string' }, key: { type: 'string', multiple: true }, url: { type: 'string' },
+      remote: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, key: { type: 'string', multiple: true }, url: { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -99,7 +99,10 @@ export async function main(argv: string[]): Promise<number> {
         ...(values.since !== undefined ? { since: values.since } : {}), ...(values.split !== undefined ? { split: values.split } : {}), all: values.all ?? false,
       });
     case 'import':
-      return (await import('./import.ts')).runImport(config, log, positionals.slice(1), { ...(values.remote !== undefined ? { remote: values.remote } : {}), ...(values.token !== undefined ? { token: values.token } : {}) });
+      return (await import('./import.ts')).runImport(config, log, positionals.slice(1), {
+        ...(values.remote !== undefined ? { remote: values.remote } : {}), ...(values.token !== undefined ? { token: values.token } : {}),
+        ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}),
+      });
     case 'status':
       return (await import('./status.ts')).runStatus(config, values.url !== undefined ? { url: values.url } : {});
     case 'bundle':

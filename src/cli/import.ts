@@ -8,16 +8,19 @@ import type { Logger } from '../log.ts';
 import { repositoryTypes } from '../registry.ts';
 import { createRuntime } from '../runtime.ts';
 import { loadTrustedKeys } from '../bundles/trusted-keys.ts';
+import { readSecretFile } from '../upstream/credentials.ts';
 import { formatBytes, Progress } from './progress.ts';
 
 export interface ImportOptions {
   /** Import into this remote (default: the bundle's remote name). */
   remote?: string;
-  /** Admin token of the exporting node, for an http(s) source. */
+  /** Admin token of the exporting node, for an http(s) source (visible in `ps`: prefer tokenFile). */
   token?: string;
+  /** A file holding that token. */
+  tokenFile?: string;
 }
 
-const USAGE = 'usage: repoint import FILE.tar | FILE.tar.000 | - | https://<node>/-/api/remotes/<remote>/export [--remote NAME] [--token TOKEN]';
+const USAGE = 'usage: repoint import FILE.tar | FILE.tar.000 | - | https://<node>/-/api/remotes/<remote>/export [--remote NAME] [--token-file FILE | --token TOKEN]';
 
 /** The remote a pull from an export URL goes into: --remote, else the remote named in the URL. */
 function pullTarget(url: string, remote: string | undefined): string {
@@ -37,10 +40,11 @@ export function summary(r: ImportResult, secs: number): string {
 /** `repoint import`: verifies and imports a bundle; exit 0 with a one-line summary, else an error and nothing published. */
 export async function runImport(config: Config, log: Logger, args: string[], opts: ImportOptions): Promise<number> {
   const [src] = args;
-  if (!src) {
-    process.stderr.write(`${USAGE}\n`);
+  if (!src || (opts.token !== undefined && opts.tokenFile !== undefined)) {
+    process.stderr.write(`${src ? 'repoint: give --token or --token-file, not both\n' : ''}${USAGE}\n`);
     return 2;
   }
+  const token = opts.tokenFile !== undefined ? await readSecretFile('--token-file', opts.tokenFile) : opts.token;
   const trusted = await loadTrustedKeys(config);
   // Runs beside a serving node on the same data dir: its downloads in progress stay untouched.
   const rt = await createRuntime(config, log, { removeTempFiles: false });
@@ -70,7 +74,7 @@ export async function runImport(config: Config, log: Logger, args: string[], opt
     try {
       if (/^https?:\/\//i.test(src)) {
         const remote = pullTarget(src, opts.remote);
-        result = await pullBundle({ ...deps, remote, url: src, ...(opts.token ? { token: opts.token } : {}), signal: stop.signal });
+        result = await pullBundle({ ...deps, remote, url: src, ...(token ? { token } : {}), signal: stop.signal });
         if (result === 'up-to-date') {
           process.stdout.write(`${remote}: up to date (${src.replace(/[?#].*$/, '')} has nothing newer)\n`);
           return 0;

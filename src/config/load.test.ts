@@ -102,6 +102,14 @@ describe('loadConfig', () => {
     await expect(load(online)).rejects.toThrow(/remotes\.deb\.importFrom: only an offline remote/);
   });
 
+  it('reads importFrom.tokenFile relative to the config file, and refuses it beside token', async () => {
+    const c = await load(`import: { trustedKeys: [k.asc] }\nremotes:\n  lab: { type: apt, importFrom: { url: "https://outside:8080/-/api/remotes/d/export", tokenFile: secrets/outside.token, schedule: "*/5 * * * *" } }\n`);
+    expect(c.remotes.get('lab')?.importFrom).toEqual({ url: 'https://outside:8080/-/api/remotes/d/export', tokenFile: join(dir, 'secrets/outside.token'), schedule: '*/5 * * * *' });
+    const both = `import: { trustedKeys: [k.asc] }\nremotes:\n  lab: { type: apt, importFrom: { url: "https://outside:8080/-/api/remotes/d/export", token: S3CRET, tokenFile: t, schedule: "*/5 * * * *" } }\n`;
+    await expect(load(both)).rejects.toThrow(/remotes\.lab\.importFrom: set at most one of token or tokenFile/);
+    await expect(load(both)).rejects.not.toThrow(/S3CRET/);
+  });
+
   it('parses the shipped example config', async () => {
     const c = loadConfig(join(process.cwd(), 'mirror.example.yaml'), {});
     expect([...c.remotes.keys()]).toEqual(expect.arrayContaining(['debian', 'debian-security', 'ubuntu']));

@@ -47,9 +47,10 @@ const upstream = oneOrMany(httpUrl('expected an http(s) URL')).optional()
 const importFrom = strict({
   url: httpUrl('expected the http(s) URL of another repoint\'s export endpoint, e.g. "https://outside:8080/-/api/remotes/debian/export"')
     .describe('The export endpoint of another repoint: <its base>/-/api/remotes/<its remote>/export.'),
-  token: text().optional().describe('That node\'s admin token, sent as `Authorization: Bearer <token>`.'),
+  token: text().optional().describe('That node\'s admin token, sent as `Authorization: Bearer <token>`, inline. Prefer tokenFile.'),
+  tokenFile: text().optional().describe('A file holding that node\'s admin token (trailing newline ignored), read at each pull; relative to this file.'),
   schedule: cron().describe('node-cron expression for the pulls, e.g. "*/15 * * * *". One pull runs at a time.'),
-}).optional()
+}).refine((f) => f.token === undefined || f.tokenFile === undefined, { error: 'set at most one of token or tokenFile' }).optional()
   .describe('Pull checkpoints from another repoint (chained mirrors, a DMZ tier) on a schedule: each pull asks for an incremental bundle since the newest checkpoint here, verifies it with import.trustedKeys and imports it.');
 const tuning = {
   metadataTtl: duration().prefault('5m').describe('How long a verified InRelease/repomd.xml is served before it is revalidated upstream.'),
@@ -123,7 +124,7 @@ function checkOffline(remotes: Record<string, ParsedRemote>, ctx: z.RefinementCt
     const issue = (path: string[], message: string): void => ctx.addIssue({ code: 'custom', path: [name, ...path], message });
     if (r.importFrom) {
       const u = new URL(r.importFrom.url);
-      if (u.username || u.password) issue(['importFrom', 'url'], `credentials in the URL are not sent (and would be logged): remove them and put the other node's admin token in remotes.${name}.importFrom.token`);
+      if (u.username || u.password) issue(['importFrom', 'url'], `credentials in the URL are not sent (and would be logged): remove them and put the other node's admin token in remotes.${name}.importFrom.tokenFile`);
       if (r.upstreams.length > 0) issue(['importFrom'], `only an offline remote (no upstream) pulls its checkpoints from another repoint: remove remotes.${name}.importFrom, or remove upstream and keyring to make remotes.${name} offline`);
     }
     if (r.upstreams.length === 0) {
@@ -173,7 +174,9 @@ export function remotesSchema(rel: (path: string) => string) {
       const keyrings = remote.keyrings.map(rel);
       const access = resolveAccessFiles(remote, rel);
       const unavailable = missingKeyring(`remotes.${name}.keyring`, keyrings) ?? missingAccessFile(name, access);
-      const config = { name, ...remote, keyrings, ...access, ...(unavailable ? { unavailable } : {}) };
+      const from = remote.importFrom;
+      const importFrom = from?.tokenFile === undefined ? from : { ...from, tokenFile: rel(from.tokenFile) };
+      const config = { name, ...remote, keyrings, ...access, ...(importFrom ? { importFrom } : {}), ...(unavailable ? { unavailable } : {}) };
       return [name, config] as const;
     })))
     .describe('Remotes by name (matching [a-z0-9][a-z0-9._-]*); each is served at http://<proxy>/<name>/<upstream path>.');

@@ -67,7 +67,7 @@ describe('config types', () => {
   interface RemoteBase {
     name: string; upstreams: string[]; keyrings: string[]; metadataTtlMs: number; strict: boolean; allowSha1: boolean; unavailable?: string;
     upstreamAuth: Array<UpstreamAuth | undefined>; tls?: UpstreamTls; redirectHosts: string[];
-    importFrom?: { url: string; token?: string; schedule: string };
+    importFrom?: { url: string; token?: string; tokenFile?: string; schedule: string };
   }
   /** One object type from an intersection, for an exact comparison. */
   type Flat<T> = { [K in keyof T]: T[K] };

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import type { UpstreamAuth, UpstreamTls } from '../config/types.ts';
 import { RepointError } from '../errors.ts';
 
-async function secretFile(key: string, path: string): Promise<string> {
+/** A secret kept in a file (trailing newline dropped); an unreadable file is an error naming `key`. */
+export async function readSecretFile(key: string, path: string): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
   } catch (err) {
@@ -20,10 +21,10 @@ async function secretFile(key: string, path: string): Promise<string> {
 export async function authorizationFor(remote: string, auth: UpstreamAuth | undefined): Promise<string | undefined> {
   if (!auth) return undefined;
   if (auth.type === 'bearer') {
-    const token = auth.token ?? (await secretFile(`remotes.${remote}.auth.tokenFile`, auth.tokenFile ?? ''));
+    const token = auth.token ?? (await readSecretFile(`remotes.${remote}.auth.tokenFile`, auth.tokenFile ?? ''));
     return `Bearer ${token}`;
   }
-  const password = auth.password ?? (await secretFile(`remotes.${remote}.auth.passwordFile`, auth.passwordFile ?? ''));
+  const password = auth.password ?? (await readSecretFile(`remotes.${remote}.auth.passwordFile`, auth.passwordFile ?? ''));
   return `Basic ${Buffer.from(`${auth.username}:${password}`, 'utf8').toString('base64')}`;
 }
 

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { checkpointsOf, createCheckpoint, repoint, repointOk, saveKey } from '../helpers/airgap.ts';
 import { aptProblems, createAptClient, type AptClient } from '../helpers/apt-client.ts';
@@ -23,6 +25,7 @@ describeE2E('chained mirrors: export over HTTP, scheduled pulls, and plain live 
   let dir: string;
   let outsideKey: string;
   let first: string;
+  let tokenFile: string;
   const proxies: TestProxy[] = [];
   const clients: AptClient[] = [];
   const exportUrl = (): string => `${w.proxy.url}/-/api/remotes/${w.remote}/export`;
@@ -32,6 +35,8 @@ describeE2E('chained mirrors: export over HTTP, scheduled pulls, and plain live 
     dir = await tempDir('repoint-chain-');
     outsideKey = await saveKey(w.proxy, dir, 'outside', 'asc');
     first = await createCheckpoint(w.proxy, w.remote, TOKEN);
+    tokenFile = join(dir, 'outside.token');
+    await writeFile(tokenFile, `${TOKEN}\n`); // as `echo TOKEN > file` writes it
   });
   afterAll(async () => {
     await Promise.allSettled(clients.map((c) => c.cleanup()));
@@ -63,13 +68,17 @@ describeE2E('chained mirrors: export over HTTP, scheduled pulls, and plain live 
     expect((await fetch(`${exportUrl()}?since=20000101T000000Z`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
   });
 
-  it('imports from the URL with `repoint import <url> --token`, then incrementally; a second pull is up to date', async () => {
+  it('imports from the URL with `repoint import <url> --token` or `--token-file`; a second pull is up to date', async () => {
     const inside = await startProxy({ remotes: { lab: { type: 'apt' } }, extra: { import: { trustedKeys: [outsideKey] } } });
     proxies.push(inside);
     const r = await repointOk(['import', exportUrl(), '--token', TOKEN, '--remote', 'lab'], inside.configPath);
     expect(r.stdout).toMatch(new RegExp(`^imported lab: ${first};`));
-    const again = await repointOk(['import', exportUrl(), '--token', TOKEN, '--remote', 'lab'], inside.configPath);
+    const again = await repointOk(['import', exportUrl(), '--token-file', tokenFile, '--remote', 'lab'], inside.configPath);
     expect(again.stdout).toMatch(/^lab: up to date/);
+    const both = await repoint(['import', exportUrl(), '--token', TOKEN, '--token-file', tokenFile], inside.configPath);
+    expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('give --token or --token-file, not both')]);
+    const missing = await repoint(['import', exportUrl(), '--token-file', `${dir}/no-such.token`], inside.configPath);
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/CONFIG_INVALID: --token-file: file not readable \(ENOENT\)/)]);
     const denied = await repoint(['import', exportUrl(), '--remote', 'lab'], inside.configPath);
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/UNAUTHORIZED: .* answered 401/);
@@ -77,7 +86,7 @@ describeE2E('chained mirrors: export over HTTP, scheduled pulls, and plain live 
 
   it('pulls on the importFrom schedule (one run at a time) and follows new checkpoints', async () => {
     const inside = await startProxy({
-      remotes: { lab: { type: 'apt', importFrom: { url: exportUrl(), token: TOKEN, schedule: '* * * * * *' } } },
+      remotes: { lab: { type: 'apt', importFrom: { url: exportUrl(), tokenFile, schedule: '* * * * * *' } } },
       extra: { import: { trustedKeys: [outsideKey] } },
     });
     proxies.push(inside);
