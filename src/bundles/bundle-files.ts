@@ -49,11 +49,38 @@ async function* concat(parts: readonly string[]): AsyncGenerator<Buffer> {
 
 export type BundleSource = { kind: 'stream'; stream: Readable; name: string } | { kind: 'up-to-date'; name: string };
 
+/** upstream.bodyTimeout's default, for `bundle verify --key URL`, which reads no config. */
+const SILENCE_MS = 30_000;
+
+export interface UrlOptions {
+  token?: string;
+  dispatcher?: Dispatcher;
+  signal?: AbortSignal;
+  /** Longest silence before the headers or between body bytes (upstream.bodyTimeout). */
+  timeoutMs?: number;
+}
+
+function seconds(ms: number): string {
+  return `${ms % 1000 === 0 ? ms / 1000 : (ms / 1000).toFixed(1)}s`;
+}
+
+/** A stall of the other node becomes UPSTREAM_TIMEOUT naming the setting, instead of undici's error. */
+async function* stallsNamed(body: AsyncIterable<Buffer>, name: string, ms: number): AsyncGenerator<Buffer> {
+  try {
+    yield* body;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'UND_ERR_BODY_TIMEOUT') throw err;
+    throw new RepointError('UPSTREAM_TIMEOUT', `${name}: no byte for ${seconds(ms)} mid-bundle (upstream.bodyTimeout)`, {}, { cause: err });
+  }
+}
+
 /**
  * Opens a bundle: `-` (stdin), an http(s) URL (another repoint's export endpoint; 204 means nothing
- * newer), a split set (`FILE.tar.000` ...), or a file.
+ * newer), a split set (`FILE.tar.000` ...), or a file. A URL that goes silent for `timeoutMs` fails:
+ * a stalled pull would otherwise hold the import (and the next scheduled one) for undici's 5 minutes
+ * per silence, forever for a trickle.
  */
-export async function openBundleSource(arg: string, opts: { token?: string; dispatcher?: Dispatcher; signal?: AbortSignal } = {}): Promise<BundleSource> {
+export async function openBundleSource(arg: string, opts: UrlOptions = {}): Promise<BundleSource> {
   if (arg === '-') {
     // a terminal would wait for a tar typed at the keyboard
     if (process.stdin.isTTY) throw new RepointError('CONFIG_INVALID', 'reading the bundle from stdin ("-"), but stdin is a terminal: pipe it in, e.g. `cat FILE.tar | repoint import -`');
@@ -62,14 +89,16 @@ export async function openBundleSource(arg: string, opts: { token?: string; disp
   if (/^https?:\/\//i.test(arg)) {
     const name = arg.replace(/[?#].*$/, '');
     if (!URL.canParse(arg)) throw new RepointError('CONFIG_INVALID', `not a valid URL: ${name}`);
+    const silence = opts.timeoutMs ?? SILENCE_MS;
     const res = await request(arg, {
-      method: 'GET',
+      method: 'GET', headersTimeout: silence, bodyTimeout: silence,
       headers: { accept: 'application/x-tar', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
       ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     }).catch((err: unknown) => {
       if (opts.signal?.aborted) throw err;
       const e = err as Error & { code?: string };
+      if (e.code === 'UND_ERR_HEADERS_TIMEOUT') throw new RepointError('UPSTREAM_TIMEOUT', `${name}: no answer within ${seconds(silence)} (upstream.bodyTimeout)`, {}, { cause: err });
       throw new RepointError('UPSTREAM_UNAVAILABLE', `${name}: ${e.code ? `${e.code} ` : ''}${e.message}`, e.code ? { code: e.code } : {}, { cause: err });
     });
     if (res.statusCode === 204) {
@@ -88,7 +117,7 @@ export async function openBundleSource(arg: string, opts: { token?: string; disp
       }
       throw new RepointError(res.statusCode === 404 ? 'NOT_FOUND' : res.statusCode === 401 ? 'UNAUTHORIZED' : 'UPSTREAM_BAD_STATUS', `${name} answered ${res.statusCode}: ${detail}`, { status: res.statusCode });
     }
-    return { kind: 'stream', stream: Readable.from(res.body), name };
+    return { kind: 'stream', stream: Readable.from(stallsNamed(res.body, name, silence)), name };
   }
   const parts = splitParts(arg);
   if (parts) return { kind: 'stream', stream: Readable.from(concat(parts)), name: `${parts[0]} (+${parts.length - 1} parts)` };

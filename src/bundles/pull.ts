@@ -21,7 +21,7 @@ export async function pullBundle(input: PullInput): Promise<ImportResult | 'up-t
   // with since = newest here, a named checkpoint older than that would be refused as "not newer"
   const auto = newest !== undefined && !url.searchParams.has('since') && one === null;
   if (auto) url.searchParams.set('since', newest.ts);
-  const opts = { ...(input.token ? { token: input.token } : {}), ...(input.dispatcher ? { dispatcher: input.dispatcher } : {}), ...(input.signal ? { signal: input.signal } : {}) };
+  const opts = { timeoutMs: input.config.upstream.bodyTimeoutMs, ...(input.token ? { token: input.token } : {}), ...(input.dispatcher ? { dispatcher: input.dispatcher } : {}), ...(input.signal ? { signal: input.signal } : {}) };
   let source;
   try {
     source = await openBundleSource(url.toString(), opts);

@@ -6,7 +6,7 @@ import { loadKeyring } from '../trust/keyring.ts';
 import { formatBytes } from './progress.ts';
 
 /** `repoint bundle verify FILE.tar`: signature, every hash, completeness; no data dir is touched (for the transfer station). */
-export async function runBundle(keys: readonly string[], args: string[]): Promise<number> {
+export async function runBundle(keys: readonly string[], args: string[], timeoutMs?: number): Promise<number> {
   const [sub, file] = args;
   if (sub !== 'verify' || !file) {
     process.stderr.write('usage: repoint bundle verify FILE.tar | FILE.tar.000 | - [--key FILE]...\n');
@@ -14,7 +14,7 @@ export async function runBundle(keys: readonly string[], args: string[]): Promis
   }
   if (keys.length === 0) throw new RepointError('CONFIG_INVALID', 'no trusted keys: pass --key FILE (the exporting node\'s /-/keys/mirror.asc) or set import.trustedKeys');
   const trusted = await loadKeyring(keys);
-  const source = await openBundleSource(file);
+  const source = await openBundleSource(file, timeoutMs === undefined ? {} : { timeoutMs });
   if (source.kind !== 'stream') throw new RepointError('INTERNAL', `unexpected source ${source.name}`);
   const started = Date.now();
   const r = await verifyBundle(source.stream, trusted, repositoryTypes);

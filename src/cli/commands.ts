@@ -106,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'status':
       return (await import('./status.ts')).runStatus(config, values.url !== undefined ? { url: values.url } : {});
     case 'bundle':
-      return (await import('./bundle.ts')).runBundle(config.import.trustedKeys, positionals.slice(1));
+      return (await import('./bundle.ts')).runBundle(config.import.trustedKeys, positionals.slice(1), config.upstream.bodyTimeoutMs);
     default:
       process.stderr.write(`unknown command "${command}"\n${USAGE}`);
       return 2;

@@ -45,7 +45,7 @@ const cache = strict({
 
 const upstream = strict({
   connectTimeout: duration().prefault('10s').describe('TCP/TLS connect timeout.'),
-  bodyTimeout: duration().prefault('30s').describe('Longest silence allowed before headers or between body bytes.'),
+  bodyTimeout: duration().prefault('30s').describe('Longest silence allowed before headers or between body bytes: upstream downloads, and bundles pulled from another repoint (import URL, importFrom).'),
   retries: wholeNumber(0, 10).default(3).describe('Retries per mirror on connect errors, 408, 429 and 5xx (Retry-After honoured).'),
   connectionsPerHost: wholeNumber(1, 1024).default(16).describe('Connection pool size per upstream host.'),
   metadataDeadline: duration().prefault('30s')
