@@ -2,6 +2,7 @@
 export type ErrorCode =
   | 'BAD_PATH'
   | 'BAD_RANGE'
+  | 'BAD_QUERY'
   | 'RANGE_NOT_SATISFIABLE'
   | 'UNKNOWN_REMOTE'
   | 'REMOTE_UNAVAILABLE'

@@ -59,6 +59,10 @@ export async function runExport(config: Config, log: Logger, args: string[], opt
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  if (opts.all && opts.checkpoint !== undefined) {
+    process.stderr.write(`repoint: --checkpoint and --all exclude each other\n${USAGE}\n`);
+    return 2;
+  }
   const target = targetOf(opts.output, opts.split);
   if (typeof target === 'string') {
     process.stderr.write(`repoint: ${target}\n${USAGE}\n`);

@@ -5,6 +5,7 @@ import { redactText } from '../formats/http/redact.ts';
 const STATUS: Record<ErrorCode, number> = {
   BAD_PATH: 400,
   BAD_RANGE: 400,
+  BAD_QUERY: 400,
   RANGE_NOT_SATISFIABLE: 416,
   UNKNOWN_REMOTE: 404,
   REMOTE_UNAVAILABLE: 503,

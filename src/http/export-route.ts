@@ -3,6 +3,7 @@ import { completeFromUpstream, prepareBundle, selectCheckpoints, writePrepared }
 import { RepointError } from '../errors.ts';
 import { repositoryTypes } from '../registry.ts';
 import type { Runtime } from '../runtime.ts';
+import { exportSelectionOf } from './export-query.ts';
 
 /**
  * `GET /-/api/remotes/<remote>/export?since=<TS>&checkpoint=<TS>&all=1` (admin token): the same bundle
@@ -12,15 +13,12 @@ import type { Runtime } from '../runtime.ts';
  * refuses as truncated. A HEAD says only whether there is a bundle (200) or nothing newer (204): it
  * neither plans (which may download packages) nor starts a writer no one would read.
  */
-export async function exportResponse(rt: Runtime, name: string, query: (key: string) => string | undefined, opts: { head?: boolean } = {}): Promise<Response> {
+export async function exportResponse(rt: Runtime, name: string, query: URLSearchParams, opts: { head?: boolean } = {}): Promise<Response> {
   const remote = rt.config.remotes.get(name);
   if (!remote) throw new RepointError('UNKNOWN_REMOTE', `unknown remote "${name}"`);
   const reader = repositoryTypes.get(remote.type);
   if (!reader) throw new RepointError('INTERNAL', `no "${remote.type}" repository type`);
-  const since = query('since');
-  const checkpoint = query('checkpoint');
-  const all = query('all');
-  const select = { ...(since ? { since } : {}), ...(checkpoint ? { checkpoint } : {}), all: all === '1' || all === 'true' };
+  const select = exportSelectionOf(query);
   const { carried, base } = await selectCheckpoints(rt.checkpoints.catalogue, name, select);
   if (carried.length === 0) return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
   const headers = {

@@ -50,7 +50,7 @@ export function internalRoutes(rt: Runtime): (path: string[], c: Ctx) => Promise
     const exp = /^api\/remotes\/([^/]+)\/export$/.exec(route);
     if (exp && read) {
       requireAdmin(rt, c);
-      return exportResponse(rt, exp[1]!, (k) => c.req.query(k), { head: method === 'HEAD' });
+      return exportResponse(rt, exp[1]!, new URL(c.req.url).searchParams, { head: method === 'HEAD' });
     }
     return (await checkpointApi(rt, route, method, c)) ?? (await setupRoutes(rt, route, method, c));
   };

@@ -66,6 +66,10 @@ describeE2E('chained mirrors: export over HTTP, scheduled pulls, and plain live 
     expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
     expect((await fetch(`${exportUrl()}?since=${first}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(204);
     expect((await fetch(`${exportUrl()}?since=20000101T000000Z`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    // a misspelt parameter is refused, not read as "a full bundle of the newest checkpoint"
+    const typo = await fetch(`${exportUrl()}?sinse=${first}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(typo.status).toBe(400);
+    expect(await typo.json()).toMatchObject({ error: 'BAD_QUERY', message: expect.stringContaining('unknown parameter "sinse"') });
   });
 
   it('imports from the URL with `repoint import <url> --token` or `--token-file`; a second pull is up to date', async () => {

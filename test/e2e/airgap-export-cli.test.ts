@@ -56,6 +56,7 @@ describeE2E('repoint export: interruption, output failures, usage errors', ['gpg
   it('usage errors exit 2 before any work, naming what is wrong', async () => {
     const cases = {
       unknown: ['--outptu', join(dir, 'u.tar')], missing: ['--output'], badSplit: ['--output', join(dir, 's.tar'), '--split', 'banana'], stdoutSplit: ['--output', '-', '--split', '1MiB'],
+      checkpointAndAll: ['--output', join(dir, 'c.tar'), '--checkpoint', '20260101T000000Z', '--all'],
     };
     const codes: Record<string, number> = {};
     for (const [k, args] of Object.entries(cases)) {
@@ -64,7 +65,7 @@ describeE2E('repoint export: interruption, output failures, usage errors', ['gpg
       expect(r.stderr).not.toMatch(/^\s+at /m);
       expect(r.stderr).not.toMatch(/listing:/); // nothing planned
     }
-    expect(codes).toEqual({ unknown: 2, missing: 2, badSplit: 2, stdoutSplit: 2 });
+    expect(codes).toEqual({ unknown: 2, missing: 2, badSplit: 2, stdoutSplit: 2, checkpointAndAll: 2 });
   });
 
   it('export --output - | head -c 100: the reader going away is one coded line, not a stack trace', async () => {
