@@ -122,7 +122,11 @@ export function parseBundleManifest(bytes: Uint8Array): BundleManifest {
     bytesTotal += b.size;
   }
   if (m.totals.count !== m.blobs.length || m.totals.bytes !== bytesTotal) throw invalid(`${MANIFEST_ENTRY}: totals do not match the blob list`);
+  const timestamps = new Set<string>();
   for (const c of m.checkpoints) {
+    // one catalogue entry per ts: a second would publish two checkpoints under one timestamp
+    if (timestamps.has(c.ts)) throw invalid(`${MANIFEST_ENTRY} lists checkpoint ${c.ts} twice`);
+    timestamps.add(c.ts);
     if (!seen.has(c.manifest)) throw invalid(`${MANIFEST_ENTRY}: checkpoint ${c.ts} names a manifest blob the bundle does not carry`);
     if (m.since && c.ts <= m.since.ts) throw invalid(`${MANIFEST_ENTRY}: checkpoint ${c.ts} is not newer than its base ${m.since.ts}`);
   }
