@@ -3,6 +3,7 @@ import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import type { Digest } from '../formats/digests.ts';
 import { joinRelPath } from '../formats/rel-path.ts';
+import { badFile, isFields, isOptional, isSha256 } from '../checkpoints/manifest-shape.ts';
 import { writeRelease } from './formats/release-writer.ts';
 import { parseRelease } from './formats/release.ts';
 import { aptSuites, type AptSuiteSnapshot } from './manifest.ts';
@@ -58,4 +59,25 @@ export async function adoptApt(m: CheckpointManifest, ctx: AdoptContext): Promis
     suites.push({ ...s, release: releaseBlob.sha256, inRelease, releaseGpg });
   }
   return { suites };
+}
+
+/** What is wrong with an apt manifest from a bundle: the first field read here that has another shape, or undefined. */
+export function aptMalformed(m: CheckpointManifest): string | undefined {
+  // not an apt checkpoint at all: aptSuites refuses it (METADATA_INVALID)
+  for (const [i, s] of (aptSuites(m) as unknown[]).entries()) {
+    const at = `suites.${i}`;
+    if (!isFields(s)) return at;
+    if (typeof s['dir'] !== 'string') return `${at}.dir`;
+    for (const k of ['upstream', 'release', 'inRelease', 'releaseGpg']) if (!isSha256(s[k])) return `${at}.${k}`;
+    const file = badFile(s['files']);
+    if (file) return `${at}.${file}`;
+    const indexes = s['indexes'];
+    if (!Array.isArray(indexes)) return `${at}.indexes`;
+    for (const [j, r] of indexes.entries()) {
+      if (!isFields(r) || !isSha256(r['sha256']) || typeof r['root'] !== 'string' || typeof r['path'] !== 'string'
+        || !isOptional(r['dir'], 'string') || !isOptional(r['openSize'], 'number')) return `${at}.indexes.${j}`;
+    }
+    if (s['leftOut'] !== undefined && !Array.isArray(s['leftOut'])) return `${at}.leftOut`;
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@ import { RepointError } from '../errors.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { RepositoryType } from '../repository-type.ts';
 import { AptRemote } from './apt-remote.ts';
-import { adoptApt, aptPackageRefs, aptStoredMetadata } from './bundle.ts';
+import { adoptApt, aptMalformed, aptPackageRefs, aptStoredMetadata } from './bundle.ts';
 import { aptClientSetup } from './client-setup.ts';
 import { LiveResigner } from './live-resign.ts';
 import { aptMetadataBlobs, aptSuites, aptSummary } from './manifest.ts';
@@ -25,6 +25,7 @@ export const apt: RepositoryType = {
   metadataBlobs: aptMetadataBlobs,
   summarize: aptSummary,
   clientSetup: aptClientSetup,
+  malformed: aptMalformed,
   storedMetadataBlobs: aptStoredMetadata,
   packageRefs: aptPackageRefs,
   adopt: adoptApt,

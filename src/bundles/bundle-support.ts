@@ -31,6 +31,11 @@ export interface AdoptContext {
  */
 export interface BundleSupport {
   /**
+   * What is wrong with a carried checkpoint manifest (its header already checked): the first type
+   * field the methods below read that is missing or of another shape, or undefined when none is.
+   */
+  malformed?(m: CheckpointManifest): string | undefined;
+  /**
    * The metadata blobs stored when the checkpoint was made (Release files, indexes, repomd, data
    * files). Files a checkpoint derives on demand (apt's uncompressed Packages) are not listed.
    */

@@ -23,13 +23,21 @@ export interface CompletenessInput {
 
 const SHOW = 5;
 
+/** A carried checkpoint manifest, parsed: its type fields are checked before anything reads them. */
+export function checkedManifest(m: CheckpointManifest, sha256: string, bundle: BundleManifest, reader: BundleSupport): CheckpointManifest {
+  if (m.type !== bundle.remote.type) throw new RepointError('BUNDLE_INVALID', `checkpoint manifest ${sha256} is ${m.type} ${m.ts}; the bundle carries ${bundle.remote.type} checkpoints`);
+  const bad = reader.malformed?.(m);
+  if (bad !== undefined) throw new RepointError('BUNDLE_INVALID', `checkpoint manifest ${sha256} (${m.type} ${m.ts}) is malformed: ${bad}`);
+  return m;
+}
+
 /** Reads a carried checkpoint manifest and checks it is the one the bundle lists. */
-export async function carriedManifest(blobs: BlobStore, bundle: BundleManifest, c: BundleCheckpoint): Promise<CheckpointManifest> {
+export async function carriedManifest(blobs: BlobStore, bundle: BundleManifest, c: BundleCheckpoint, reader: BundleSupport): Promise<CheckpointManifest> {
   const m = parseManifest((await blobs.readAll(c.manifest)).toString('utf8'), c.manifest);
   if (m.ts !== c.ts || m.type !== bundle.remote.type) {
     throw new RepointError('BUNDLE_INVALID', `checkpoint manifest ${c.manifest} is ${m.type} ${m.ts}; the bundle lists ${bundle.remote.type} ${c.ts}`);
   }
-  return m;
+  return checkedManifest(m, c.manifest, bundle, reader);
 }
 
 /**
@@ -47,7 +55,7 @@ export async function checkComplete(input: CompletenessInput): Promise<number> {
   };
   const seen = new Set<string>();
   for (const c of input.bundle.checkpoints) {
-    const m = await carriedManifest(input.blobs, input.bundle, c);
+    const m = await carriedManifest(input.blobs, input.bundle, c, input.reader);
     for (const sha of input.reader.storedMetadataBlobs(m)) if (!(await input.hasBlob(sha))) miss(`${c.ts}: metadata blob ${sha}`);
     if (count > 0) continue; // packages are read from indexes, which must be there first
     for await (const batch of input.reader.packageRefs(m, { blobs: input.blobs, state: input.state, upstreams: input.upstreams }, seen)) {

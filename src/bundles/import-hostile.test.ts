@@ -9,6 +9,8 @@ import type { Signer } from '../trust/signer.ts';
 import { FORMAT, serializeBundleManifest, type BundleCheckpoint, type BundleManifest } from './bundle-manifest.ts';
 import { writeBundle } from './bundle-writer.ts';
 import { importBundle } from './importer.ts';
+import { verifyBundle } from './verify-bundle.ts';
+import { repositoryTypes } from '../registry.ts';
 
 let signer: Signer;
 let inside: Signer;
@@ -18,7 +20,7 @@ beforeAll(async () => ({ signer, inside, trusted } = await keys()));
 const config = configOf({ deb: { type: 'apt' } });
 
 /** A bundle carrying `files` (in this order), listing `checkpoints`, signed by the trusted exporter. */
-async function signedBundle(files: Buffer[], checkpoints: BundleCheckpoint[]): Promise<Buffer> {
+async function signedBundle(files: Buffer[], checkpoints: BundleCheckpoint[], type = 'apt'): Promise<Buffer> {
   const store = new MemoryBlobStore();
   for (const f of files) {
     const w = await store.createWriter();
@@ -28,7 +30,7 @@ async function signedBundle(files: Buffer[], checkpoints: BundleCheckpoint[]): P
   const blobs = files.map((f) => ({ sha256: sha256(f), size: f.length }));
   const m: BundleManifest = {
     format: FORMAT, version: 1, createdAt: new Date().toISOString(), exporter: { fingerprint: signer.fingerprint, software: 'test' },
-    remote: { name: 'deb', type: 'apt' }, checkpoints, since: null, blobs, totals: { count: blobs.length, bytes: files.reduce((n, f) => n + f.length, 0) },
+    remote: { name: 'deb', type }, checkpoints, since: null, blobs, totals: { count: blobs.length, bytes: files.reduce((n, f) => n + f.length, 0) },
   };
   const bytes = serializeBundleManifest(m);
   const out = new PassThrough();
@@ -53,5 +55,21 @@ it('refuses a signed manifest that lists one timestamp twice, publishing nothing
   const catalogue = new Catalogue(i.state, i.blobs);
   const run = importBundle({ source: source(tar), config, types, content: i.content, catalogue, signer: inside, trusted, baseUrl: 'http://in', log: silentLogger });
   await expect(run).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringContaining(`lists checkpoint ${ts} twice`) });
+  expect(await catalogue.list('deb')).toEqual([]);
+});
+
+it.each([
+  ['apt', { suites: [{ dir: 'dists/x' }] }, 'suites.0.upstream'],
+  ['apt', { suites: [null] }, 'suites.0'],
+  ['yum', { repos: [{ dir: 'os', repomd: 'a'.repeat(64), repomdAsc: 'b'.repeat(64) }] }, 'repos.0.files'],
+])('refuses a signed %s bundle whose checkpoint manifest has malformed type fields (%j) as BUNDLE_INVALID, not a TypeError', async (type, fields, where) => {
+  const ts = '20240101T000000Z';
+  const cm = Buffer.from(JSON.stringify({ version: 1, remote: 'deb', type, ts, createdAt: '2024-01-01T00:00:00.000Z', signer: signer.fingerprint, ...fields }));
+  const tar = await signedBundle([cm], [{ ts, createdAt: '2024-01-01T00:00:00.000Z', manifest: sha256(cm), files: 0, bytes: 0 }], type);
+  const i = memoryWorld();
+  const catalogue = new Catalogue(i.state, i.blobs);
+  const refusal = { code: 'BUNDLE_INVALID', message: expect.stringContaining(`is malformed: ${where}`) };
+  await expect(importBundle({ source: source(tar), config: configOf({ deb: { type } }), types: repositoryTypes, content: i.content, catalogue, signer: inside, trusted, baseUrl: 'http://in', log: silentLogger })).rejects.toMatchObject(refusal);
+  await expect(verifyBundle(source(tar), trusted, repositoryTypes)).rejects.toMatchObject(refusal);
   expect(await catalogue.list('deb')).toEqual([]);
 });

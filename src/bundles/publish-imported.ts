@@ -60,7 +60,7 @@ export async function publishImported(input: PublishInput): Promise<{ published:
   const at = new Date().toISOString();
   for (const c of input.bundle.checkpoints) {
     if (have.has(c.ts) || cut.has(c.ts)) continue;
-    const original = await carriedManifest(content.blobs, input.bundle, c);
+    const original = await carriedManifest(content.blobs, input.bundle, c, input.reader);
     const fields = await input.reader.adopt(original, {
       content, signer: input.signer, log: input.log, remote: remote.name, upstreams: remote.upstreams,
       snapshotsUrl: `${input.baseUrl}/${remote.name}/@SNAPSHOTID@/`,

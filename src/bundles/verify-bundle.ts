@@ -7,7 +7,7 @@ import type { Keyring } from '../trust/keyring.ts';
 import type { BundleManifest } from './bundle-manifest.ts';
 import { readBundle } from './bundle-reader.ts';
 import type { BundleSupport } from './bundle-support.ts';
-import { checkComplete } from './completeness.ts';
+import { checkComplete, checkedManifest } from './completeness.ts';
 import { altDigestsOfRef } from './alt-digests.ts';
 
 export interface VerifyResult {
@@ -29,9 +29,11 @@ export async function verifyBundle(source: Readable, trusted: Keyring, types: Re
   const manifests = new Set<string>();
   let reader: BundleSupport | undefined;
   let signers: string[] = [];
+  let bundle: BundleManifest | undefined;
   const manifest = await readBundle(source, {
     trusted,
     onManifest: async (m, s) => {
+      bundle = m;
       signers = [...s];
       reader = types.get(m.remote.type);
       if (!reader) throw new RepointError('BUNDLE_INVALID', `the bundle carries ${m.remote.type} checkpoints, which this build does not know`);
@@ -48,8 +50,8 @@ export async function verifyBundle(source: Readable, trusted: Keyring, types: Re
         abort: () => w.abort(),
         commit: async () => {
           await w.commit();
-          if (!manifests.has(ref.sha256) || !reader) return;
-          const m = parseManifest((await memory.readAll(ref.sha256)).toString('utf8'), ref.sha256);
+          if (!manifests.has(ref.sha256) || !reader || !bundle) return;
+          const m = checkedManifest(parseManifest((await memory.readAll(ref.sha256)).toString('utf8'), ref.sha256), ref.sha256, bundle, reader);
           for (const sha of reader.storedMetadataBlobs(m)) keep.add(sha);
         },
       };

@@ -1,6 +1,7 @@
 import type { AdoptContext, PackageRef } from '../bundles/bundle-support.ts';
 import type { ManifestDeps } from '../checkpoints/checkpoint-source.ts';
 import type { CheckpointManifest } from '../checkpoints/manifest.ts';
+import { badFile, isFields, isSha256 } from '../checkpoints/manifest-shape.ts';
 import { primaryOf, yumMetadataBlobs, yumRepos, type YumRepoSnapshot } from './manifest.ts';
 import { PackageIndex, primaryEntryBatches } from './package-index.ts';
 
@@ -35,4 +36,20 @@ export async function adoptYum(m: CheckpointManifest, ctx: AdoptContext): Promis
     repos.push({ ...r, repomdAsc: asc.sha256 });
   }
   return { repos };
+}
+
+/** What is wrong with a yum manifest from a bundle: the first field read here that has another shape, or undefined. */
+export function yumMalformed(m: CheckpointManifest): string | undefined {
+  // not a yum checkpoint at all: yumRepos refuses it (METADATA_INVALID)
+  for (const [i, r] of (yumRepos(m) as unknown[]).entries()) {
+    const at = `repos.${i}`;
+    if (!isFields(r)) return at;
+    if (typeof r['dir'] !== 'string') return `${at}.dir`;
+    for (const k of ['repomd', 'repomdAsc']) if (!isSha256(r[k])) return `${at}.${k}`;
+    const file = badFile(r['files']);
+    if (file) return `${at}.${file}`;
+    const p = r['primary'];
+    if (p !== undefined && (!isFields(p) || !isSha256(p['sha256']) || typeof p['location'] !== 'string')) return `${at}.primary`;
+  }
+  return undefined;
 }

@@ -3,7 +3,7 @@ import type { CheckpointManifest } from '../checkpoints/manifest.ts';
 import { RepointError } from '../errors.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { RepositoryType } from '../repository-type.ts';
-import { adoptYum, yumPackageRefs, yumStoredMetadata } from './bundle.ts';
+import { adoptYum, yumMalformed, yumPackageRefs, yumStoredMetadata } from './bundle.ts';
 import { yumClientSetup } from './client-setup.ts';
 import { primaryOf, yumMetadataBlobs, yumRepos, yumSummary } from './manifest.ts';
 import { primaryEntries } from './package-index.ts';
@@ -20,6 +20,7 @@ export const yum: RepositoryType = {
   metadataBlobs: yumMetadataBlobs,
   summarize: yumSummary,
   clientSetup: yumClientSetup,
+  malformed: yumMalformed,
   storedMetadataBlobs: yumStoredMetadata,
   packageRefs: yumPackageRefs,
   adopt: adoptYum,
