@@ -74,6 +74,24 @@ async function* stallsNamed(body: AsyncIterable<Buffer>, name: string, ms: numbe
   }
 }
 
+/** The start of an error answer's body, for the message; the rest is not read (it may be endless: a proxy, a misbehaving node). */
+async function firstBytes(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      n += chunk.length;
+      if (n >= max) break;
+    }
+  } catch {
+    // cut off or silent: what arrived is enough for the message
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+}
+
 /**
  * Opens a bundle: `-` (stdin), an http(s) URL (another repoint's export endpoint; 204 means nothing
  * newer), a split set (`FILE.tar.000` ...), or a file. A URL that goes silent for `timeoutMs` fails:
@@ -106,7 +124,7 @@ export async function openBundleSource(arg: string, opts: UrlOptions = {}): Prom
       return { kind: 'up-to-date', name };
     }
     if (res.statusCode !== 200) {
-      const text = (await res.body.text()).slice(0, 2000);
+      const text = await firstBytes(res.body, 2000);
       // one line: an HTML error page (a proxy's, a portal's) is shown as its text, shortened
       let detail = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200);
       try {
