@@ -73,3 +73,15 @@ it.each([
   await expect(verifyBundle(source(tar), trusted, repositoryTypes)).rejects.toMatchObject(refusal);
   expect(await catalogue.list('deb')).toEqual([]);
 });
+
+it('bundle verify refuses, instead of passing unchecked, a bundle listing an index before the checkpoint manifest that names it', async () => {
+  const ts = '20240101T000000Z';
+  const pkg = Buffer.from('a package the bundle does not carry');
+  const index = Buffer.from(`${JSON.stringify({ path: 'pool/p.deb', size: pkg.length, sha256: sha256(pkg) })}\n`);
+  const cm = checkpointManifest(ts, [index], '2024-01-01T00:00:00.000Z');
+  const tar = await signedBundle([index, cm], [{ ts, createdAt: '2024-01-01T00:00:00.000Z', manifest: sha256(cm), files: 1, bytes: 1 }]);
+  const i = memoryWorld();
+  await expect(importBundle({ source: source(tar), config, types, content: i.content, catalogue: new Catalogue(i.state, i.blobs), signer: inside, trusted, baseUrl: 'http://in', log: silentLogger }))
+    .rejects.toMatchObject({ code: 'BUNDLE_INCOMPLETE' });
+  await expect(verifyBundle(source(tar), trusted, types)).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringContaining(`lists metadata blob ${sha256(index)} before`) });
+});

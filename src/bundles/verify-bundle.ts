@@ -57,6 +57,13 @@ export async function verifyBundle(source: Readable, trusted: Keyring, types: Re
       };
     },
   });
+  // metadata is kept only when it comes after the manifest naming it (§2 "Order of blobs"): one that
+  // came before was dropped, and its packages would go unchecked
+  for (const b of manifest.blobs) {
+    if (keep.has(b.sha256) && !(await memory.stat(b.sha256))) {
+      throw new RepointError('BUNDLE_INVALID', `the bundle lists metadata blob ${b.sha256} before the checkpoint manifest that names it; bundle verify needs the writers' order (manifests, then metadata, then packages)`);
+    }
+  }
   const listed = [...manifest.blobs, ...(manifest.since?.blobs ?? [])];
   const sizes = new Map(listed.map((b) => [b.sha256, b.size]));
   const available = new Set(sizes.keys());
