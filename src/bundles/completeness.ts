@@ -34,9 +34,7 @@ export function checkedManifest(m: CheckpointManifest, sha256: string, bundle: B
 /** Reads a carried checkpoint manifest and checks it is the one the bundle lists. */
 export async function carriedManifest(blobs: BlobStore, bundle: BundleManifest, c: BundleCheckpoint, reader: BundleSupport): Promise<CheckpointManifest> {
   const m = parseManifest((await blobs.readAll(c.manifest)).toString('utf8'), c.manifest);
-  if (m.ts !== c.ts || m.type !== bundle.remote.type) {
-    throw new RepointError('BUNDLE_INVALID', `checkpoint manifest ${c.manifest} is ${m.type} ${m.ts}; the bundle lists ${bundle.remote.type} ${c.ts}`);
-  }
+  if (m.ts !== c.ts) throw new RepointError('BUNDLE_INVALID', `checkpoint manifest ${c.manifest} is ${m.type} ${m.ts}; the bundle lists ${bundle.remote.type} ${c.ts}`);
   return checkedManifest(m, c.manifest, bundle, reader);
 }
 

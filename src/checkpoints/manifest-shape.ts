@@ -1,9 +1,10 @@
+import { isSha256Hex } from '../blobs/blob-paths.ts';
+
 /**
  * Shape checks for the type fields of a checkpoint manifest that came from elsewhere (a bundle): the
  * header is checked by parseManifest, the rest is read as the type's own interfaces, so a field of
  * another shape would otherwise surface as a TypeError deep in the reading code.
  */
-const HEX64 = /^[0-9a-f]{64}$/;
 
 export type Fields = Record<string, unknown>;
 
@@ -12,7 +13,7 @@ export function isFields(v: unknown): v is Fields {
 }
 
 export function isSha256(v: unknown): boolean {
-  return typeof v === 'string' && HEX64.test(v);
+  return typeof v === 'string' && isSha256Hex(v);
 }
 
 export function isOptional(v: unknown, type: 'string' | 'number'): boolean {
